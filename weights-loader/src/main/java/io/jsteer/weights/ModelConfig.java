@@ -1,0 +1,197 @@
+package io.jsteer.weights;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The hyper-parameters of a checkpoint, read from Hugging Face {@code config.json}, with each
+ * family's defaults filled in so the forward pass never looks at raw JSON.
+ *
+ * @param ropeTheta          RoPE base of global layers
+ * @param ropeLocalTheta     RoPE base of sliding-window layers (Gemma 3), else {@code ropeTheta}
+ * @param ropeScalingFactor  linear RoPE scaling of global layers (1 when none)
+ * @param rotaryDims         number of leading head dimensions rotated (GPT-NeoX partial rotary)
+ * @param slidingWindow      window size, 0 when no layer slides
+ * @param slidingPattern     Gemma 3: every {@code slidingPattern}-th layer is global; Gemma 2: 2
+ * @param attnSoftcap        attention logit soft-cap, 0 when none
+ * @param finalSoftcap       final logit soft-cap, 0 when none
+ * @param attentionScale     multiplier of q.k (1/sqrt(head_dim) or query_pre_attn_scalar^-1/2)
+ */
+public record ModelConfig(
+        Architecture architecture,
+        int vocabSize,
+        int hiddenSize,
+        int intermediateSize,
+        int numLayers,
+        int numHeads,
+        int numKvHeads,
+        int headDim,
+        float normEps,
+        Activation activation,
+        double ropeTheta,
+        double ropeLocalTheta,
+        double ropeScalingFactor,
+        int rotaryDims,
+        boolean parallelResidual,
+        boolean attentionBias,
+        boolean tieWordEmbeddings,
+        int slidingWindow,
+        int slidingPattern,
+        float attnSoftcap,
+        float finalSoftcap,
+        float attentionScale,
+        int maxPositions,
+        int bosTokenId,
+        int eosTokenId) {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Reads {@code dir/config.json} (or the given file). */
+    public static ModelConfig load(Path configJson) {
+        Path file = Files.isDirectory(configJson) ? configJson.resolve("config.json") : configJson;
+        JsonNode root;
+        try {
+            root = JSON.readTree(file.toFile());
+        } catch (IOException e) {
+            throw new WeightsException(file, "cannot parse config: " + e.getMessage(), e);
+        }
+        if (root == null || !root.isObject()) throw new WeightsException(file, "config is not a JSON object");
+        return parse(file, root);
+    }
+
+    /** Builds a config from parsed JSON; {@code file} is only used in error messages. */
+    public static ModelConfig parse(Path file, JsonNode c) {
+        JsonNode archs = c.path("architectures");
+        if (!archs.isArray() || archs.isEmpty()) throw new WeightsException(file, "no 'architectures' entry");
+        String archName = archs.get(0).asText();
+        Architecture arch = Architecture.fromHfName(archName);
+        if (arch == null) {
+            throw new WeightsException(file, "unknown architecture '" + archName
+                    + "' (supported: GPTNeoXForCausalLM, GemmaForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM)");
+        }
+        Reader r = new Reader(file, c);
+        int hidden = r.positiveInt("hidden_size");
+        int heads = r.positiveInt("num_attention_heads");
+        int layers = r.positiveInt("num_hidden_layers");
+        int vocab = r.positiveInt("vocab_size");
+        int inter = r.positiveInt("intermediate_size");
+        boolean neox = arch == Architecture.GPT_NEOX;
+        int kvHeads = neox ? heads : r.positiveInt("num_key_value_heads", heads);
+        int headDim = neox ? hidden / heads : r.positiveInt("head_dim", hidden / heads);
+        if (neox && hidden % heads != 0) throw new WeightsException(file, "hidden_size " + hidden + " is not divisible by num_attention_heads " + heads);
+        if (heads % kvHeads != 0) throw new WeightsException(file, "num_attention_heads " + heads + " is not a multiple of num_key_value_heads " + kvHeads);
+
+        String actName = neox ? r.string("hidden_act", "gelu") : geminiActivation(arch, c);
+        Activation act = Activation.fromHfName(actName);
+        if (act == null) throw new WeightsException(file, "unsupported activation '" + actName + "'");
+
+        double theta = neox ? r.number("rotary_emb_base", r.number("rope_theta", 10000)) : r.number("rope_theta", 10000);
+        double localTheta = arch == Architecture.GEMMA3 ? r.number("rope_local_base_freq", 10000) : theta;
+        double scaling = 1;
+        JsonNode rs = c.path("rope_scaling");
+        if (rs.isObject()) {
+            String type = rs.path("rope_type").asText(rs.path("type").asText(""));
+            if (!type.equals("linear") && !type.equals("default")) throw new WeightsException(file, "unsupported rope_scaling type '" + type + "'");
+            if (type.equals("linear")) scaling = rs.path("factor").asDouble(1);
+        }
+        int rotary = neox ? (int) (headDim * r.number("rotary_pct", r.number("partial_rotary_factor", 1))) : headDim;
+
+        int window = 0, pattern = 0;
+        if (arch == Architecture.GEMMA2) {
+            window = r.positiveInt("sliding_window", 4096);
+            pattern = 2;
+        } else if (arch == Architecture.GEMMA3) {
+            window = r.positiveInt("sliding_window", 4096);
+            pattern = r.positiveInt("sliding_window_pattern", 6);
+        }
+        float scale = arch == Architecture.GEMMA2 || arch == Architecture.GEMMA3
+                ? (float) (1 / Math.sqrt(r.number("query_pre_attn_scalar", headDim)))
+                : (float) (1 / Math.sqrt(headDim));
+        boolean gemma23 = arch == Architecture.GEMMA2 || arch == Architecture.GEMMA3;
+        return new ModelConfig(arch, vocab, hidden, inter, layers, heads, kvHeads, headDim,
+                (float) r.number(neox ? "layer_norm_eps" : "rms_norm_eps", neox ? 1e-5 : 1e-6),
+                act, theta, localTheta, scaling, rotary,
+                neox && r.bool("use_parallel_residual", true),
+                neox ? r.bool("attention_bias", true) : r.bool("attention_bias", false),
+                r.bool("tie_word_embeddings", !neox),
+                window, pattern,
+                gemma23 ? (float) r.number("attn_logit_softcapping", 0) : 0,
+                gemma23 ? (float) r.number("final_logit_softcapping", 0) : 0,
+                scale,
+                r.positiveInt("max_position_embeddings", 8192),
+                (int) r.number("bos_token_id", neox ? 0 : 2),
+                (int) r.number("eos_token_id", neox ? 0 : 1));
+    }
+
+    /**
+     * Gemma's MLP activation. transformers v4.47 (the reference) reads {@code hidden_activation}
+     * and falls back to the tanh approximation when it is null, ignoring {@code hidden_act}.
+     */
+    private static String geminiActivation(Architecture arch, JsonNode c) {
+        JsonNode a = c.path("hidden_activation");
+        if (a.isTextual()) return a.asText();
+        return "gelu_pytorch_tanh";
+    }
+
+    /** Whether layer {@code layer} attends only to the last {@link #slidingWindow} positions. */
+    public boolean isSliding(int layer) {
+        return switch (architecture) {
+            case GEMMA2 -> layer % 2 == 0;
+            case GEMMA3 -> (layer + 1) % slidingPattern != 0;
+            default -> false;
+        };
+    }
+
+    /** RoPE base of {@code layer}. */
+    public double ropeBase(int layer) {
+        return isSliding(layer) ? ropeLocalTheta : ropeTheta;
+    }
+
+    /** Linear RoPE scaling of {@code layer}: Gemma 3 applies it to global layers only. */
+    public double ropeScaling(int layer) {
+        return isSliding(layer) ? 1 : ropeScalingFactor;
+    }
+
+    /** Typed access to config fields with error messages naming the file and the key. */
+    private record Reader(Path file, JsonNode c) {
+        int positiveInt(String key) {
+            JsonNode n = c.get(key);
+            if (n == null || n.isNull()) throw new WeightsException(file, "missing '" + key + "'");
+            return checkPositive(key, n);
+        }
+
+        int positiveInt(String key, int dflt) {
+            JsonNode n = c.get(key);
+            return n == null || n.isNull() ? dflt : checkPositive(key, n);
+        }
+
+        private int checkPositive(String key, JsonNode n) {
+            if (!n.isIntegralNumber() || n.asLong() <= 0 || n.asLong() > Integer.MAX_VALUE) {
+                throw new WeightsException(file, "'" + key + "' must be a positive integer, got " + n);
+            }
+            return n.asInt();
+        }
+
+        double number(String key, double dflt) {
+            JsonNode n = c.get(key);
+            if (n == null || n.isNull()) return dflt;
+            if (!n.isNumber()) throw new WeightsException(file, "'" + key + "' must be a number, got " + n);
+            return n.asDouble();
+        }
+
+        boolean bool(String key, boolean dflt) {
+            JsonNode n = c.get(key);
+            if (n == null || n.isNull()) return dflt;
+            if (!n.isBoolean()) throw new WeightsException(file, "'" + key + "' must be true or false, got " + n);
+            return n.asBoolean();
+        }
+
+        String string(String key, String dflt) {
+            JsonNode n = c.get(key);
+            return n == null || n.isNull() ? dflt : n.asText();
+        }
+    }
+}
