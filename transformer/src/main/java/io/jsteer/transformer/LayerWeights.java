@@ -1,0 +1,25 @@
+package io.jsteer.transformer;
+
+import io.jsteer.transformer.blocks.Norm;
+import io.jsteer.weights.Tensor;
+
+/**
+ * The parameters of one block, named by role rather than by checkpoint key, so one block
+ * implementation serves every family. Absent parts are null.
+ *
+ * @param attnNorm    norm before attention (input_layernorm)
+ * @param attnOutNorm norm of the attention output before the residual add (Gemma 2/3)
+ * @param mlpNorm     norm before the MLP (post_attention_layernorm in NeoX/Gemma 1, pre_feedforward_layernorm in Gemma 2/3)
+ * @param mlpOutNorm  norm of the MLP output before the residual add (Gemma 2/3)
+ * @param qkv         GPT-NeoX fused projection, rows grouped per head as {@code [head][q|k|v][head_dim]}
+ * @param qNorm       per-head RMSNorm of queries (Gemma 3)
+ * @param gate        gate projection of a gated MLP (Gemma), null for a plain MLP
+ */
+public record LayerWeights(
+        Norm attnNorm, Norm attnOutNorm, Norm mlpNorm, Norm mlpOutNorm,
+        Tensor qkv, float[] qkvBias,
+        Tensor q, Tensor k, Tensor v,
+        Norm qNorm, Norm kNorm,
+        Tensor o, float[] oBias,
+        Tensor gate, Tensor up, float[] upBias, Tensor down, float[] downBias) {
+}
