@@ -1,0 +1,16 @@
+package io.jsteer.steering;
+
+import io.jsteer.transformer.State;
+import io.jsteer.transformer.hooks.Hooks;
+
+/**
+ * A fitted steering intervention: hooks that change activations while a sequence runs.
+ * Interventions compose: attaching several to one state applies them in attach order.
+ */
+public interface Intervention {
+    /** Attaches this intervention to the state's hooks; closing the handle detaches it. */
+    Hooks.Handle attach(State state);
+
+    /** One line for logs and reports, e.g. {@code CAA blocks.6.hook_resid_post x4.0 all positions}. */
+    String describe();
+}
