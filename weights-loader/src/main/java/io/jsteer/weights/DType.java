@@ -1,5 +1,8 @@
 package io.jsteer.weights;
 
+import java.util.Arrays;
+import java.util.stream.Collectors;
+
 /** Element types a checkpoint may store. Compute is always float32; these are storage formats. */
 public enum DType {
     F32(4), F16(2), BF16(2);
@@ -23,5 +26,10 @@ public enum DType {
             case "BF16" -> BF16;
             default -> null;
         };
+    }
+
+    /** The supported spellings, comma separated, for error messages. */
+    public static String supported() {
+        return Arrays.stream(values()).map(DType::name).collect(Collectors.joining(", "));
     }
 }

@@ -1,7 +1,6 @@
 package io.jsteer.weights;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,14 +46,14 @@ public record ModelConfig(
         int bosTokenId,
         int eosTokenId) {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Reads {@code dir/config.json} (or the given file). */
     public static ModelConfig load(Path configJson) {
         Path file = Files.isDirectory(configJson) ? configJson.resolve("config.json") : configJson;
+        if (!Files.isRegularFile(file)) throw new WeightsException(file, "no such file");
         JsonNode root;
         try {
-            root = JSON.readTree(file.toFile());
+            root = Json.STRICT.readTree(file.toFile());
         } catch (IOException e) {
             throw new WeightsException(file, "cannot parse config: " + e.getMessage(), e);
         }
@@ -122,8 +121,8 @@ public record ModelConfig(
                 gemma23 ? (float) r.number("final_logit_softcapping", 0) : 0,
                 scale,
                 r.positiveInt("max_position_embeddings", 8192),
-                (int) r.number("bos_token_id", neox ? 0 : 2),
-                (int) r.number("eos_token_id", neox ? 0 : 1));
+                r.tokenId("bos_token_id", neox ? 0 : 2),
+                r.tokenId("eos_token_id", neox ? 0 : 1));
     }
 
     /**
@@ -180,6 +179,17 @@ public record ModelConfig(
             if (n == null || n.isNull()) return dflt;
             if (!n.isNumber()) throw new WeightsException(file, "'" + key + "' must be a number, got " + n);
             return n.asDouble();
+        }
+
+        /** A token id; for a list (Gemma 3 lists several end-of-turn ids) the first one. */
+        int tokenId(String key, int dflt) {
+            JsonNode n = c.get(key);
+            if (n == null || n.isNull()) return dflt;
+            JsonNode id = n.isArray() && !n.isEmpty() ? n.get(0) : n;
+            if (!id.isIntegralNumber() || !id.canConvertToInt() || id.asInt() < 0) {
+                throw new WeightsException(file, "'" + key + "' must be a token id or a list of them, got " + n);
+            }
+            return id.asInt();
         }
 
         boolean bool(String key, boolean dflt) {

@@ -35,7 +35,7 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
         return switch (dtype) {
             case F32 -> data.getAtIndex(F32, i);
             case F16 -> Float.float16ToFloat(data.getAtIndex(U16, i));
-            case BF16 -> Float.intBitsToFloat((data.getAtIndex(U16, i) & 0xffff) << 16);
+            case BF16 -> BFloat16.toFloat(data.getAtIndex(U16, i));
         };
     }
 

@@ -1,6 +1,7 @@
 package io.jsteer.weights;
 
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Set;
 
 /** Named tensors of a checkpoint, from one safetensors file or several shards. */
@@ -16,6 +17,21 @@ public interface WeightSource extends AutoCloseable {
 
     /** The file or index this source was opened from, for error messages. */
     Path path();
+
+    /**
+     * The tensor of this name, checked to have exactly {@code shape} (what the config implies).
+     * Throws {@link WeightsException} "missing tensor 'X'" or "tensor 'X' has shape [a, b], config
+     * implies [c, d]", naming {@link #path()}.
+     */
+    default Tensor expectShape(String name, long... shape) {
+        if (!has(name)) throw new WeightsException(path(), "missing tensor '" + name + "' (required by the config's architecture)");
+        Tensor t = tensor(name);
+        if (!Arrays.equals(t.shape(), shape)) {
+            throw new WeightsException(path(), "tensor '" + name + "' has shape " + Arrays.toString(t.shape())
+                    + ", config implies " + Arrays.toString(shape));
+        }
+        return t;
+    }
 
     /** Unmaps the files; tensors obtained before must not be used afterwards. */
     @Override
