@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +38,7 @@ class SafeTensorsFileTest {
                 + "\"empty\":{\"dtype\":\"BF16\",\"shape\":[0,3],\"data_offsets\":[12,12]},"
                 + "\"scalar\":{\"dtype\":\"BF16\",\"shape\":[],\"data_offsets\":[12,14]}}", 14);
         int data = bytes.length - 14;
-        java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN)
                 .putFloat(data, 1.5f).putFloat(data + 4, -2f)
                 .putShort(data + 8, (short) 0x3c00).putShort(data + 10, (short) 0xc500) // f16 1.0, -5.0
                 .putShort(data + 12, (short) 0x4049); // bf16 3.140625
