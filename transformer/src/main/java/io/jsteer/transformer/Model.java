@@ -8,8 +8,8 @@ import io.jsteer.transformer.hooks.HookContext;
 import io.jsteer.transformer.hooks.HookName;
 import io.jsteer.transformer.hooks.HookPoint;
 import io.jsteer.weights.Architecture;
+import io.jsteer.weights.Checkpoint;
 import io.jsteer.weights.ModelConfig;
-import io.jsteer.weights.SafeTensorsFile;
 import java.nio.file.Path;
 
 /**
@@ -52,8 +52,8 @@ public final class Model {
 
     /** Loads a Hugging Face checkpoint directory on the given backend. */
     public static Model load(Path dir, Backend backend) {
-        ModelConfig config = ModelConfig.load(dir.resolve("config.json"));
-        return new Model(config, ModelWeights.load(config, SafeTensorsFile.open(dir.resolve("model.safetensors"))), backend);
+        Checkpoint cp = Checkpoint.open(dir);
+        return new Model(cp.config(), ModelWeights.load(cp.config(), cp.weights()), backend);
     }
 
     public ModelConfig config() {

@@ -1,11 +1,10 @@
 package io.jsteer.transformer;
 
 import io.jsteer.transformer.blocks.Norm;
+import io.jsteer.weights.Architecture;
 import io.jsteer.weights.ModelConfig;
 import io.jsteer.weights.Tensor;
 import io.jsteer.weights.WeightSource;
-import io.jsteer.weights.WeightsException;
-import java.util.Arrays;
 
 /**
  * Maps a checkpoint's tensor names onto block roles. This is the only place where the families
@@ -38,8 +37,8 @@ public record ModelWeights(Tensor embed, Norm finalNorm, Tensor lmHead, LayerWei
                 yield new ModelWeights(embed, s.layerNorm("gpt_neox.final_layer_norm", d, c.normEps()), head, layers);
             }
             case GEMMA, GEMMA2, GEMMA3 -> {
-                boolean sandwich = c.architecture() != io.jsteer.weights.Architecture.GEMMA;
-                boolean qkNorm = c.architecture() == io.jsteer.weights.Architecture.GEMMA3;
+                boolean sandwich = c.architecture() != Architecture.GEMMA;
+                boolean qkNorm = c.architecture() == Architecture.GEMMA3;
                 for (int l = 0; l < layers.length; l++) {
                     String p = "model.layers." + l + ".";
                     layers[l] = new LayerWeights(
@@ -67,21 +66,12 @@ public record ModelWeights(Tensor embed, Norm finalNorm, Tensor lmHead, LayerWei
 
     /** Looks tensors up with their expected shapes, failing with the checkpoint and tensor named. */
     private record Shapes(WeightSource w) {
-        Tensor tensor(String name, long... shape) {
-            if (!w.has(name)) throw new WeightsException(w.path(), name, "missing (required by the config's architecture)");
-            Tensor t = w.tensor(name);
-            if (!Arrays.equals(t.shape(), shape)) {
-                throw new WeightsException(w.path(), name, "has shape " + Arrays.toString(t.shape()) + " but config.json implies " + Arrays.toString(shape));
-            }
-            return t;
-        }
-
         Tensor matrix(String name, int rows, int cols) {
-            return tensor(name, rows, cols);
+            return w.expectShape(name, rows, cols);
         }
 
         float[] vector(String name, int n) {
-            return tensor(name, n).toFloatArray();
+            return w.expectShape(name, n).toFloatArray();
         }
 
         Norm layerNorm(String prefix, int n, float eps) {
