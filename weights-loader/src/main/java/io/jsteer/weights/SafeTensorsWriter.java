@@ -97,7 +97,7 @@ public final class SafeTensorsWriter {
     /** Adds the row-major {@code values} of the given shape; the array is read only by {@link #write}. */
     public SafeTensorsWriter add(String name, float[] values, DType dtype, long... shape) {
         Entry e = new Entry(name, dtype, shape.clone(), (from, out) -> System.arraycopy(values, Math.toIntExact(from), out, 0, out.length), null);
-        checkShape(e);
+        validate(e);
         if (e.elements() != values.length) {
             throw new IllegalArgumentException("tensor '" + name + "': shape " + Arrays.toString(shape) + " does not hold " + values.length + " values");
         }
@@ -110,17 +110,17 @@ public final class SafeTensorsWriter {
     }
 
     private SafeTensorsWriter put(Entry e) {
-        requireNonNull(e.name(), "tensor name");
-        requireNonNull(e.dtype(), "dtype of '" + e.name() + "'");
-        if (e.name().isEmpty()) throw new IllegalArgumentException("tensor name is empty");
-        if (e.name().equals(SafeTensorsFile.METADATA_KEY)) throw new IllegalArgumentException("'" + e.name() + "' is reserved for metadata");
+        validate(e);
         if (entries.containsKey(e.name())) throw new IllegalArgumentException("tensor '" + e.name() + "' added twice");
-        checkShape(e);
         entries.put(e.name(), e);
         return this;
     }
 
-    private static void checkShape(Entry e) {
+    private static void validate(Entry e) {
+        requireNonNull(e.name(), "tensor name");
+        requireNonNull(e.dtype(), "dtype of '" + e.name() + "'");
+        if (e.name().isEmpty()) throw new IllegalArgumentException("tensor name is empty");
+        if (e.name().equals(SafeTensorsFile.METADATA_KEY)) throw new IllegalArgumentException("'" + e.name() + "' is reserved for metadata");
         for (long d : e.shape()) {
             if (d < 0) throw new IllegalArgumentException("tensor '" + e.name() + "': negative dimension in shape " + Arrays.toString(e.shape()));
         }

@@ -212,7 +212,7 @@ class SafeTensorsWriterTest {
     }
 
     @Test
-    void copiesMappedTensorsVerbatimOrConverted() throws URISyntaxException {
+    void copiesMappedTensorsVerbatimOrConverted() throws URISyntaxException, IOException {
         Path fixture = Path.of(getClass().getResource("/weights/gemma-tiny-bf16/model.safetensors").toURI());
         Path same = dir.resolve("same.safetensors"), wide = dir.resolve("wide.safetensors");
         try (SafeTensorsFile src = SafeTensorsFile.open(fixture)) {
@@ -220,6 +220,7 @@ class SafeTensorsWriterTest {
             for (String name : src.names()) all.put(name, src.tensor(name));
             SafeTensorsWriter.write(same, all, src.metadata(), DType.BF16);
             SafeTensorsWriter.write(wide, Map.of("embed", src.tensor("model.embed_tokens.weight")), Map.of(), DType.F32);
+            assertEquals(-1, Files.mismatch(fixture, same), "identical to the file Hugging Face's safetensors wrote");
             try (SafeTensorsFile a = SafeTensorsFile.open(same); SafeTensorsFile b = SafeTensorsFile.open(wide)) {
                 assertEquals(src.metadata(), a.metadata());
                 assertEquals(src.names(), a.names());
