@@ -105,6 +105,7 @@ public record ModelConfig(
         } else if (arch == Architecture.GEMMA3) {
             window = r.positiveInt("sliding_window", 4096);
             pattern = r.positiveInt("sliding_window_pattern", 6);
+            checkLayerTypes(file, c.path("layer_types"), layers, pattern);
         }
         float scale = arch == Architecture.GEMMA2 || arch == Architecture.GEMMA3
                 ? (float) (1 / Math.sqrt(r.number("query_pre_attn_scalar", headDim)))
@@ -133,6 +134,22 @@ public record ModelConfig(
         JsonNode a = c.path("hidden_activation");
         if (a.isTextual()) return a.asText();
         return "gelu_pytorch_tanh";
+    }
+
+    /**
+     * Newer Gemma 3 configs list {@code layer_types} explicitly; we implement the periodic pattern
+     * (every {@code pattern}-th layer global), so a list that departs from it is refused, not ignored.
+     */
+    private static void checkLayerTypes(Path file, JsonNode types, int layers, int pattern) {
+        if (types.isMissingNode() || types.isNull()) return;
+        if (!types.isArray() || types.size() != layers) throw new WeightsException(file, "'layer_types' must list one entry per layer (" + layers + ")");
+        for (int l = 0; l < layers; l++) {
+            String want = (l + 1) % pattern != 0 ? "sliding_attention" : "full_attention";
+            if (!types.get(l).asText().equals(want)) {
+                throw new WeightsException(file, "'layer_types'[" + l + "] is '" + types.get(l).asText() + "' but sliding_window_pattern "
+                        + pattern + " implies '" + want + "'; non-periodic layer types are not supported");
+            }
+        }
     }
 
     /** Whether layer {@code layer} attends only to the last {@link #slidingWindow} positions. */
