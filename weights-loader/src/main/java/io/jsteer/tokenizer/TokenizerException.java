@@ -1,0 +1,14 @@
+package io.jsteer.tokenizer;
+
+import java.nio.file.Path;
+
+/** A tokenizer file is unusable: the message names the file, where in it the problem is, and what it is. */
+public class TokenizerException extends RuntimeException {
+    public TokenizerException(Path file, String message) {
+        super(file + ": " + message);
+    }
+
+    public TokenizerException(Path file, String message, Throwable cause) {
+        super(file + ": " + message, cause);
+    }
+}
