@@ -104,6 +104,11 @@ final class Bpe {
         return tokens.length;
     }
 
+    /** Number of tokens in the model's vocabulary (less than {@link #size} when ids have gaps). */
+    int entries() {
+        return vocab.size();
+    }
+
     /** The token with this id, or null. */
     String token(int id) {
         return id >= 0 && id < tokens.length ? tokens[id] : null;

@@ -74,7 +74,7 @@ public final class Tokenizers {
                 JsonSpec.bool(m, "ignore_merges", false, "model"));
 
         Normalizer normalizer = Normalizer.parse(doc.sections().get("normalizer"), "normalizer");
-        AddedVocabulary added = new AddedVocabulary(addedTokens(doc.sections().get("added_tokens")), normalizer);
+        AddedVocabulary added = new AddedVocabulary(addedTokens(doc.sections().get("added_tokens"), model), normalizer);
         PostProcessor post = PostProcessor.parse(doc.sections().get("post_processor"), "post_processor", token -> {
             Integer id = added.id(token);
             return id != null ? id : model.id(token);
@@ -83,10 +83,18 @@ public final class Tokenizers {
                 model, added, post, Decoder.parse(doc.sections().get("decoder"), "decoder"));
     }
 
-    private static List<AddedVocabulary.AddedToken> addedTokens(JsonNode node) {
+    /**
+     * The added tokens, with their ids checked against the ids the reference assigns: a token of the
+     * model's vocabulary keeps its model id; any other gets the vocabulary's entry count, or one past
+     * the highest id assigned so far when that is larger. The reference only warns on a mismatch and
+     * uses its own id, so a file that disagrees is refused rather than guessed at.
+     */
+    private static List<AddedVocabulary.AddedToken> addedTokens(JsonNode node, Bpe model) {
         List<AddedVocabulary.AddedToken> out = new ArrayList<>();
         if (node == null || node.isNull()) return out;
         if (!node.isArray()) throw JsonSpec.bad("added_tokens", "expected an array, found " + JsonSpec.describe(node));
+        int vocabEntries = model.entries();
+        int maxAssigned = -1;
         for (int i = 0; i < node.size(); i++) {
             String where = "added_tokens[" + i + "]";
             JsonNode t = JsonSpec.requireObject(node.get(i), where);
@@ -101,6 +109,14 @@ public final class Tokenizers {
                     throw JsonSpec.bad(where + "." + flag, "added token '" + content + "' sets " + flag + ", which is unsupported");
                 }
             }
+            Integer inModel = model.id(content);
+            int next = maxAssigned < 0 ? vocabEntries : maxAssigned >= vocabEntries ? maxAssigned + 1 : vocabEntries;
+            int expected = inModel != null ? inModel : next;
+            if (id.intValue() != expected) {
+                throw JsonSpec.bad(where + ".id", "token '" + content + "' has id " + id.intValue() + " but the reference assigns "
+                        + expected + (inModel != null ? " (its id in model.vocab)" : " (the next id after model.vocab)"));
+            }
+            maxAssigned = Math.max(maxAssigned, expected);
             out.add(new AddedVocabulary.AddedToken(id.intValue(), content, JsonSpec.bool(t, "special", false, where),
                     JsonSpec.bool(t, "normalized", true, where)));
         }
