@@ -41,7 +41,8 @@ sealed interface PreTokenizer {
 
     /**
      * Splits on a pattern (or, when {@code invert}, on everything the pattern does not match), with
-     * the delimiters handled per {@link Behavior}; Gemma 3 uses it to end each piece after a space.
+     * the delimiters handled per {@link Behavior}. Gemma 3's file splits on {@code " "}, which never
+     * matches there: its normalizer has already turned every space into U+2581.
      */
     record Split(Pattern pattern, Behavior behavior, boolean invert) implements PreTokenizer {
         @Override
