@@ -182,6 +182,50 @@ class TinyTokenizerTest {
         }
     }
 
+    /** Component variants that the real files do not use, each checked against the reference. */
+    @Test
+    void componentVariantsMatchReference() throws IOException {
+        ObjectNode gemma = (ObjectNode) JSON.readTree(resource("tiny-bytefallback.json").toFile());
+        gemma.set("normalizer", JSON.readTree("""
+                {"type": "Sequence", "normalizers": [
+                  {"type": "Prepend", "prepend": "\u2581"},
+                  {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"}]}"""));
+        assertMatchesReference(write(gemma, "prepend.json"));
+        gemma.remove("decoder");
+        assertMatchesReference(write(gemma, "nodecoder.json"));
+
+        ObjectNode gpt = (ObjectNode) JSON.readTree(resource("tiny-bytelevel.json").toFile());
+        gpt.set("normalizer", JSON.readTree("{\"type\": \"NFKC\"}"));
+        gpt.set("pre_tokenizer", JSON.readTree("""
+                {"type": "Sequence", "pretokenizers": [
+                  {"type": "Split", "pattern": {"Regex": "\\\\p{N}{1,3}"}, "behavior": "Isolated", "invert": false},
+                  {"type": "Split", "pattern": {"String": "b"}, "behavior": "MergedWithNext", "invert": false},
+                  {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": false}]}"""));
+        gpt.set("post_processor", JSON.createObjectNode().put("type", "Sequence")
+                .set("processors", JSON.createArrayNode().add(JSON.readTree("{\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true, \"use_regex\": true}"))
+                        .add(gpt.get("post_processor"))));
+        assertMatchesReference(write(gpt, "sequences.json"));
+        ((ObjectNode) gpt.get("pre_tokenizer").get("pretokenizers").get(2)).put("add_prefix_space", true);
+        assertMatchesReference(write(gpt, "prefix.json"));
+    }
+
+    private static void assertMatchesReference(Path file) {
+        Tokenizer tok = Tokenizers.load(file);
+        try (HuggingFaceTokenizer ref = ReferenceTokenizers.reference(file)) {
+            for (String text : List.of("", " ", "ab abc", " aaa", "a  b", "1234567 ab99c", "abcab ab", "\u00e9 e\u0301 \u2171ab \uFB01",
+                    "<|end|>ab", "hi hi", " hih\u00e9", "<turn>hi", "hi <turn> ", "h\u20aci")) {
+                for (boolean special : new boolean[] {false, true}) {
+                    int[] expected = ReferenceTokenizers.ids(ref, text, special);
+                    assertArrayEquals(expected, tok.encode(text, special), file.getFileName() + ": " + text);
+                    for (boolean skip : new boolean[] {false, true}) {
+                        assertEquals(ref.decode(ReferenceTokenizers.longs(expected), skip), tok.decode(expected, skip),
+                                file.getFileName() + ": decode of " + text);
+                    }
+                }
+            }
+        }
+    }
+
     private Path write(JsonNode root, String name) throws IOException {
         Path p = temp.resolve(name);
         Files.writeString(p, JSON.writeValueAsString(root));
