@@ -95,7 +95,7 @@ final class Bpe {
     }
 
     /** The SentencePiece name of a byte token, e.g. {@code <0x0A>}. */
-    static String byteToken(int b) {
+    private static String byteToken(int b) {
         return String.format("<0x%02X>", b);
     }
 

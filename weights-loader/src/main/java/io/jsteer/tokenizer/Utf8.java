@@ -15,36 +15,32 @@ final class Utf8 {
     private Utf8() {}
 
     /**
-     * Decodes {@code bytes[from, to)}, replacing each maximal invalid subpart with one U+FFFD (Unicode
+     * Decodes {@code bytes}, replacing each maximal invalid subpart with one U+FFFD (Unicode
      * 16.0 §3.9 "U+FFFD Substitution of Maximal Subparts", which is what {@code from_utf8_lossy} does).
      */
-    static void decodeLossy(byte[] bytes, int from, int to, StringBuilder out) {
-        decode(bytes, from, to, out, true);
-    }
-
     static String decodeLossy(byte[] bytes) {
         StringBuilder sb = new StringBuilder(bytes.length);
-        decode(bytes, 0, bytes.length, sb, true);
+        decode(bytes, bytes.length, sb, true);
         return sb.toString();
     }
 
     /** The text of {@code bytes[0, length)}, or null when those bytes are not well-formed UTF-8. */
     static String decodeStrict(byte[] bytes, int length) {
         StringBuilder sb = new StringBuilder(length);
-        return decode(bytes, 0, length, sb, false) < 0 ? sb.toString() : null;
+        return decode(bytes, length, sb, false) < 0 ? sb.toString() : null;
     }
 
     /** Offset of the first byte of the first ill-formed sequence in {@code bytes}, or -1 when all is well-formed. */
     static int firstInvalidOffset(byte[] bytes) {
-        return decode(bytes, 0, bytes.length, null, false);
+        return decode(bytes, bytes.length, null, false);
     }
 
     /**
-     * Decodes into {@code out} (skipped when null). Unless {@code lossy}, stops at the first ill-formed
-     * subpart and returns its offset; otherwise replaces each and returns -1.
+     * Decodes {@code bytes[0, to)} into {@code out} (skipped when null). Unless {@code lossy}, stops
+     * at the first ill-formed subpart and returns its offset; otherwise replaces each and returns -1.
      */
-    private static int decode(byte[] bytes, int from, int to, StringBuilder out, boolean lossy) {
-        int i = from;
+    private static int decode(byte[] bytes, int to, StringBuilder out, boolean lossy) {
+        int i = 0;
         while (i < to) {
             int b0 = bytes[i] & 0xFF;
             if (b0 < 0x80) {
