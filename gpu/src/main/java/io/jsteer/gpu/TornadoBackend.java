@@ -1,0 +1,168 @@
+package io.jsteer.gpu;
+
+import io.jsteer.transformer.backend.Backend;
+import io.jsteer.transformer.backend.CpuBackend;
+import io.jsteer.weights.Tensor;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import uk.ac.manchester.tornado.api.TornadoRuntime;
+import uk.ac.manchester.tornado.api.common.TornadoDevice;
+import uk.ac.manchester.tornado.api.enums.TornadoDeviceType;
+import uk.ac.manchester.tornado.api.runtime.TornadoRuntimeProvider;
+
+/**
+ * A {@link Backend} that runs the weight products on a TornadoVM device (a GPU through OpenCL,
+ * PTX or SPIR-V, or a CPU OpenCL device such as PoCL).
+ *
+ * <p>Each weight matrix is uploaded, widened to F32, the first time it is multiplied, and stays on
+ * the device until {@link #close()}; afterwards only activations move. A matrix that would not fit
+ * (one buffer larger than the device's maximum allocation, or the device's memory used up) is
+ * multiplied on the CPU instead, and {@link #cpuFallbacks()} names it.
+ *
+ * <p>Obtain one with {@link #tryCreate}, which returns empty instead of failing when TornadoVM is
+ * not on this JVM or has no usable device, so the caller can keep the CPU backend.
+ */
+public final class TornadoBackend implements Backend, AutoCloseable {
+    /** System property choosing the device as {@code backendIndex:deviceIndex} (as {@code tornado --devices} lists them). */
+    public static final String DEVICE_PROPERTY = "jsteer.tornado.device";
+    /** Share of the device's global memory the weights may take; the rest is left to the runtime. */
+    private static final double MEMORY_SHARE = 0.9;
+
+    private final TornadoDevice device;
+    private final long maxAllocBytes;
+    private final long budgetBytes;
+    private final Consumer<String> report;
+    private final Map<Tensor, DeviceMatrix> resident = new IdentityHashMap<>();
+    private final Map<Tensor, Boolean> onCpu = new IdentityHashMap<>();
+    private long usedBytes;
+
+    TornadoBackend(TornadoDevice device, long maxAllocBytes, long budgetBytes, Consumer<String> report) {
+        this.device = device;
+        this.maxAllocBytes = maxAllocBytes;
+        this.budgetBytes = budgetBytes;
+        this.report = report;
+    }
+
+    /**
+     * A backend on the chosen device: the one named by {@value #DEVICE_PROPERTY}, else the first GPU,
+     * else TornadoVM's default device. Empty, with the reason given to {@code report}, when this JVM
+     * was not started with TornadoVM's flags ({@code @$TORNADOVM_HOME/tornado-argfile}), TornadoVM
+     * finds no device, or the device fails a small matvec self-check against plain Java. On success
+     * {@code report} receives one line naming the device.
+     */
+    public static Optional<TornadoBackend> tryCreate(Consumer<String> report) {
+        if (System.getProperty("tornado.load.runtime.implementation") == null) {
+            report.accept("TornadoVM is not configured in this JVM (start java with @$TORNADOVM_HOME/tornado-argfile); "
+                    + "using the CPU backend");
+            return Optional.empty();
+        }
+        TornadoBackend backend;
+        try {
+            TornadoDevice device = chooseDevice(TornadoRuntimeProvider.getTornadoRuntime(), System.getProperty(DEVICE_PROPERTY));
+            backend = new TornadoBackend(device, device.getMaxAllocMemory(),
+                    (long) (device.getMaxGlobalMemory() * MEMORY_SHARE), report);
+        } catch (LinkageError | RuntimeException e) {
+            report.accept("TornadoVM is unavailable (" + e + "); using the CPU backend");
+            return Optional.empty();
+        }
+        try {
+            SelfCheck.run(backend.device);
+        } catch (LinkageError | RuntimeException e) {
+            backend.close();
+            report.accept("TornadoVM device " + backend.deviceDescription() + " failed its self-check (" + e + "); using the CPU backend");
+            return Optional.empty();
+        }
+        report.accept("TornadoVM backend on " + backend.deviceDescription());
+        return Optional.of(backend);
+    }
+
+    private static TornadoDevice chooseDevice(TornadoRuntime runtime, String wanted) {
+        if (runtime == null || runtime.getNumBackends() == 0) {
+            throw new IllegalStateException("TornadoVM found no backend");
+        }
+        if (wanted != null) {
+            String[] parts = wanted.split(":");
+            try {
+                if (parts.length != 2) throw new NumberFormatException();
+                var backend = runtime.getBackend(Integer.parseInt(parts[0]));
+                return backend.getDevice(Integer.parseInt(parts[1]));
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException(DEVICE_PROPERTY + "=" + wanted
+                        + " does not name a device as backend:device (see `tornado --devices`)", e);
+            }
+        }
+        List<TornadoDevice> all = new ArrayList<>();
+        for (int b = 0; b < runtime.getNumBackends(); b++) {
+            all.addAll(runtime.getBackend(b).getAllDevices());
+        }
+        if (all.isEmpty()) {
+            throw new IllegalStateException("TornadoVM found no device");
+        }
+        return all.stream().filter(d -> d.getDeviceType() == TornadoDeviceType.GPU).findFirst()
+                .orElse(runtime.getDefaultDevice());
+    }
+
+    @Override
+    public void matmul(Tensor w, float[] x, float[] out, int tokens) {
+        DeviceMatrix m = residentOrNull(w);
+        if (m == null) {
+            CpuBackend.INSTANCE.matmul(w, x, out, tokens);
+        } else {
+            m.matmul(x, out, tokens);
+        }
+    }
+
+    /** The device copy of {@code w}, uploading it on first use; null when it must stay on the CPU. */
+    private synchronized DeviceMatrix residentOrNull(Tensor w) {
+        DeviceMatrix m = resident.get(w);
+        if (m != null || onCpu.containsKey(w)) {
+            return m;
+        }
+        DeviceMatrix.checkShape(w);
+        long bytes = DeviceMatrix.deviceBytes(w);
+        long largest = 4L * w.size();
+        if (largest > maxAllocBytes || usedBytes + bytes > budgetBytes) {
+            onCpu.put(w, Boolean.TRUE);
+            report.accept("weight " + w + " (" + (bytes >> 20) + " MiB) does not fit on " + deviceDescription()
+                    + " (" + (usedBytes >> 20) + " MiB used of " + (budgetBytes >> 20) + ", largest buffer "
+                    + (maxAllocBytes >> 20) + " MiB); it is multiplied on the CPU");
+            return null;
+        }
+        m = new DeviceMatrix(w, device);
+        resident.put(w, m);
+        usedBytes += bytes;
+        return m;
+    }
+
+    /** Weights multiplied on the CPU because they did not fit on the device, in no particular order. */
+    public synchronized List<Tensor> cpuFallbacks() {
+        return List.copyOf(onCpu.keySet());
+    }
+
+    TornadoDevice device() {
+        return device;
+    }
+
+    /** The device, as TornadoVM describes it. */
+    public String deviceDescription() {
+        return device.getPlatformName() + " / " + device.getDeviceName() + " (" + device.getDeviceType() + ")";
+    }
+
+    @Override
+    public String name() {
+        return "tornadovm";
+    }
+
+    /** Frees the device copies of all weights. */
+    @Override
+    public synchronized void close() {
+        for (DeviceMatrix m : resident.values()) m.close();
+        resident.clear();
+        onCpu.clear();
+        usedBytes = 0;
+    }
+}

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Builds a TornadoVM SDK (OpenCL backend) from a source checkout, for the jsteer `gpu` module.
+#
+# Usage: scripts/build-tornadovm.sh [SRC_DIR [SDK_DIR]]
+#   SRC_DIR  TornadoVM source tree (default $TORNADOVM_SRC)
+#   SDK_DIR  where the SDK is installed (default $TORNADOVM_SDK_DIR, else /work/tornadovm-sdk);
+#            keep it outside the jsteer repository. An existing SDK_DIR is replaced.
+# The last line printed is the SDK path: export it as TORNADOVM_HOME.
+#
+# Getting the source (this script downloads nothing but Maven Central artifacts and Debian packages):
+#   git clone --branch v5.2.0-jdk25 --depth 1 https://github.com/beehive-lab/TornadoVM.git SRC_DIR
+# or unpack the v5.2.0-jdk25 release source tarball
+#   https://github.com/beehive-lab/TornadoVM/archive/refs/tags/v5.2.0-jdk25.tar.gz
+#
+# Why not TornadoVM's own `make` / bin/compile: it pip-installs Python packages, git-clones the
+# Khronos OpenCL headers and fetches the Graal jars with Python requests. Here the headers come from
+# Debian's opencl-headers, the Graal jars through Maven (dependency:copy), and the SDK layout steps
+# (argfile generation) are done directly.
+#
+# Needs: a JDK 25 (JAVA_HOME, see scripts/with-jdk25.sh), Debian/Ubuntu apt (run as root or with
+# sudo) for: pocl-opencl-icd (a CPU OpenCL device), ocl-icd-opencl-dev, opencl-headers, cmake, g++,
+# python3 (the SDK's `tornado` launcher is a Python script), clinfo.
+set -euo pipefail
+
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+src="${1:-${TORNADOVM_SRC:-}}"
+sdk="${2:-${TORNADOVM_SDK_DIR:-/work/tornadovm-sdk}}"
+expected_version="5.2.0-jdk25"
+graal_version="25.0.2"
+
+if [ -z "$src" ]; then
+  echo "error: no TornadoVM source given (argument 1 or TORNADOVM_SRC); see the header of $0" >&2
+  exit 2
+fi
+if [ ! -f "$src/pom.xml" ] || ! grep -q '<artifactId>tornado</artifactId>' "$src/pom.xml"; then
+  echo "error: $src is not a TornadoVM source tree (no tornado pom.xml)" >&2
+  exit 2
+fi
+src="$(cd "$src" && pwd)"
+case "$sdk/" in
+  "$repo"/*) echo "error: SDK_DIR $sdk is inside the jsteer repository; put it outside" >&2; exit 2 ;;
+esac
+version="$(sed -n 's:^    <version>\(.*\)</version>:\1:p' "$src/pom.xml" | head -1)"
+if [ "$version" != "$expected_version" ]; then
+  echo "warning: TornadoVM source version is '$version', the gpu module is written against $expected_version" >&2
+fi
+
+# --- system packages --------------------------------------------------------------------------
+packages=(pocl-opencl-icd ocl-icd-opencl-dev opencl-headers cmake g++ python3 clinfo)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  echo "installing Debian packages: ${missing[*]}"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}"
+fi
+
+# --- JDK 25 -----------------------------------------------------------------------------------
+if [ -z "${JAVA_HOME:-}" ] || ! "$JAVA_HOME/bin/java" -version 2>&1 | grep -q 'version "25'; then
+  JAVA_HOME="$("$repo/scripts/with-jdk25.sh" bash -c 'echo "$JAVA_HOME"')"
+fi
+export JAVA_HOME
+export PATH="$JAVA_HOME/bin:$PATH"
+
+cd "$src"
+
+# --- Graal compiler jars (Maven Central), put where TornadoVM's poms and assembly expect them ---
+# (bin/pull_graal_jars.py also lists compiler-management, which Central does not have at 25.0.2;
+# its download saves the 404 page, so nothing can rely on it.)
+mkdir -p graalJars
+for gav in \
+  org.graalvm.compiler:compiler \
+  org.graalvm.sdk:graal-sdk \
+  org.graalvm.truffle:truffle-api \
+  org.graalvm.truffle:truffle-compiler \
+  org.graalvm.sdk:collections \
+  org.graalvm.sdk:word \
+  org.graalvm.polyglot:polyglot; do
+  jar="graalJars/${gav#*:}-$graal_version.jar"
+  if [ ! -s "$jar" ]; then
+    ./mvnw -q -B org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
+      -Dartifact="$gav:$graal_version" -DoutputDirectory="$src/graalJars" -Dmdep.overWriteIfNewer=true
+  fi
+done
+
+# --- Maven build of the OpenCL backend --------------------------------------------------------
+# bin/compile writes this file before the assembly; Maven filtering of it is unreliable.
+echo "tornado.backends=opencl-backend" > tornado-assembly/src/etc/tornado.backend
+start=$(date +%s)
+./mvnw -B -q -Pjdk25,opencl-backend -Dtornado.backend=opencl -DskipTests install
+echo "maven build took $(( $(date +%s) - start )) s"
+
+built=""
+for d in dist/tornadovm-*-opencl-*/tornadovm-*; do
+  if [ -d "$d" ]; then built="$d"; fi
+done
+if [ -z "$built" ]; then
+  echo "error: the build produced no SDK directory under $src/dist" >&2
+  exit 1
+fi
+
+# --- install the SDK --------------------------------------------------------------------------
+rm -rf "$sdk.tmp"
+mkdir -p "$(dirname "$sdk")"
+cp -a "$built" "$sdk.tmp"
+echo "tornado.backends=opencl-backend" > "$sdk.tmp/etc/tornado.backend"
+# The argfile is what `tornado --printJavaFlags` prints plus the export lists; it is generated
+# against the final location because it holds absolute paths.
+rm -rf "$sdk"
+mv "$sdk.tmp" "$sdk"
+(cd "$sdk/bin" && TORNADOVM_HOME="$sdk" python3 gen-tornado-argfile-template.py opencl >/dev/null)
+sed "s|\${TORNADOVM_HOME}|$sdk|g" "$sdk/tornado-argfile.template" > "$sdk/tornado-argfile"
+
+echo "TornadoVM $version SDK (OpenCL) installed; export TORNADOVM_HOME=$sdk"
+echo "$sdk"

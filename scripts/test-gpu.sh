@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Builds the gpu module against a TornadoVM SDK and runs its tests on the SDK's device, with
+# TornadoVM's bailout to sequential Java disabled (-Dtornado.recover.bailout=False, set in
+# gpu/pom.xml), so a kernel that fails to compile or run fails its test.
+#
+# Usage: scripts/test-gpu.sh [extra Maven arguments, e.g. -Dtest=TornadoBackendTest]
+#   TORNADOVM_HOME  the SDK (scripts/build-tornadovm.sh prints it); default /work/tornadovm-sdk
+#   GPU_BENCH=1     also print an informational matvec timing, TornadoVM device vs a naive Java loop
+set -euo pipefail
+
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+export TORNADOVM_HOME="${TORNADOVM_HOME:-/work/tornadovm-sdk}"
+if [ ! -f "$TORNADOVM_HOME/tornado-argfile" ]; then
+  echo "error: no TornadoVM SDK at $TORNADOVM_HOME (no tornado-argfile); build one with scripts/build-tornadovm.sh" >&2
+  exit 2
+fi
+cd "$repo"
+# shellcheck disable=SC2016
+JAVA_HOME="$(scripts/with-jdk25.sh bash -c 'echo "$JAVA_HOME"')"
+export JAVA_HOME PATH="$JAVA_HOME/bin:$PATH"
+
+# The compile-time API jar: the TornadoVM build installs it into ~/.m2; an SDK obtained otherwise
+# ships the same jar, installed here.
+version="$(sed -n 's:.*<tornadovm.version>\(.*\)</tornadovm.version>.*:\1:p' gpu/pom.xml)"
+api_jar="$TORNADOVM_HOME/share/java/tornado/tornado-api-$version.jar"
+m2="${MAVEN_REPO:-$HOME/.m2/repository}/io/github/beehive-lab/tornado-api/$version/tornado-api-$version.jar"
+if [ ! -f "$m2" ]; then
+  if [ ! -f "$api_jar" ]; then
+    echo "error: $api_jar not found: the SDK is not TornadoVM $version" >&2
+    exit 2
+  fi
+  ./mvnw -q -B org.apache.maven.plugins:maven-install-plugin:3.1.4:install-file -Dfile="$api_jar" \
+    -DgroupId=io.github.beehive-lab -DartifactId=tornado-api -Dversion="$version" -Dpackaging=jar
+fi
+
+./mvnw -q -B -o -pl weights-loader,transformer install -DskipTests
+./mvnw -B -o -f gpu/pom.xml test "$@"
+
+if [ "${GPU_BENCH:-0}" = 1 ]; then
+  cp="gpu/target/test-classes:gpu/target/classes:transformer/target/classes:weights-loader/target/classes"
+  java @"$TORNADOVM_HOME/tornado-argfile" -Dtornado.recover.bailout=False --add-modules jdk.incubator.vector \
+    --enable-native-access=ALL-UNNAMED -cp "$cp" io.jsteer.gpu.MatVecTiming
+fi
