@@ -90,8 +90,10 @@ done
 # --- Maven build of the OpenCL backend --------------------------------------------------------
 # bin/compile writes this file before the assembly; Maven filtering of it is unreliable.
 echo "tornado.backends=opencl-backend" > tornado-assembly/src/etc/tornado.backend
+# A previous build's SDK would be picked up below.
+rm -rf dist
 start=$(date +%s)
-./mvnw -B -q -Pjdk25,opencl-backend -Dtornado.backend=opencl -DskipTests install
+./mvnw -B -q -Pjdk25,opencl-backend -Dtornado.backend=opencl -DskipTests clean install
 echo "maven build took $(( $(date +%s) - start )) s"
 
 built=""
@@ -108,6 +110,18 @@ rm -rf "$sdk.tmp"
 mkdir -p "$(dirname "$sdk")"
 cp -a "$built" "$sdk.tmp"
 echo "tornado.backends=opencl-backend" > "$sdk.tmp/etc/tornado.backend"
+# Jars that only the SDK's examples, benchmarks and unit tests use. Left on the module path, every
+# one of them is resolved as an automatic module, and its packages then shadow the application's own
+# copies on the class path (the SDK ships ejml 0.38; jsteer's steering module uses a newer one).
+mkdir -p "$sdk.tmp/share/java/tornado-extras"
+for prefix in ejml-core ejml-ddense ejml-dsparse ejml-simple junit hamcrest-core jmh-core lucene-core \
+    jopt-simple commons-lang3 tornado-matrices tornado-unittests tornado-benchmarks tornado-examples tornado-fuzz; do
+  found=0
+  for jar in "$sdk.tmp/share/java/tornado/$prefix"-[0-9]*.jar; do
+    if [ -f "$jar" ]; then mv "$jar" "$sdk.tmp/share/java/tornado-extras/"; found=1; fi
+  done
+  if [ "$found" = 0 ]; then echo "warning: no $prefix jar in the SDK to move off the module path" >&2; fi
+done
 # The argfile is what `tornado --printJavaFlags` prints plus the export lists; it is generated
 # against the final location because it holds absolute paths.
 rm -rf "$sdk"

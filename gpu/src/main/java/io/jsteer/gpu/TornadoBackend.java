@@ -29,6 +29,11 @@ import uk.ac.manchester.tornado.api.runtime.TornadoRuntimeProvider;
 public final class TornadoBackend implements Backend, AutoCloseable {
     /** System property choosing the device as {@code backendIndex:deviceIndex} (as {@code tornado --devices} lists them). */
     public static final String DEVICE_PROPERTY = "jsteer.tornado.device";
+    /**
+     * TornadoVM's option to run a task graph as sequential Java when its kernel fails to compile or
+     * run. For this backend that would only hide the failure behind a very slow product.
+     */
+    static final String BAILOUT_PROPERTY = "tornado.recover.bailout";
     /** Share of the device's global memory the weights may take; the rest is left to the runtime. */
     private static final double MEMORY_SHARE = 0.9;
 
@@ -51,14 +56,25 @@ public final class TornadoBackend implements Backend, AutoCloseable {
      * A backend on the chosen device: the one named by {@value #DEVICE_PROPERTY}, else the first GPU,
      * else TornadoVM's default device. Empty, with the reason given to {@code report}, when this JVM
      * was not started with TornadoVM's flags ({@code @$TORNADOVM_HOME/tornado-argfile}), TornadoVM
-     * finds no device, or the device fails a small matvec self-check against plain Java. On success
-     * {@code report} receives one line naming the device.
+     * finds no device, or the device fails a small matvec self-check against the CPU backend. On
+     * success {@code report} receives one line naming the device.
+     *
+     * <p>Unless the JVM sets {@value #BAILOUT_PROPERTY} itself, this sets it to {@code False} before
+     * TornadoVM initializes, so that a kernel failure surfaces (here, in the self-check) instead of
+     * silently running as sequential Java.
      */
     public static Optional<TornadoBackend> tryCreate(Consumer<String> report) {
         if (System.getProperty("tornado.load.runtime.implementation") == null) {
             report.accept("TornadoVM is not configured in this JVM (start java with @$TORNADOVM_HOME/tornado-argfile); "
                     + "using the CPU backend");
             return Optional.empty();
+        }
+        String bailout = System.getProperty(BAILOUT_PROPERTY);
+        if (bailout == null) {
+            System.setProperty(BAILOUT_PROPERTY, "False");
+        } else if (Boolean.parseBoolean(bailout)) {
+            report.accept("warning: " + BAILOUT_PROPERTY + "=" + bailout
+                    + ": a kernel that fails on the device will run as sequential Java, silently and slowly");
         }
         TornadoBackend backend;
         try {
@@ -149,7 +165,7 @@ public final class TornadoBackend implements Backend, AutoCloseable {
 
     /** The device, as TornadoVM describes it. */
     public String deviceDescription() {
-        return device.getPlatformName() + " / " + device.getDeviceName() + " (" + device.getDeviceType() + ")";
+        return device.getPlatformName() + " / " + device.getDescription();
     }
 
     @Override

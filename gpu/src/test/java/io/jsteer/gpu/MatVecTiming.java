@@ -18,7 +18,7 @@ public final class MatVecTiming {
     public static void main(String[] args) {
         TornadoBackend backend = TornadoBackend.tryCreate(System.out::println)
                 .orElseThrow(() -> new IllegalStateException("no TornadoVM backend"));
-        int[][] shapes = {{2048, 2048}, {8192, 2048}, {50304, 512}};
+        int[][] shapes = {{256, 256}, {2048, 2048}, {8192, 2048}, {50304, 512}};
         for (int[] shape : shapes) {
             int rows = shape[0], cols = shape[1];
             Random random = new Random(rows + cols);
