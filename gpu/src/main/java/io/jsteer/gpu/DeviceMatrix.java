@@ -56,10 +56,17 @@ final class DeviceMatrix implements AutoCloseable {
      * compiles the matvec kernel, so that failures show here rather than mid-forward-pass.
      */
     DeviceMatrix(Tensor w, TornadoDevice device) {
-        this.name = w.name();
-        this.rows = w.dim(0);
-        this.cols = w.dim(1);
-        FloatArray weights = toFloatArray(w);
+        this(w.name(), toFloatArray(w), w.dim(0), w.dim(1), device);
+    }
+
+    /** As {@link #DeviceMatrix(Tensor, TornadoDevice)}, from weights already in a host F32 array. */
+    DeviceMatrix(String name, FloatArray weights, int rows, int cols, TornadoDevice device) {
+        if ((long) rows * cols != weights.getSize()) {
+            throw new IllegalArgumentException(name + ": " + weights.getSize() + " weights for [" + rows + "][" + cols + "]");
+        }
+        this.name = name;
+        this.rows = rows;
+        this.cols = cols;
         x1 = new FloatArray(cols);
         out1 = new FloatArray(rows);
         xBlock = new FloatArray(TOKEN_BLOCK * cols);
