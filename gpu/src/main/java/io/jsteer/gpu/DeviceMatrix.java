@@ -98,19 +98,24 @@ final class DeviceMatrix implements AutoCloseable {
         plan = new TornadoExecutionPlan(matvec.snapshot(), matmul.snapshot());
         plan.withDevice(device).withGridScheduler(grids);
         // The first execution transfers W; graph 1 may only run once W is on the device.
-        plan.withGraph(0).execute();
+        try {
+            plan.withGraph(0).execute();
+        } catch (RuntimeException e) {
+            try {
+                plan.close();
+            } catch (TornadoExecutionPlanException | RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
     }
 
-    /** Checks that {@code w} is a matrix the kernels can index with int offsets. */
-    static void checkShape(Tensor w) {
-        if (w.rank() != 2) {
-            throw new IllegalArgumentException("weight " + w + " is not a matrix");
-        }
+    /** Whether the kernels can index {@code w} (a matrix) and its activation blocks with int offsets. */
+    static boolean indexable(Tensor w) {
         long rows = w.shape()[0];
         long cols = w.shape()[1];
-        if (rows * cols > Integer.MAX_VALUE || (long) TOKEN_BLOCK * rows * MatMulKernels.GROUP_SIZE > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("weight " + w + " is too large for int-indexed device arrays");
-        }
+        return rows * cols <= Integer.MAX_VALUE && (long) TOKEN_BLOCK * rows * MatMulKernels.GROUP_SIZE <= Integer.MAX_VALUE
+                && (long) TOKEN_BLOCK * cols <= Integer.MAX_VALUE;
     }
 
     /** Bytes this matrix occupies on the device (weights plus activation buffers). */

@@ -124,6 +124,15 @@ public final class TornadoBackend implements Backend, AutoCloseable {
 
     @Override
     public void matmul(Tensor w, float[] x, float[] out, int tokens) {
+        if (w.rank() != 2) {
+            throw new IllegalArgumentException("weight " + w + " is not a matrix");
+        }
+        long need = (long) tokens * w.shape()[1];
+        long give = (long) tokens * w.shape()[0];
+        if (tokens < 0 || x.length < need || out.length < give) {
+            throw new IllegalArgumentException("matmul with " + w + " over " + tokens + " tokens needs x of " + need
+                    + " and out of " + give + " floats; got " + x.length + " and " + out.length);
+        }
         DeviceMatrix m = residentOrNull(w);
         if (m == null) {
             CpuBackend.INSTANCE.matmul(w, x, out, tokens);
@@ -138,10 +147,9 @@ public final class TornadoBackend implements Backend, AutoCloseable {
         if (m != null || onCpu.containsKey(w)) {
             return m;
         }
-        DeviceMatrix.checkShape(w);
         long bytes = DeviceMatrix.deviceBytes(w);
         long largest = 4L * w.size();
-        if (largest > maxAllocBytes || usedBytes + bytes > budgetBytes) {
+        if (!DeviceMatrix.indexable(w) || largest > maxAllocBytes || usedBytes + bytes > budgetBytes) {
             onCpu.put(w, Boolean.TRUE);
             report.accept("weight " + w + " (" + (bytes >> 20) + " MiB) does not fit on " + deviceDescription()
                     + " (" + (usedBytes >> 20) + " MiB used of " + (budgetBytes >> 20) + ", largest buffer "

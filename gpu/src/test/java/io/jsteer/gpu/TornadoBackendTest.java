@@ -1,6 +1,7 @@
 package io.jsteer.gpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jsteer.weights.BFloat16;
@@ -130,6 +131,14 @@ class TornadoBackendTest {
         assertEquals(List.of(w), small.cpuFallbacks());
         assertTrue(messages.getFirst().contains("big") && messages.getFirst().contains("on the CPU"), messages.toString());
         small.close();
+    }
+
+    @Test
+    void shortActivationsAreRejectedNamingTheWeight() {
+        Tensor w = f32("gpt_neox.layers.0.mlp.dense_4h_to_h.weight", randoms(16, 8 * 16), 8, 16);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> backend.matmul(w, new float[2 * 16 - 1], new float[2 * 8], 2));
+        assertTrue(e.getMessage().contains("dense_4h_to_h") && e.getMessage().contains("needs x of 32"), e.getMessage());
     }
 
     private static void check(Tensor w, float[] x, int tokens) {
