@@ -40,6 +40,11 @@ src="$(cd "$src" && pwd)"
 case "$sdk/" in
   "$repo"/*) echo "error: SDK_DIR $sdk is inside the jsteer repository; put it outside" >&2; exit 2 ;;
 esac
+# SDK_DIR is replaced: refuse to delete a directory that is not a previous SDK.
+if [ -e "$sdk" ] && [ ! -f "$sdk/etc/tornado.backend" ] && [ -n "$(ls -A "$sdk" 2>/dev/null)" ]; then
+  echo "error: SDK_DIR $sdk exists and is not a TornadoVM SDK; not replacing it" >&2
+  exit 2
+fi
 version="$(sed -n 's:^    <version>\(.*\)</version>:\1:p' "$src/pom.xml" | head -1)"
 if [ "$version" != "$expected_version" ]; then
   echo "warning: TornadoVM source version is '$version', the gpu module is written against $expected_version" >&2
