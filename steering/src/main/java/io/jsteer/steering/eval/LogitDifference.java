@@ -1,0 +1,45 @@
+package io.jsteer.steering.eval;
+
+import io.jsteer.steering.Intervention;
+import io.jsteer.transformer.Model;
+import java.util.List;
+
+/**
+ * Per prompt, {@code logit(target) - logit(counter)} at the last prompt position, the logit
+ * difference of Rimsky et al., "Steering Llama 2 via Contrastive Activation Addition" (2024).
+ * Steered minus unsteered, it says how far steering moved the answer towards the target; being a
+ * difference of logits it is independent of the rest of the vocabulary.
+ */
+public final class LogitDifference implements Measure {
+    private final String name;
+    private final List<AnswerPrompt> prompts;
+
+    public LogitDifference(String name, List<AnswerPrompt> prompts) {
+        if (name == null || name.isBlank()) throw new IllegalArgumentException("logit-difference measure needs a name");
+        if (prompts == null || prompts.isEmpty()) throw new IllegalArgumentException("logit-difference measure '" + name + "' has no prompts");
+        this.name = name;
+        this.prompts = List.copyOf(prompts);
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public int size() {
+        return prompts.size();
+    }
+
+    @Override
+    public double[] scores(Model model, Intervention steering) {
+        int vocab = model.config().vocabSize();
+        return ItemRunner.run(name, model, steering, prompts.size(), (state, i) -> {
+            AnswerPrompt p = prompts.get(i);
+            LogProbs.checkToken("target", p.target(), vocab);
+            LogProbs.checkToken("counter", p.counter(), vocab);
+            float[] logits = model.forward(state, p.prompt(), false);
+            return (double) logits[p.target()] - logits[p.counter()];
+        });
+    }
+}

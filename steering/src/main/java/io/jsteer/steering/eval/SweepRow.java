@@ -1,0 +1,4 @@
+package io.jsteer.steering.eval;
+
+/** The evaluation of one sweep setting. */
+public record SweepRow(SweepPoint point, Evaluation evaluation) {}

@@ -1,0 +1,66 @@
+package io.jsteer.steering.eval;
+
+import io.jsteer.steering.Intervention;
+import io.jsteer.transformer.Model;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Behaviour-word score of continuations: per held-out prompt, a continuation is generated (see
+ * {@link Decoding}) and either the mean next-token probability mass of the word set over its steps
+ * ({@link Statistic#PROBABILITY_MASS}, smooth and informative even when no word is emitted) or the
+ * fraction of emitted tokens that are in the set ({@link Statistic#RATE}) is recorded.
+ */
+public final class WordScore implements Measure {
+    /** What is recorded per continuation. */
+    public enum Statistic {
+        /** Mean over steps of {@code sum_{w in set} p(w | prefix)}. */
+        PROBABILITY_MASS,
+        /** Fraction of generated tokens that are in the set. */
+        RATE
+    }
+
+    private final WordSet words;
+    private final List<int[]> prompts;
+    private final Decoding decoding;
+    private final Statistic statistic;
+
+    public WordScore(WordSet words, List<int[]> prompts, Decoding decoding, Statistic statistic) {
+        if (words == null) throw new IllegalArgumentException("word score needs a word set");
+        if (prompts == null || prompts.isEmpty()) throw new IllegalArgumentException("word score '" + words.name() + "' has no prompts");
+        for (int i = 0; i < prompts.size(); i++) {
+            if (prompts.get(i) == null || prompts.get(i).length == 0) throw new IllegalArgumentException("word score '" + words.name() + "': prompt " + i + " is empty");
+        }
+        if (decoding == null || statistic == null) throw new IllegalArgumentException("word score '" + words.name() + "' needs a decoding and a statistic");
+        this.words = words;
+        this.prompts = prompts.stream().map(int[]::clone).toList();
+        this.decoding = decoding;
+        this.statistic = statistic;
+    }
+
+    @Override
+    public String name() {
+        return words.name();
+    }
+
+    @Override
+    public int size() {
+        return prompts.size();
+    }
+
+    @Override
+    public double[] scores(Model model, Intervention steering) {
+        int vocab = model.config().vocabSize();
+        int[] ids = words.ids();
+        for (int id : ids) LogProbs.checkToken("word set '" + words.name() + "'", id, vocab);
+        return ItemRunner.run(name(), model, steering, prompts.size(), (state, i) -> {
+            double[] mass = {0};
+            int[] out = Continuations.generate(model, state, prompts.get(i), decoding, i,
+                    (step, logits) -> mass[0] += LogProbs.mass(logits, 0, vocab, ids));
+            if (statistic == Statistic.PROBABILITY_MASS) return mass[0] / out.length;
+            int hits = 0;
+            for (int t : out) if (Arrays.binarySearch(ids, t) >= 0) hits++;
+            return (double) hits / out.length;
+        });
+    }
+}
