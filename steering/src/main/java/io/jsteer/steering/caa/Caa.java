@@ -1,0 +1,66 @@
+package io.jsteer.steering.caa;
+
+import io.jsteer.steering.ContrastSet;
+import io.jsteer.steering.PositionRule;
+import io.jsteer.steering.activations.ContrastMoments;
+import io.jsteer.steering.activations.Readout;
+import io.jsteer.steering.vector.AddVector;
+import io.jsteer.steering.vector.SteeringVector;
+import io.jsteer.steering.vector.TopK;
+import io.jsteer.steering.vector.VectorMethod;
+import io.jsteer.transformer.Model;
+import io.jsteer.transformer.hooks.HookName;
+import java.util.Map;
+
+/**
+ * Contrastive Activation Addition (Rimsky, Gabrieli, Schulz, Tong, Hubinger, Turner 2023,
+ * "Steering Llama 2 via Contrastive Activation Addition", arXiv:2312.06681; published under the
+ * name Panickssery et al.).
+ *
+ * <pre>
+ *   v = (1/N) sum_i h_L(p_i+)[r] - (1/N) sum_i h_L(p_i-)[r]
+ *   steering: h_L(x)[t] += c * v   at every selected position t
+ * </pre>
+ * where {@code h_L(.)[r]} is the activation at the hook point at readout position {@code r} (the
+ * answer token, by default the last token), each prompt run alone without padding, and the
+ * {@code N} positive and negative prompts form pairs (the paper's A/B answers to one question).
+ * Means are accumulated in double precision.
+ */
+public final class Caa implements VectorMethod {
+    private final HookName hook;
+    private final double coefficient;
+    private final Readout readout;
+    private final PositionRule positions;
+
+    /** Reads the last token and adds {@code coefficient * v} at all positions, as the paper does. */
+    public Caa(HookName hook, double coefficient) {
+        this(hook, coefficient, Readout.last(), PositionRule.all());
+    }
+
+    public Caa(HookName hook, double coefficient, Readout readout, PositionRule positions) {
+        if (hook == null || readout == null || positions == null) throw new IllegalArgumentException("CAA needs a hook point, a readout and a position rule");
+        this.hook = hook;
+        this.coefficient = coefficient;
+        this.readout = readout;
+        this.positions = positions;
+    }
+
+    @Override
+    public String name() {
+        return "caa";
+    }
+
+    @Override
+    public SteeringVector fitVector(Model model, ContrastSet data) {
+        data.requirePaired();
+        double[] v = ContrastMoments.of(model, data, hook, readout).meanDifference();
+        return new SteeringVector(hook, TopK.toFloat(v), name(),
+                Map.of("readout", readout.describe(), "pairs", Integer.toString(data.positive().size())),
+                SteeringVector.modelId(model.config()));
+    }
+
+    @Override
+    public AddVector fit(Model model, ContrastSet data) {
+        return new AddVector(fitVector(model, data), coefficient, positions);
+    }
+}

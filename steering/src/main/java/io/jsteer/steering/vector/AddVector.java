@@ -1,0 +1,64 @@
+package io.jsteer.steering.vector;
+
+import io.jsteer.steering.Intervention;
+import io.jsteer.steering.PositionRule;
+import io.jsteer.transformer.State;
+import io.jsteer.transformer.hooks.Hooks;
+
+/**
+ * Activation addition: {@code x[t] += coefficient * v} at the vector's hook point for every
+ * selected position {@code t}. Attaching several to one state adds them all (hooks run in attach
+ * order, each on the previous one's output), so vectors compose by addition.
+ */
+public final class AddVector implements Intervention {
+    private final SteeringVector vector;
+    private final double coefficient;
+    private final PositionRule positions;
+    private final float[] scaled;
+
+    public AddVector(SteeringVector vector, double coefficient, PositionRule positions) {
+        if (vector == null) throw new IllegalArgumentException("no steering vector");
+        if (positions == null) throw new IllegalArgumentException("no position rule");
+        if (!Double.isFinite(coefficient)) throw new IllegalArgumentException("coefficient must be finite, got " + coefficient);
+        this.vector = vector;
+        this.coefficient = coefficient;
+        this.positions = positions;
+        float[] v = vector.direction();
+        // rounded to float once, as a float32 framework forms coefficient * vector before adding it
+        for (int i = 0; i < v.length; i++) v[i] = (float) (coefficient * v[i]);
+        this.scaled = v;
+    }
+
+    /** The unscaled vector. */
+    public SteeringVector vector() {
+        return vector;
+    }
+
+    public double coefficient() {
+        return coefficient;
+    }
+
+    public PositionRule positions() {
+        return positions;
+    }
+
+    @Override
+    public Hooks.Handle attach(State state) {
+        int d = scaled.length;
+        return state.hooks().add(vector.hook(), (ctx, x) -> {
+            if (ctx.width() != d) {
+                throw new IllegalArgumentException("steering vector for " + vector.hook() + " has " + d + " values, the model's hidden size is " + ctx.width());
+            }
+            for (int t = 0; t < ctx.tokens(); t++) {
+                if (!positions.includes(ctx, t)) continue;
+                int off = t * d;
+                for (int i = 0; i < d; i++) x[off + i] += scaled[i];
+            }
+        });
+    }
+
+    @Override
+    public String describe() {
+        return vector.method() + " " + vector.hook() + " x" + coefficient + " " + positions;
+    }
+}
