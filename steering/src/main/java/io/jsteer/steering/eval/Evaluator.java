@@ -27,14 +27,20 @@ public final class Evaluator {
         if (model == null) throw new IllegalArgumentException("evaluator needs a model");
         if (target == null) throw new IllegalArgumentException("evaluator needs an on-target measure");
         if (perplexity == null) throw new IllegalArgumentException("evaluator needs held-out texts for perplexity");
-        Set<String> names = new HashSet<>(List.of(target.name(), perplexity.name()));
-        for (Measure m : spillover) {
+        Set<String> names = new HashSet<>(List.of(perplexity.name()));
+        for (Measure m : concat(target, spillover)) {
             if (!names.add(m.name())) throw new IllegalArgumentException("measure name '" + m.name() + "' is used twice; names label columns and must differ");
         }
         this.model = model;
         this.target = target;
         this.perplexity = perplexity;
         this.spillover = List.copyOf(spillover);
+    }
+
+    private static List<Measure> concat(Measure first, List<Measure> rest) {
+        List<Measure> all = new ArrayList<>(rest);
+        all.addFirst(first);
+        return all;
     }
 
     public Measure target() {

@@ -54,10 +54,12 @@ public final class WordScore implements Measure {
         int[] ids = words.ids();
         for (int id : ids) LogProbs.checkToken("word set '" + words.name() + "'", id, vocab);
         return ItemRunner.run(name(), model, steering, prompts.size(), (state, i) -> {
-            double[] mass = {0};
-            int[] out = Continuations.generate(model, state, prompts.get(i), decoding, i,
-                    (step, logits) -> mass[0] += LogProbs.mass(logits, 0, vocab, ids));
-            if (statistic == Statistic.PROBABILITY_MASS) return mass[0] / out.length;
+            if (statistic == Statistic.PROBABILITY_MASS) {
+                double[] mass = {0};
+                Continuations.generate(model, state, prompts.get(i), decoding, i, (step, logits) -> mass[0] += LogProbs.mass(logits, 0, vocab, ids));
+                return mass[0] / decoding.maxNewTokens();
+            }
+            int[] out = Continuations.generate(model, state, prompts.get(i), decoding, i, (step, logits) -> {});
             int hits = 0;
             for (int t : out) if (Arrays.binarySearch(ids, t) >= 0) hits++;
             return (double) hits / out.length;
