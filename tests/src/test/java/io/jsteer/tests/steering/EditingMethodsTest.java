@@ -1,0 +1,156 @@
+package io.jsteer.tests.steering;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.jsteer.steering.ContrastSet;
+import io.jsteer.steering.ace.AffineConceptEditing;
+import io.jsteer.steering.ace.DirectionalAblation;
+import io.jsteer.steering.activations.ActivationCache;
+import io.jsteer.steering.activations.Readout;
+import io.jsteer.steering.caa.Caa;
+import io.jsteer.steering.sparse.SparseMeanDifference;
+import io.jsteer.steering.sparse.WhitenedSparseMeanDifference;
+import io.jsteer.steering.vector.SteeringVector;
+import io.jsteer.transformer.Model;
+import io.jsteer.transformer.State;
+import io.jsteer.transformer.hooks.HookName;
+import io.jsteer.transformer.hooks.HookPoint;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Sparse selections, affine concept editing and directional ablation on the Pythia fixture. */
+class EditingMethodsTest {
+    static Model model;
+    static ContrastSet caa;
+    static HookName hook;
+    static int[] eval;
+
+    @BeforeAll
+    static void load() {
+        model = Model.load(SteeringFixtures.dir(SteeringFixtures.PYTHIA));
+        JsonNode ref = SteeringFixtures.json(SteeringFixtures.PYTHIA, "steering.json");
+        hook = new HookName(ref.get("layer").asInt(), HookPoint.RESID_POST);
+        caa = new ContrastSet(SteeringFixtures.intLists(ref.get("caa").get("positive_ids")), SteeringFixtures.intLists(ref.get("caa").get("negative_ids")));
+        eval = SteeringFixtures.ints(ref.get("eval_input_ids"));
+    }
+
+    /** Copies of the activations a hook attached at {@code point} sees, one array per forward call. */
+    static List<float[]> recorder(State s, HookName point) {
+        List<float[]> seen = new ArrayList<>();
+        s.hooks().add(point, (ctx, x) -> seen.add(x.clone()));
+        return seen;
+    }
+
+    static double dot(float[] x, int off, float[] r) {
+        double s = 0;
+        for (int i = 0; i < r.length; i++) s += (double) x[off + i] * r[i];
+        return s;
+    }
+
+    static double norm(float[] x, int off, int d) {
+        double s = 0;
+        for (int i = 0; i < d; i++) s += (double) x[off + i] * x[off + i];
+        return Math.sqrt(s);
+    }
+
+    @Test
+    void effectToNoiseWithAllCoordinatesIsCaa() {
+        int d = model.config().hiddenSize();
+        SteeringVector sparse = new SparseMeanDifference(hook, 1, d).fitVector(model, caa);
+        SteeringVector dense = new Caa(hook, 1).fitVector(model, caa);
+        assertArrayEquals(dense.direction(), sparse.direction());
+        SteeringVector top8 = new SparseMeanDifference(hook, 1, 8).fitVector(model, caa);
+        int kept = 0;
+        for (int i = 0; i < d; i++) {
+            if (top8.direction()[i] != 0) {
+                kept++;
+                assertEquals(dense.direction()[i], top8.direction()[i]);
+            }
+        }
+        assertEquals(8, kept);
+        assertEquals(Map.of("k", "8", "readout", "last token", "selection", "effect-to-noise ratio"), top8.parameters());
+    }
+
+    @Test
+    void whitenedNeedsShrinkageWithFewSamples() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new WhitenedSparseMeanDifference(hook, 1, 8, 0).fitVector(model, caa));
+        assertEquals("pooled covariance + 0.0 I is not positive definite (8 samples in 64 dimensions, shrinkage 0.0): raise the shrinkage", e.getMessage());
+        SteeringVector v = new WhitenedSparseMeanDifference(hook, 1, 8, 0.5).fitVector(model, caa);
+        float[] pos = ActivationCache.record(model, caa.positive(), List.of(hook), Readout.last()).stacked(hook);
+        float[] neg = ActivationCache.record(model, caa.negative(), List.of(hook), Readout.last()).stacked(hook);
+        double[] expected = WhitenedSparseMeanDifference.select(pos, neg, 64, 0.5, 8);
+        for (int i = 0; i < 64; i++) assertEquals((float) expected[i], v.direction()[i]);
+    }
+
+    @Test
+    void affineEditSetsTheProjectionToAlpha() {
+        for (double alpha : new double[] {0, -1.5, 3}) {
+            AffineConceptEditing.Edit edit = new AffineConceptEditing(hook, alpha).fit(model, caa);
+            float[] r = edit.concept().unit().direction();
+            double[] ref = edit.concept().reference();
+            State s = model.newState();
+            List<float[]> before = recorder(s, hook);
+            edit.attach(s);
+            List<float[]> after = recorder(s, hook);
+            model.forward(s, eval, false);
+            int d = r.length;
+            for (int t = 0; t < eval.length; t++) {
+                float[] x = before.getFirst(), y = after.getFirst();
+                double proj = 0;
+                for (int i = 0; i < d; i++) proj += (y[t * d + i] - ref[i]) * r[i];
+                double scale = Math.max(1, norm(y, t * d, d));
+                assertEquals(alpha, proj, 1e-6 * scale, "alpha " + alpha + ", position " + t);
+                // the edit moves x along r only
+                double moved = 0, along = 0;
+                for (int i = 0; i < d; i++) along += (double) (y[t * d + i] - x[t * d + i]) * r[i];
+                for (int i = 0; i < d; i++) moved = Math.max(moved, Math.abs(y[t * d + i] - x[t * d + i] - along * r[i]));
+                assertTrue(moved <= 1e-6 * scale, "orthogonal change " + moved);
+            }
+        }
+        AffineConceptEditing.Edit edit = new AffineConceptEditing(hook, 0).fit(model, caa);
+        double gap = edit.concept().gap();
+        SteeringVector caaVector = new Caa(hook, 1).fitVector(model, caa);
+        assertEquals(caaVector.norm(), gap, 1e-5 * gap);
+    }
+
+    @Test
+    void ablationRemovesTheDirectionWhereApplied() {
+        DirectionalAblation.Ablate at = new DirectionalAblation(hook, DirectionalAblation.Scope.AT_HOOK).fit(model, caa);
+        float[] r = at.direction();
+        State s = model.newState();
+        at.attach(s);
+        List<float[]> after = recorder(s, hook);
+        model.forward(s, eval, false);
+        double worst = 0;
+        for (int t = 0; t < eval.length; t++) worst = Math.max(worst, Math.abs(dot(after.getFirst(), t * 64, r)) / Math.max(1, norm(after.getFirst(), t * 64, 64)));
+        System.out.printf("ablation at %s: max |x.r| / |x| = %.3g%n", hook, worst);
+        assertTrue(worst <= 1e-6, "projection left " + worst);
+    }
+
+    @Test
+    void ablationEverywhereLeavesNoBlockOutputAlongTheDirection() {
+        DirectionalAblation.Ablate everywhere = new DirectionalAblation(hook, DirectionalAblation.Scope.EVERY_LAYER).fit(model, caa);
+        float[] r = everywhere.direction();
+        State s = model.newState();
+        everywhere.attach(s);
+        int layers = model.config().numLayers(), d = 64;
+        List<List<float[]>> outputs = new ArrayList<>();
+        for (int l = 0; l < layers; l++) outputs.add(recorder(s, new HookName(l, HookPoint.RESID_POST)));
+        model.forward(s, eval, false);
+        model.forward(s, new int[] {5}, false);
+        double worst = 0;
+        for (List<float[]> calls : outputs) {
+            for (float[] x : calls) for (int off = 0; off < x.length; off += d) worst = Math.max(worst, Math.abs(dot(x, off, r)) / Math.max(1, norm(x, off, d)));
+        }
+        System.out.printf("ablation at every layer: max |resid_post . r| / |x| = %.3g%n", worst);
+        assertTrue(worst <= 1e-6, "projection left " + worst);
+    }
+}
