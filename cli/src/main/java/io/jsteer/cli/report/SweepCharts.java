@@ -5,6 +5,8 @@ import io.jsteer.steering.eval.SweepResult;
 import io.jsteer.steering.eval.SweepRow;
 import java.awt.Color;
 import java.io.IOException;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -89,15 +91,29 @@ public final class SweepCharts {
         HeatMapChart chart = new HeatMapChartBuilder().width(WIDTH).height(HEIGHT)
                 .title("On-target effect by layer and coefficient" + (sweep.hasK() ? " (best k per cell)" : ""))
                 .xAxisTitle("coefficient").yAxisTitle("layer").build();
-        chart.getStyler().setShowValue(true).setHeatMapValueDecimalPattern("0.00")
+        chart.getStyler().setShowValue(true)
                 .setRangeColors(new Color[] {new Color(0x2166ac), new Color(0xf7f7f7), new Color(0xb2182b)});
         chart.getStyler().setChartBackgroundColor(Color.WHITE);
         chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
-        double extent = best.values().stream().mapToDouble(Math::abs).max().orElse(1);
-        // symmetric colour scale, so white means "no effect"
+        // symmetric colour scale, so white means "no effect"; the legend prints its ends verbatim
+        double extent = niceCeiling(best.values().stream().mapToDouble(Math::abs).max().orElse(0));
         chart.getStyler().setMin(-extent).setMax(extent);
+        chart.getStyler().setHeatMapValueDecimalPattern(valuePattern(extent));
         chart.addSeries("effect", xs, ys, cells);
         return chart;
+    }
+
+    /** Cell label format: at least two decimals, and two significant digits at the scale's end, so small effects do not print as 0.00. */
+    static String valuePattern(double extent) {
+        return "0." + "0".repeat(Math.max(2, 1 - (int) Math.floor(Math.log10(extent))));
+    }
+
+    /** The smallest number of two significant digits that is {@code >= x} (1 for 0): 2.406 -> 2.5. */
+    static double niceCeiling(double x) {
+        if (!(x > 0)) return 1;
+        BigDecimal d = new BigDecimal(x);
+        int digits = d.precision() - d.scale(); // digits before the point, negative for 0.00x
+        return d.setScale(2 - digits, RoundingMode.CEILING).doubleValue();
     }
 
     /** The chart as PNG bytes. */

@@ -140,6 +140,19 @@ class HtmlReportTest {
     }
 
     @Test
+    void heatmapScaleEndsAreRound() {
+        assertEquals(2.5, SweepCharts.niceCeiling(2.4063149081035093));
+        assertEquals(0.035, SweepCharts.niceCeiling(0.03401));
+        assertEquals(120.0, SweepCharts.niceCeiling(113.2));
+        assertEquals(10.0, SweepCharts.niceCeiling(10.0));
+        assertEquals(1.0, SweepCharts.niceCeiling(0));
+        assertEquals("0.00", SweepCharts.valuePattern(2.5));
+        assertEquals("0.00", SweepCharts.valuePattern(120));
+        assertEquals("0.000", SweepCharts.valuePattern(0.035));
+        assertEquals("0.00000", SweepCharts.valuePattern(0.00012));
+    }
+
+    @Test
     void formatting() {
         assertEquals("1.235", HtmlReport.num(1.23456));
         assertEquals("1.23e-05", HtmlReport.num(1.23e-5));

@@ -2,6 +2,7 @@ package io.jsteer.tests.eval;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jsteer.steering.ContrastSet;
@@ -108,5 +109,12 @@ class SweepTest {
         assertEquals(List.of("layer 1, coefficient 1.0, k 4", "layer 1, coefficient 1.0, k 8"), fitted);
         assertEquals(r.rows().get(0).evaluation(), r.rows().get(1).evaluation());
         assertTrue(r.hasK());
+    }
+
+    @Test
+    void measureNamesMustDiffer() {
+        Measure target = new LogitDifference("nll", List.of(new AnswerPrompt(new int[] {1}, 2, 3)));
+        var e = assertThrows(IllegalArgumentException.class, () -> new Evaluator(MODEL, target, new TextNll(TextNllTest.texts()), List.of()));
+        assertEquals("measure name 'nll' is used twice; names label columns and must differ", e.getMessage());
     }
 }
