@@ -110,6 +110,11 @@ public final class DefaultModel {
         return ensure(defaultDirectory());
     }
 
+    /** Whether {@code dir} holds an up-to-date build, so {@link #ensure(Path)} has nothing to do. */
+    public static boolean isCurrent(Path dir) {
+        return fingerprint(tokenizerBytes()).equals(readFingerprint(dir));
+    }
+
     /**
      * Returns {@code dir} holding an up-to-date default model, building it first when it is
      * missing or was built from another corpus, design or builder. The folder appears atomically:

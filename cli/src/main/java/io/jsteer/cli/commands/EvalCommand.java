@@ -1,0 +1,42 @@
+package io.jsteer.cli.commands;
+
+import io.jsteer.cli.UserError;
+import io.jsteer.cli.io.EvaluationText;
+import io.jsteer.cli.io.OutputFiles;
+import io.jsteer.cli.options.EvaluationOptions;
+import io.jsteer.cli.options.ModelOptions;
+import io.jsteer.cli.options.SteeringOptions;
+import io.jsteer.cli.steer.LoadedModel;
+import io.jsteer.steering.Intervention;
+import io.jsteer.steering.eval.Evaluation;
+import java.nio.file.Path;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** Evaluates one intervention: on-target effect, perplexity ratio and spillover, with 95% intervals. */
+@Command(name = "eval", description = "Evaluate one steering setting on held-out data: the on-target effect, the perplexity ratio"
+        + " on held-out text and each spillover effect (paired differences, 95% t intervals, paired t-test p-values).")
+public final class EvalCommand extends CommandBase {
+    @Mixin
+    ModelOptions model;
+
+    @Mixin
+    SteeringOptions steering;
+
+    @Mixin
+    EvaluationOptions evaluation;
+
+    @Option(names = {"-o", "--out"}, paramLabel = "FILE.json", description = "Also write the evaluation as JSON.")
+    Path out;
+
+    @Override
+    void execute() {
+        LoadedModel m = model.load(err());
+        if (!steering.given()) throw new UserError("nothing to evaluate: give --vector FILE or --method SPEC");
+        Intervention steer = steering.build(m);
+        Evaluation e = evaluation.build(m).evaluate(steer);
+        out().print(EvaluationText.describe(e));
+        if (out != null) OutputFiles.writeJson(out, e);
+    }
+}

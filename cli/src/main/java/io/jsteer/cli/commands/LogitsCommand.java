@@ -1,0 +1,56 @@
+package io.jsteer.cli.commands;
+
+import io.jsteer.cli.io.OutputFiles;
+import io.jsteer.cli.options.ModelOptions;
+import io.jsteer.cli.options.PromptInput;
+import io.jsteer.cli.steer.Forward;
+import io.jsteer.cli.steer.LoadedModel;
+import java.nio.file.Path;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** One forward pass, dumped as JSON for comparison with other implementations. */
+@Command(name = "logits", description = {"Run one forward pass and write the logits at every position and every block's output as JSON:",
+        "{\"input_ids\": [...], \"logits\": [[...] per position], \"block_outputs\": [[[...] per position] per block]}",
+        "(float32; block_outputs[l] is the residual stream after block l, hook_resid_post)."})
+public final class LogitsCommand extends CommandBase {
+    @Mixin
+    ModelOptions model;
+
+    @Mixin
+    PromptInput prompt;
+
+    @Option(names = {"-o", "--out"}, paramLabel = "FILE.json", required = true, description = "Where to write the JSON.")
+    Path out;
+
+    @Override
+    void execute() {
+        LoadedModel m = model.load(err());
+        int[] ids = prompt.tokens(m);
+        Forward.Result r = Forward.run(m.model(), ids, null);
+        OutputFiles.writeJson(out, g -> {
+            g.writeStartObject();
+            g.writeArrayFieldStart("input_ids");
+            for (int id : ids) g.writeNumber(id);
+            g.writeEndArray();
+            g.writeFieldName("logits");
+            writeRows(g, r.logits(), r.tokens(), r.vocab());
+            g.writeArrayFieldStart("block_outputs");
+            for (float[] block : r.blocks()) writeRows(g, block, r.tokens(), r.hidden());
+            g.writeEndArray();
+            g.writeEndObject();
+        });
+        out().printf("wrote %s: logits [%d][%d], block_outputs [%d][%d][%d]%n", out, r.tokens(), r.vocab(), r.blocks().length, r.tokens(), r.hidden());
+    }
+
+    private static void writeRows(com.fasterxml.jackson.core.JsonGenerator g, float[] a, int rows, int cols) throws java.io.IOException {
+        g.writeStartArray();
+        for (int r = 0; r < rows; r++) {
+            g.writeStartArray();
+            for (int c = 0; c < cols; c++) g.writeNumber(a[r * cols + c]);
+            g.writeEndArray();
+        }
+        g.writeEndArray();
+    }
+}

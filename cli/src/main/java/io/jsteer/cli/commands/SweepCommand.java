@@ -1,0 +1,92 @@
+package io.jsteer.cli.commands;
+
+import io.jsteer.cli.UserError;
+import io.jsteer.cli.options.ContrastOptions;
+import io.jsteer.cli.options.EvaluationOptions;
+import io.jsteer.cli.options.ModelOptions;
+import io.jsteer.cli.options.SamplingOptions;
+import io.jsteer.cli.steer.LoadedModel;
+import io.jsteer.cli.steer.MethodSpec;
+import io.jsteer.cli.steer.Methods;
+import io.jsteer.cli.steer.SweepInterventions;
+import io.jsteer.cli.steer.SweepRun;
+import io.jsteer.steering.ContrastSet;
+import io.jsteer.steering.eval.Evaluator;
+import io.jsteer.steering.eval.SweepGrid;
+import io.jsteer.steering.eval.SweepResult;
+import io.jsteer.steering.eval.SweepRow;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** Evaluates a method over a grid of layers, coefficients and k, and writes the results and a report. */
+@Command(name = "sweep", description = "Fit and evaluate a steering method at every layer x coefficient (x k) setting; write "
+        + SweepRun.CSV + ", " + SweepRun.JSON + " and an HTML " + SweepRun.REPORT + " (plots, table, best setting, examples) into --out.")
+public final class SweepCommand extends CommandBase {
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--method", paramLabel = "SPEC", required = true, description = "Method and fixed parameters, e.g. caa or sparse-mean-diff:readout=last.")
+    String method;
+
+    @Mixin
+    ContrastOptions contrast;
+
+    @Option(names = "--layers", paramLabel = "L1,L2,...", split = ",", required = true, description = "Layers to steer.")
+    List<Integer> layers;
+
+    @Option(names = "--coeffs", paramLabel = "C1,C2,...", split = ",", required = true, description = "Coefficients.")
+    List<Double> coefficients;
+
+    @Option(names = "--ks", paramLabel = "K1,K2,...", split = ",", description = "Values of k, for the sparse methods.")
+    List<Integer> ks;
+
+    @Mixin
+    EvaluationOptions evaluation;
+
+    @Mixin
+    SamplingOptions sampling;
+
+    @Option(names = "--max-ppl-ratio", paramLabel = "R", defaultValue = "1.5",
+            description = "Damage budget for the best setting: perplexity may grow by at most this factor (default ${DEFAULT-VALUE}).")
+    double maxPerplexityRatio;
+
+    @Option(names = "--examples", paramLabel = "N", defaultValue = "3", description = "Example generations in the report (default ${DEFAULT-VALUE}).")
+    int examples;
+
+    @Option(names = {"-o", "--out"}, paramLabel = "DIR", required = true, description = "Output directory.")
+    Path out;
+
+    @Override
+    void execute() {
+        LoadedModel m = model.load(err());
+        MethodSpec spec = MethodSpec.parse(method);
+        Methods.create(spec, m.model().config()); // fails early on a bad spec
+        SweepGrid grid;
+        try {
+            grid = new SweepGrid(layers, coefficients, ks);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
+        ContrastSet data = contrast.set(m, "jsteer sweep");
+        Evaluator evaluator = evaluation.build(m);
+        SweepInterventions factory = new SweepInterventions(spec, m.model(), data);
+        SweepResult result = SweepRun.run(evaluator, grid, factory, err());
+
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("model", m.name());
+        meta.put("method", spec.toString());
+        meta.put("contrast pairs", data.positive().size() + " positive / " + data.negative().size() + " negative prompts");
+        List<String> prompts = evaluation.promptTexts();
+        Optional<SweepRow> best = SweepRun.write(out, "jsteer sweep: " + spec.name(), meta, result, maxPerplexityRatio, factory, m,
+                prompts.subList(0, Math.min(examples, prompts.size())), sampling.maxNewTokens, sampling::sampler);
+        out().printf("wrote %s: %d settings (%s, %s, %s)%n", out, result.rows().size(), SweepRun.CSV, SweepRun.JSON, SweepRun.REPORT);
+        out().println(best.map(r -> "best within perplexity x" + maxPerplexityRatio + ": " + r.point() + ", " + r.evaluation().onTarget().measure()
+                + " change " + String.format("%+.4g", r.evaluation().onTarget().mean())).orElse("no setting stays within perplexity x" + maxPerplexityRatio));
+    }
+}

@@ -1,0 +1,49 @@
+package io.jsteer.cli.commands;
+
+import io.jsteer.cli.UserError;
+import io.jsteer.cli.options.ContrastOptions;
+import io.jsteer.cli.options.ModelOptions;
+import io.jsteer.cli.steer.LoadedModel;
+import io.jsteer.cli.steer.MethodSpec;
+import io.jsteer.cli.steer.Methods;
+import io.jsteer.steering.ContrastSet;
+import io.jsteer.steering.SteeringMethod;
+import io.jsteer.steering.vector.SteeringVector;
+import io.jsteer.steering.vector.VectorFiles;
+import io.jsteer.steering.vector.VectorMethod;
+import java.nio.file.Path;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** Fits a steering vector on contrast prompts and saves it. */
+@Command(name = "vector", description = "Compute a steering vector from contrast prompts and save it as .safetensors"
+        + " (tensor 'direction' plus metadata: model, method, layer, hook point, parameters).")
+public final class VectorCommand extends CommandBase {
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--method", paramLabel = "SPEC", required = true, description = "Method and parameters, e.g. caa:layer=2.")
+    String method;
+
+    @Mixin
+    ContrastOptions contrast;
+
+    @Option(names = {"-o", "--out"}, paramLabel = "FILE.safetensors", required = true, description = "Where to save the vector.")
+    Path out;
+
+    @Override
+    void execute() {
+        LoadedModel m = model.load(err());
+        MethodSpec spec = MethodSpec.parse(method);
+        SteeringMethod sm = Methods.create(spec, m.model().config());
+        if (!(sm instanceof VectorMethod vm)) {
+            throw new UserError("method " + sm.name() + " is not one added vector; use it directly with 'jsteer generate --method' or 'jsteer apply --method'");
+        }
+        ContrastSet data = contrast.set(m, "jsteer vector");
+        SteeringVector v = vm.fitVector(m.model(), data).withModel(m.name());
+        VectorFiles.save(out, v);
+        out().printf("wrote %s: %s at %s, %d values, norm %.4g, from %d positive / %d negative prompts%n", out, v.method(), v.hook(),
+                v.width(), v.norm(), data.positive().size(), data.negative().size());
+    }
+}

@@ -1,0 +1,43 @@
+package io.jsteer.cli.options;
+
+import io.jsteer.cli.UserError;
+import io.jsteer.transformer.generate.Sampler;
+import io.jsteer.weights.ModelConfig;
+import picocli.CommandLine.Option;
+
+/** How continuations are decoded: length, greedy or seeded sampling, stopping. */
+public final class SamplingOptions {
+    @Option(names = {"-n", "--max-new-tokens"}, paramLabel = "N", defaultValue = "40", description = "Tokens to generate (default ${DEFAULT-VALUE}).")
+    public int maxNewTokens;
+
+    @Option(names = {"-t", "--temperature"}, paramLabel = "T", defaultValue = "0",
+            description = "Softmax temperature; 0 = greedy (default ${DEFAULT-VALUE}).")
+    double temperature;
+
+    @Option(names = "--top-k", paramLabel = "K", defaultValue = "0", description = "Sample only from the K most likely tokens (0 = off).")
+    int topK;
+
+    @Option(names = "--top-p", paramLabel = "P", defaultValue = "1", description = "Sample only from the smallest set of tokens with mass >= P (1 = off).")
+    double topP;
+
+    @Option(names = "--seed", paramLabel = "SEED", defaultValue = "0", description = "Random seed for sampling (default ${DEFAULT-VALUE}).")
+    public long seed;
+
+    @Option(names = "--ignore-eos", description = "Do not stop at the model's end-of-sequence token.")
+    boolean ignoreEos;
+
+    /** A fresh sampler; steered and unsteered runs each get their own, drawing the same random numbers. */
+    public Sampler sampler() {
+        if (maxNewTokens < 0) throw new UserError("--max-new-tokens must be >= 0, got " + maxNewTokens);
+        try {
+            return new Sampler(temperature, topK, topP, seed);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
+    }
+
+    /** Token ids that end generation. */
+    public int[] stopTokens(ModelConfig config) {
+        return ignoreEos ? new int[0] : new int[] {config.eosTokenId()};
+    }
+}

@@ -1,0 +1,55 @@
+package io.jsteer.cli.options;
+
+import io.jsteer.cli.UserError;
+import io.jsteer.cli.steer.LoadedModel;
+import io.jsteer.cli.steer.MethodSpec;
+import io.jsteer.cli.steer.PositionRules;
+import io.jsteer.cli.steer.Steering;
+import io.jsteer.steering.Intervention;
+import io.jsteer.steering.PositionRule;
+import java.nio.file.Path;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** Optional steering: a saved vector ({@code --vector}) or a method fitted on contrast prompts ({@code --method}). */
+public final class SteeringOptions {
+    @Option(names = "--vector", paramLabel = "FILE", description = "Steering vector file (.safetensors, from 'jsteer vector').")
+    Path vector;
+
+    @Option(names = "--method", paramLabel = "SPEC",
+            description = "Fit a method on the contrast prompts, e.g. caa:layer=2,coeff=4 (see 'jsteer vector --help' for the methods).")
+    String method;
+
+    @Option(names = {"-c", "--coeff"}, paramLabel = "C", description = "Steering coefficient (default 1, or the method spec's coeff).")
+    Double coefficient;
+
+    @Option(names = "--positions", paramLabel = "RULE", description = "Where to steer: " + PositionRules.POSITIONS_HELP + " (default all).")
+    String positions;
+
+    @Mixin
+    ContrastOptions contrast;
+
+    /** Whether any steering was asked for. */
+    public boolean given() {
+        return vector != null || method != null;
+    }
+
+    /** The intervention asked for, or null when none was. */
+    public Intervention build(LoadedModel m) {
+        if (vector != null && method != null) throw new UserError("give either --vector or --method, not both");
+        if (vector == null && method == null) {
+            if (contrast.given()) throw new UserError("contrast prompts were given but no --method to fit on them");
+            if (coefficient != null || positions != null) throw new UserError("--coeff and --positions need --vector or --method");
+            return null;
+        }
+        if (vector != null) {
+            if (contrast.given()) throw new UserError("--vector is already fitted; contrast prompts are only used with --method");
+            PositionRule rule = positions == null ? PositionRule.all() : PositionRules.positions(positions);
+            return Steering.fromVector(vector, m.model(), coefficient == null ? 1 : coefficient, rule);
+        }
+        MethodSpec spec = MethodSpec.parse(method);
+        if (coefficient != null) spec = spec.with("coeff", Double.toString(coefficient));
+        if (positions != null) spec = spec.with("positions", positions);
+        return Steering.fromMethod(spec, m.model(), contrast.set(m, "--method " + spec.name()));
+    }
+}

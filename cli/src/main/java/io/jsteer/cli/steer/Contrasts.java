@@ -1,0 +1,13 @@
+package io.jsteer.cli.steer;
+
+import io.jsteer.cli.io.PromptFiles;
+import io.jsteer.steering.ContrastSet;
+
+/** Contrast prompts from text to token ids. */
+public final class Contrasts {
+    private Contrasts() {}
+
+    public static ContrastSet tokenize(PromptFiles.Contrast texts, LoadedModel m) {
+        return new ContrastSet(texts.positive().stream().map(m::encode).toList(), texts.negative().stream().map(m::encode).toList());
+    }
+}

@@ -1,0 +1,80 @@
+package io.jsteer.cli.steer;
+
+import io.jsteer.steering.PositionRule;
+import io.jsteer.steering.activations.Readout;
+import io.jsteer.transformer.hooks.HookName;
+import io.jsteer.transformer.hooks.HookPoint;
+import io.jsteer.weights.ModelConfig;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Map;
+
+/** Typed access to the {@code key=value} parameters of a {@link MethodSpec}, with defaults. */
+final class MethodParams {
+    private final Map<String, String> values;
+    private final ModelConfig config;
+
+    MethodParams(Map<String, String> values, ModelConfig config) {
+        this.values = values;
+        this.config = config;
+    }
+
+    /** {@code blocks.<layer>.<hook>}; layer defaults to the middle block, hook to resid_post. */
+    HookName hook() {
+        int layer = values.containsKey("layer") ? integer("layer") : config.numLayers() / 2;
+        if (layer < 0 || layer >= config.numLayers()) {
+            throw new IllegalArgumentException("layer " + layer + " is out of range: the model has layers 0.." + (config.numLayers() - 1));
+        }
+        HookPoint point = values.containsKey("hook") ? HookPoint.parse(values.get("hook")) : HookPoint.RESID_POST;
+        return new HookName(layer, point);
+    }
+
+    double coefficient() {
+        return number("coeff", 1);
+    }
+
+    int k() {
+        if (!values.containsKey("k")) throw new IllegalArgumentException("needs k=<number of coordinates to keep>");
+        return integer("k");
+    }
+
+    Readout readout() {
+        return values.containsKey("readout") ? PositionRules.readout(values.get("readout")) : Readout.last();
+    }
+
+    PositionRule positions() {
+        return values.containsKey("positions") ? PositionRules.positions(values.get("positions")) : PositionRule.all();
+    }
+
+    double number(String key, double fallback) {
+        String v = values.get(key);
+        if (v == null) return fallback;
+        try {
+            double d = Double.parseDouble(v);
+            if (!Double.isFinite(d)) throw new NumberFormatException();
+            return d;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + "=" + v + " is not a finite number");
+        }
+    }
+
+    int integer(String key) {
+        String v = values.get(key);
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + "=" + v + " is not an integer");
+        }
+    }
+
+    /** An enum constant by name, case-insensitive, also without an {@code _TOKEN}-style suffix. */
+    <E extends Enum<E>> E choice(String key, Class<E> type, E fallback) {
+        String v = values.get(key);
+        if (v == null) return fallback;
+        String want = v.toUpperCase(Locale.ROOT).replace('-', '_');
+        for (E c : type.getEnumConstants()) {
+            if (c.name().equals(want) || c.name().startsWith(want + "_")) return c;
+        }
+        throw new IllegalArgumentException(key + "=" + v + " is not one of " + Arrays.toString(type.getEnumConstants()).toLowerCase(Locale.ROOT));
+    }
+}

@@ -1,0 +1,102 @@
+package io.jsteer.cli.steer;
+
+import io.jsteer.steering.SteeringMethod;
+import io.jsteer.steering.actadd.ActAdd;
+import io.jsteer.steering.ace.AffineConceptEditing;
+import io.jsteer.steering.ace.DirectionalAblation;
+import io.jsteer.steering.caa.Caa;
+import io.jsteer.steering.sara.Sara;
+import io.jsteer.steering.sparse.SparseMeanDifference;
+import io.jsteer.steering.sparse.WhitenedSparseMeanDifference;
+import io.jsteer.weights.ModelConfig;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * The steering methods the command line knows, by name, and how a {@link MethodSpec} configures
+ * each. Common keys: {@code layer} (default: the middle block), {@code hook} (default
+ * {@code resid_post}), {@code coeff} (default 1), {@code readout} (where prompts are read, default
+ * the last token) and {@code positions} (where to steer, default all); each method lists its keys.
+ */
+public final class Methods {
+    private Methods() {}
+
+    @FunctionalInterface
+    private interface Factory {
+        SteeringMethod create(MethodParams p);
+    }
+
+    private record Entry(String name, String summary, List<String> keys, Factory factory) {}
+
+    private static final Map<String, Entry> METHODS = new LinkedHashMap<>();
+    private static final Map<String, String> ALIASES = Map.of("sparse", "sparse-mean-diff", "whitened", "whitened-sparse-mean-diff",
+            "affine-concept-editing", "ace", "directional-ablation", "ablation");
+
+    static {
+        register("caa", "Contrastive Activation Addition: mean difference of paired prompts (Rimsky et al. 2023)",
+                List.of("layer", "hook", "coeff", "readout", "positions"),
+                p -> new Caa(p.hook(), p.coefficient(), p.readout(), p.positions()));
+        register("actadd", "Activation Addition from one prompt pair (Turner et al. 2023); variant=last|mean|positional",
+                List.of("layer", "hook", "coeff", "variant", "positions"),
+                p -> new ActAdd(p.hook(), p.coefficient(), p.choice("variant", ActAdd.Variant.class, ActAdd.Variant.LAST_TOKEN), p.positions()));
+        register("sparse-mean-diff", "mean difference kept on the k coordinates of highest effect-to-noise ratio",
+                List.of("layer", "hook", "coeff", "k", "readout", "positions"),
+                p -> new SparseMeanDifference(p.hook(), p.coefficient(), p.k(), p.readout(), p.positions()));
+        register("whitened-sparse-mean-diff", "covariance-whitened mean difference (LDA direction) kept on k coordinates; shrinkage default 0.1",
+                List.of("layer", "hook", "coeff", "k", "shrinkage", "readout", "positions"),
+                p -> new WhitenedSparseMeanDifference(p.hook(), p.coefficient(), p.k(), p.number("shrinkage", 0.1), p.readout(), p.positions()));
+        register("sara", "per-neuron attract/repel rescaling from SVD components (Tlaie 2024)",
+                List.of("layer", "hook", "coeff", "positions"),
+                p -> new Sara(p.hook(), p.coefficient(), p.positions()));
+        register("ace", "affine concept editing: set the projection on the concept direction to coeff (Marshall et al. 2024)",
+                List.of("layer", "hook", "coeff", "readout", "positions"),
+                p -> new AffineConceptEditing(p.hook(), p.coefficient(), p.readout(), p.positions()));
+        register("ablation", "directional ablation of the concept direction (Arditi et al. 2024); scope=at-hook|every-layer",
+                List.of("layer", "hook", "scope", "readout", "positions"),
+                p -> new DirectionalAblation(p.hook(), p.choice("scope", DirectionalAblation.Scope.class, DirectionalAblation.Scope.EVERY_LAYER),
+                        p.readout(), p.positions()));
+    }
+
+    private static void register(String name, String summary, List<String> keys, Factory factory) {
+        METHODS.put(name, new Entry(name, summary, keys, factory));
+    }
+
+    /** Configures the method {@code spec} names for a model with {@code config}. */
+    public static SteeringMethod create(MethodSpec spec, ModelConfig config) {
+        Entry e = entry(spec.name());
+        for (String key : spec.params().keySet()) {
+            if (!e.keys().contains(key)) {
+                throw new IllegalArgumentException("method " + e.name() + " has no parameter '" + key + "' (it takes " + String.join(", ", e.keys()) + ")");
+            }
+        }
+        try {
+            return e.factory().create(new MethodParams(spec.params(), config));
+        } catch (IllegalArgumentException ex) {
+            throw new IllegalArgumentException("method " + spec + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    /** Whether a method of this name (or alias) exists. */
+    public static boolean exists(String name) {
+        return METHODS.containsKey(ALIASES.getOrDefault(name, name));
+    }
+
+    /** The canonical name of a method name or alias. */
+    public static String canonical(String name) {
+        return entry(name).name();
+    }
+
+    /** One line per method: name, parameters and what it is; for help texts. */
+    public static String describe() {
+        return METHODS.values().stream().map(e -> "  " + e.name() + " (" + String.join(", ", e.keys()) + "): " + e.summary())
+                .collect(Collectors.joining("\n"));
+    }
+
+    private static Entry entry(String name) {
+        Entry e = METHODS.get(ALIASES.getOrDefault(name, name));
+        if (e == null) throw new IllegalArgumentException("unknown steering method '" + name + "' (known: " + String.join(", ", METHODS.keySet()) + ")");
+        return e;
+    }
+}

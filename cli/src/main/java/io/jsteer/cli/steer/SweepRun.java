@@ -1,0 +1,73 @@
+package io.jsteer.cli.steer;
+
+import io.jsteer.cli.io.OutputFiles;
+import io.jsteer.cli.progress.Progress;
+import io.jsteer.cli.report.GenerationExample;
+import io.jsteer.cli.report.HtmlReport;
+import io.jsteer.cli.report.Report;
+import io.jsteer.steering.Intervention;
+import io.jsteer.steering.eval.Evaluator;
+import io.jsteer.steering.eval.InterventionFactory;
+import io.jsteer.steering.eval.Sweep;
+import io.jsteer.steering.eval.SweepFiles;
+import io.jsteer.steering.eval.SweepGrid;
+import io.jsteer.steering.eval.SweepResult;
+import io.jsteer.steering.eval.SweepRow;
+import io.jsteer.transformer.generate.Sampler;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/** A sweep with progress, its result files, and the HTML report with example generations at the best setting. */
+public final class SweepRun {
+    private SweepRun() {}
+
+    /** File names inside the output directory. */
+    public static final String CSV = "sweep.csv", JSON = "sweep.json", REPORT = "report.html";
+
+    /** Evaluates every setting of {@code grid}, reporting progress on {@code err}. */
+    public static SweepResult run(Evaluator evaluator, SweepGrid grid, InterventionFactory factory, PrintWriter err) {
+        try (Progress progress = Progress.start(err, "sweep", grid.size())) {
+            return Sweep.run(evaluator, grid, factory, (done, total, row) -> progress.step(row.point().toString()));
+        }
+    }
+
+    /**
+     * Writes {@link #CSV}, {@link #JSON} and {@link #REPORT} into {@code dir}; the report shows
+     * unsteered vs steered continuations of {@code examplePrompts} at the best setting (largest
+     * on-target effect within {@code maxPerplexityRatio}), when there is one.
+     *
+     * @return the best row, if any
+     */
+    public static Optional<SweepRow> write(Path dir, String title, Map<String, String> metadata, SweepResult result, double maxPerplexityRatio,
+                                           InterventionFactory factory, LoadedModel m, List<String> examplePrompts, int maxNewTokens,
+                                           Supplier<Sampler> sampler) {
+        SweepFiles.writeCsv(result, ensureDir(dir).resolve(CSV));
+        SweepFiles.writeJson(result, dir.resolve(JSON));
+        Optional<SweepRow> best = result.best(maxPerplexityRatio);
+        List<GenerationExample> examples = new ArrayList<>();
+        String setting = null;
+        if (best.isPresent()) {
+            Intervention steer = factory.create(best.get().point());
+            setting = steer.describe();
+            int[] stops = new int[0];
+            for (String p : examplePrompts) {
+                int[] ids = m.encode(p);
+                examples.add(new GenerationExample(p,
+                        Continuation.generate(m, ids, maxNewTokens, sampler.get(), stops, null, null).text(),
+                        Continuation.generate(m, ids, maxNewTokens, sampler.get(), stops, steer, null).text()));
+            }
+        }
+        HtmlReport.write(new Report(title, metadata, result, maxPerplexityRatio, setting, examples), dir.resolve(REPORT));
+        return best;
+    }
+
+    private static Path ensureDir(Path dir) {
+        OutputFiles.createDirectories(dir);
+        return dir;
+    }
+}
