@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.jsteer.steering.ContrastSet;
 import io.jsteer.steering.Intervention;
+import io.jsteer.steering.PositionRule;
 import io.jsteer.steering.actadd.ActAdd;
 import io.jsteer.steering.actadd.PositionalAdd;
 import io.jsteer.steering.activations.ActivationCache;
@@ -24,7 +25,9 @@ import io.jsteer.transformer.State;
 import io.jsteer.transformer.hooks.Hooks;
 import io.jsteer.transformer.hooks.HookName;
 import io.jsteer.transformer.hooks.HookPoint;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -142,6 +145,45 @@ class ActAddCaaReferenceTest {
     }
 
     @Test
+    void vectorsComposeByAddition() {
+        SteeringVector v = new Caa(hook, 1).fitVector(model, caaSet());
+        Intervention x1 = new AddVector(v, 1, PositionRule.all());
+        Intervention x3 = new AddVector(v, 3, PositionRule.all());
+        State s = model.newState();
+        x1.attach(s);
+        Hooks.Handle second = x3.attach(s);
+        assertClose(floats(ref.get("steered").get("caa_x4").get("logits")), model.forward(s, eval, true), 1e-4, "caa x1 + caa x3 = caa_x4");
+        second.close();
+        s.reset();
+        assertClose(floats(ref.get("steered").get("caa_x1").get("logits")), model.forward(s, eval, true), 1e-4, "detached x3 leaves caa_x1");
+    }
+
+    @Test
+    void recordsSeveralPointsInOnePass() {
+        JsonNode input = SteeringFixtures.json(SteeringFixtures.PYTHIA, "reference.json").get("inputs").get(1);
+        int[] ids = ints(input.get("input_ids"));
+        List<HookName> points = List.of(new HookName(2, HookPoint.RESID_POST), new HookName(0, HookPoint.RESID_POST), new HookName(3, HookPoint.RESID_POST));
+        Activations acts = ActivationCache.record(model, List.of(ids), points, Readout.at(2));
+        for (HookName p : points) {
+            float[] block = floats(input.get("block_outputs").get(p.layer()));
+            assertClose(Arrays.copyOfRange(block, 2 * 64, 3 * 64), acts.rows(p, 0), 1e-5, p + " token 2");
+            assertArrayEquals(new int[] {2}, acts.positions(p, 0));
+        }
+    }
+
+    @Test
+    void wrongWidthIsRefusedWhenApplied() {
+        SteeringVector narrow = new SteeringVector(hook, new float[32], "caa", Map.of(), "m");
+        AddVector add = new AddVector(narrow, 1, PositionRule.all());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SteeringFixtures.logits(model, add, eval));
+        assertEquals("steering vector for blocks.1.hook_resid_post has 32 values, the model's hidden size is 64", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> narrow.requireCompatible(model.config()));
+        assertEquals("steering vector for blocks.1.hook_resid_post has 32 values, the model's hidden size is 64", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new ContrastSet(List.of(new int[0]), List.of(new int[] {3})));
+        assertEquals("contrast set has an empty positive prompt", e.getMessage());
+    }
+
+    @Test
     void caaLastTokenActivationsMatch() {
         JsonNode c = ref.get("caa");
         Activations acts = ActivationCache.record(model, SteeringFixtures.intLists(c.get("positive_ids")), List.of(hook), Readout.last());
@@ -168,7 +210,7 @@ class ActAddCaaReferenceTest {
         e = assertThrows(IllegalArgumentException.class, () -> new Caa(new HookName(1, HookPoint.RESID_MID), 1).fit(model, caaSet()));
         assertTrue(e.getMessage().startsWith("blocks.1.hook_resid_mid does not exist"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-                () -> new Caa(hook, 1, Readout.at(-6), io.jsteer.steering.PositionRule.all()).fit(model, caaSet()));
+                () -> new Caa(hook, 1, Readout.at(-6), PositionRule.all()).fit(model, caaSet()));
         assertEquals("prompt 0: readout token -6 does not exist in a prompt of 4 tokens", e.getMessage());
     }
 }

@@ -1,0 +1,5 @@
+/**
+ * Reading activations for fitting: run-with-cache over prompts ({@link io.jsteer.steering.activations.ActivationCache}),
+ * which positions to read ({@link io.jsteer.steering.activations.Readout}) and streaming statistics.
+ */
+package io.jsteer.steering.activations;

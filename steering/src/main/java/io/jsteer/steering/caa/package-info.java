@@ -1,0 +1,2 @@
+/** Contrastive Activation Addition (Rimsky/Panickssery et al. 2023, arXiv:2312.06681): mean difference over paired prompts. */
+package io.jsteer.steering.caa;
