@@ -18,9 +18,11 @@ import java.util.Map;
  * @param gap       {@code |mu+ - mu-|}: the projection of {@code mu+ - mu_ref} on {@code r}
  */
 public record ConceptDirection(SteeringVector unit, double[] reference, double gap) {
-    /** Fits {@code r} and {@code mu_ref} from the rows {@code readout} selects at {@code hook}. */
+    /**
+     * Fits {@code r} and {@code mu_ref} from the rows {@code readout} selects at {@code hook}. The two
+     * sides need not pair up (the papers contrast sets of different prompts, e.g. harmful and harmless).
+     */
     public static ConceptDirection fit(Model model, ContrastSet data, HookName hook, Readout readout, String method) {
-        data.requirePaired();
         ContrastMoments m = ContrastMoments.of(model, data, hook, readout);
         double[] diff = m.meanDifference();
         double norm = 0;
