@@ -2,6 +2,7 @@ package io.jsteer.cli.commands;
 
 import io.jsteer.cli.UserError;
 import io.jsteer.cli.io.OutputFiles;
+import io.jsteer.cli.io.Prompt;
 import io.jsteer.cli.io.PromptFiles;
 import io.jsteer.cli.options.ModelOptions;
 import io.jsteer.cli.options.SamplingOptions;
@@ -44,19 +45,25 @@ public final class ApplyCommand extends CommandBase {
 
     @Override
     void execute() {
-        List<String> texts = PromptFiles.prompts(prompts);
+        List<Prompt> texts = PromptFiles.prompts(prompts);
         LoadedModel m = model.load(err());
         if (!steering.given()) throw new UserError("nothing to apply: give --vector FILE or --method SPEC");
         Intervention steer = steering.build(m);
         int[] stops = sampling.stopTokens(m.model().config());
         List<Map<String, Object>> rows = new ArrayList<>();
         try (Progress progress = Progress.start(err(), "apply", texts.size())) {
-            for (String text : texts) {
+            for (Prompt text : texts) {
                 int[] ids = m.encode(text);
                 Map<String, Object> row = new LinkedHashMap<>();
-                row.put("prompt", text);
-                row.put("steered", Continuation.generate(m, ids, sampling.maxNewTokens, sampling.sampler(), stops, steer, null).text());
-                if (withUnsteered) row.put("unsteered", Continuation.generate(m, ids, sampling.maxNewTokens, sampling.sampler(), stops, null, null).text());
+                row.put("prompt", text.label());
+                Continuation steered = Continuation.generate(m, ids, sampling.maxNewTokens, sampling.sampler(), stops, steer, null);
+                row.put("steered", steered.text());
+                row.put("steered_ids", steered.tokens());
+                if (withUnsteered) {
+                    Continuation plain = Continuation.generate(m, ids, sampling.maxNewTokens, sampling.sampler(), stops, null, null);
+                    row.put("unsteered", plain.text());
+                    row.put("unsteered_ids", plain.tokens());
+                }
                 rows.add(row);
                 progress.step(null);
             }

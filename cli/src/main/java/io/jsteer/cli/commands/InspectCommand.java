@@ -1,6 +1,7 @@
 package io.jsteer.cli.commands;
 
 import io.jsteer.cli.io.OutputFiles;
+import io.jsteer.cli.io.Prompt;
 import io.jsteer.cli.io.PromptFiles;
 import io.jsteer.cli.io.TokenIds;
 import io.jsteer.cli.options.ModelOptions;
@@ -56,8 +57,8 @@ public final class InspectCommand extends CommandBase {
         List<String> labels = new ArrayList<>();
         List<int[]> prompts = new ArrayList<>();
         if (input.file != null) {
-            for (String p : PromptFiles.prompts(input.file)) {
-                labels.add(p);
+            for (Prompt p : PromptFiles.prompts(input.file)) {
+                labels.add(p.label());
                 prompts.add(m.encode(p));
             }
         } else {

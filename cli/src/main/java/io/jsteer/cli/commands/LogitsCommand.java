@@ -3,6 +3,8 @@ package io.jsteer.cli.commands;
 import io.jsteer.cli.io.OutputFiles;
 import io.jsteer.cli.options.ModelOptions;
 import io.jsteer.cli.options.PromptInput;
+import io.jsteer.cli.options.SteeringOptions;
+import io.jsteer.steering.Intervention;
 import io.jsteer.cli.steer.Forward;
 import io.jsteer.cli.steer.LoadedModel;
 import java.nio.file.Path;
@@ -13,13 +15,16 @@ import picocli.CommandLine.Option;
 /** One forward pass, dumped as JSON for comparison with other implementations. */
 @Command(name = "logits", description = {"Run one forward pass and write the logits at every position and every block's output as JSON:",
         "{\"input_ids\": [...], \"logits\": [[...] per position], \"block_outputs\": [[[...] per position] per block]}",
-        "(float32; block_outputs[l] is the residual stream after block l, hook_resid_post)."})
+        "(float32; block_outputs[l] is the residual stream after block l, hook_resid_post), optionally with steering attached."})
 public final class LogitsCommand extends CommandBase {
     @Mixin
     ModelOptions model;
 
     @Mixin
     PromptInput prompt;
+
+    @Mixin
+    SteeringOptions steering;
 
     @Option(names = {"-o", "--out"}, paramLabel = "FILE.json", required = true, description = "Where to write the JSON.")
     Path out;
@@ -28,9 +33,11 @@ public final class LogitsCommand extends CommandBase {
     void execute() {
         LoadedModel m = model.load(err());
         int[] ids = prompt.tokens(m);
-        Forward.Result r = Forward.run(m.model(), ids, null);
+        Intervention steer = steering.build(m);
+        Forward.Result r = Forward.run(m.model(), ids, steer);
         OutputFiles.writeJson(out, g -> {
             g.writeStartObject();
+            if (steer != null) g.writeStringField("steering", steer.describe());
             g.writeArrayFieldStart("input_ids");
             for (int id : ids) g.writeNumber(id);
             g.writeEndArray();

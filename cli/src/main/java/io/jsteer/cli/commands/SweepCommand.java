@@ -1,6 +1,7 @@
 package io.jsteer.cli.commands;
 
 import io.jsteer.cli.UserError;
+import io.jsteer.cli.io.Prompt;
 import io.jsteer.cli.options.ContrastOptions;
 import io.jsteer.cli.options.EvaluationOptions;
 import io.jsteer.cli.options.ModelOptions;
@@ -82,7 +83,7 @@ public final class SweepCommand extends CommandBase {
         meta.put("model", m.name());
         meta.put("method", spec.toString());
         meta.put("contrast pairs", data.positive().size() + " positive / " + data.negative().size() + " negative prompts");
-        List<String> prompts = evaluation.promptTexts();
+        List<Prompt> prompts = evaluation.prompts();
         Optional<SweepRow> best = SweepRun.write(out, "jsteer sweep: " + spec.name(), meta, result, maxPerplexityRatio, factory, m,
                 prompts.subList(0, Math.min(examples, prompts.size())), sampling.maxNewTokens, sampling::sampler);
         out().printf("wrote %s: %d settings (%s, %s, %s)%n", out, result.rows().size(), SweepRun.CSV, SweepRun.JSON, SweepRun.REPORT);

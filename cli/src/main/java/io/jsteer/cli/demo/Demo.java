@@ -3,6 +3,7 @@ package io.jsteer.cli.demo;
 import io.jsteer.cli.defaultmodel.DefaultModel;
 import io.jsteer.cli.defaultmodel.Topics;
 import io.jsteer.cli.io.OutputFiles;
+import io.jsteer.cli.io.Prompt;
 import io.jsteer.cli.io.PromptFiles;
 import io.jsteer.cli.io.SideBySide;
 import io.jsteer.cli.steer.Contrasts;
@@ -118,19 +119,19 @@ public final class Demo {
 
         out.printf(Locale.ROOT, "== 3. Unsteered vs steered (coefficient %+.1f = love, %+.1f = war; temperature %.1f, seed %d)%n",
                 s.coefficient(), -s.coefficient(), TEMPERATURE, s.seed());
-        List<String> prompts = PromptFiles.prompts(promptsFile);
+        List<Prompt> prompts = PromptFiles.prompts(promptsFile);
         AddVector love = new AddVector(v, s.coefficient(), PositionRule.all());
         AddVector war = new AddVector(v, -s.coefficient(), PositionRule.all());
         int width = SideBySide.terminalWidth();
-        for (String p : prompts.subList(0, Math.min(EXAMPLES, prompts.size()))) {
+        for (Prompt p : prompts.subList(0, Math.min(EXAMPLES, prompts.size()))) {
             int[] ids = m.encode(p);
             String plain = generate(m, ids, null);
-            out.println("prompt: \"" + p + "\"");
+            out.println("prompt: \"" + p.label() + "\"");
             out.print(SideBySide.render(List.of("unsteered", String.format(Locale.ROOT, "steered x%+.1f (love)", s.coefficient()),
                     String.format(Locale.ROOT, "steered x%+.1f (war)", -s.coefficient())), List.of(plain, generate(m, ids, love), generate(m, ids, war)), width));
             out.println();
         }
-        out.printf(Locale.ROOT, "(jsteer generate -p \"%s\" -t %.1f --seed %d -n %d --vector %s -c %.1f)%n%n", prompts.getFirst(), TEMPERATURE, s.seed(),
+        out.printf(Locale.ROOT, "(jsteer generate -p \"%s\" -t %.1f --seed %d -n %d --vector %s -c %.1f)%n%n", prompts.getFirst().label(), TEMPERATURE, s.seed(),
                 EXAMPLE_TOKENS, vectorFile, s.coefficient());
 
         out.println("== 4. Sweep: layers " + s.layers() + " x coefficients " + s.coefficients());
@@ -153,8 +154,12 @@ public final class Demo {
         out.println(table(result));
         best.ifPresent(r -> out.printf(Locale.ROOT, "best within perplexity x%.1f: %s (love mass %+.3f, perplexity x%.2f)%n", MAX_PERPLEXITY_RATIO,
                 r.point(), r.evaluation().onTarget().mean(), r.evaluation().perplexity().ratio()));
-        out.printf("(jsteer sweep --method caa --contrast %s --layers %s --coeffs %s --eval-prompts %s --target-name love --target-words %s"
-                + " --heldout %s -o %s)%n%n", contrastFile, join(s.layers()), join(s.coefficients()), promptsFile, "love,wedding,...", heldoutFile, dir);
+        Path args = writeArgs(dir.resolve("sweep.args"), List.of("--method", "caa", "--contrast", contrastFile.toString(), "--layers", join(s.layers()),
+                "--coeffs", join(s.coefficients()), "--eval-prompts", promptsFile.toString(), "--eval-tokens", Integer.toString(s.evalTokens()),
+                "--target-name", "love", "--target-words", String.join(",", Topics.LOVE), "--spillover", "war=" + String.join(",", Topics.WAR),
+                "--heldout", heldoutFile.toString(), "--max-ppl-ratio", Double.toString(MAX_PERPLEXITY_RATIO), "--examples", Integer.toString(EXAMPLES),
+                "-t", Double.toString(TEMPERATURE), "--seed", Long.toString(s.seed()), "-n", Integer.toString(EXAMPLE_TOKENS)));
+        out.printf("(jsteer sweep @%s -o %s   reruns this sweep; the file lists its arguments)%n%n", args, dir);
 
         out.printf(Locale.ROOT, "Wrote %s: report.html, sweep.csv, sweep.json, caa.safetensors and the demo data (%.1f s).%n",
                 dir, (System.nanoTime() - start) / 1e9);
@@ -186,6 +191,14 @@ public final class Demo {
             bb += (double) b[i] * b[i];
         }
         return ab / Math.sqrt(aa * bb);
+    }
+
+    /** Writes command-line arguments one per line, as picocli's {@code @file} expansion reads them. */
+    private static Path writeArgs(Path file, List<String> args) {
+        StringBuilder b = new StringBuilder();
+        for (String a : args) b.append(a.matches("[\\w@%+=:,./-]+") ? a : "\"" + a.replace("\\", "\\\\").replace("\"", "\\\"") + "\"").append('\n');
+        OutputFiles.writeText(file, b.toString());
+        return file;
     }
 
     /** Writes the built-in data file {@code name} into {@code dir} and returns its path. */

@@ -14,11 +14,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Reads the text inputs of the command line, UTF-8, blank lines skipped:
+ * Reads the text inputs of the command line, UTF-8, blank lines skipped. A prompt is text, or in
+ * JSON an array of token ids ({@code [12, 7, 99]}), which needs no tokenizer:
  * <ul>
- * <li>prompt files: one prompt per line; in a {@code .jsonl} file each line is a JSON string or an
- *   object with a {@code "prompt"} field (so prompts may contain newlines);</li>
- * <li>contrast files ({@code .jsonl}): one {@code {"positive": "...", "negative": "..."}} pair per line.</li>
+ * <li>prompt files: one prompt per line; in a {@code .jsonl} file each line is a JSON string, an id
+ *   array, or an object with a {@code "prompt"} field holding either (so prompts may contain newlines);</li>
+ * <li>contrast files ({@code .jsonl}): one {@code {"positive": ..., "negative": ...}} pair per line;</li>
+ * <li>answer files ({@code .jsonl}): {@code {"prompt": ..., "target": " A", "counter": " B"}} per line.</li>
  * </ul>
  * Errors name the file and line.
  */
@@ -27,18 +29,68 @@ public final class PromptFiles {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** Paired prompts of a contrast set, as text. */
-    public record Contrast(List<String> positive, List<String> negative) {
+    /** Positive and negative prompts of a contrast set. */
+    public record Contrast(List<Prompt> positive, List<Prompt> negative) {
         public Contrast {
             positive = List.copyOf(positive);
             negative = List.copyOf(negative);
         }
     }
 
-    /** A prompt whose next token should be {@code target} rather than {@code counter}, as text. */
-    public record Answer(String prompt, String target, String counter) {}
+    /** A prompt whose next token should be {@code target} rather than {@code counter} (both text). */
+    public record Answer(Prompt prompt, String target, String counter) {}
 
-    /** The prompts of an answers JSONL file: {@code {"prompt": ..., "target": ..., "counter": ...}} per line. */
+    /** The prompts of a prompt file. */
+    public static List<Prompt> prompts(Path file) {
+        boolean jsonl = file.getFileName().toString().endsWith(".jsonl");
+        List<Prompt> out = new ArrayList<>();
+        List<String> lines = lines(file);
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i);
+            if (line.isBlank()) continue;
+            if (!jsonl) {
+                out.add(Prompt.of(line));
+                continue;
+            }
+            JsonNode n = json(file, i, line);
+            out.add(prompt(file, i, n.isObject() ? n.get("prompt") : n, "a JSON string, an array of token ids, or an object with a \"prompt\""));
+        }
+        if (out.isEmpty()) throw new UserError(file + " holds no prompts");
+        return out;
+    }
+
+    /** The texts of a prompt file (ids are not allowed where text is needed). */
+    public static List<String> texts(Path file) {
+        List<String> out = new ArrayList<>();
+        for (Prompt p : prompts(file)) {
+            if (p.text() == null) throw new UserError(file + ": expected text prompts, found token ids " + p.label());
+            out.add(p.text());
+        }
+        return out;
+    }
+
+    /** The pairs of a contrast JSONL file. */
+    public static Contrast contrast(Path file) {
+        List<Prompt> pos = new ArrayList<>(), neg = new ArrayList<>();
+        List<String> lines = lines(file);
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i);
+            if (line.isBlank()) continue;
+            JsonNode n = json(file, i, line);
+            if (!n.isObject()) throw new UserError(file + " line " + (i + 1) + ": expected {\"positive\": ..., \"negative\": ...}");
+            pos.add(prompt(file, i, n.get("positive"), "\"positive\" as a string or an array of token ids"));
+            neg.add(prompt(file, i, n.get("negative"), "\"negative\" as a string or an array of token ids"));
+        }
+        if (pos.isEmpty()) throw new UserError(file + " holds no contrast pairs");
+        return new Contrast(pos, neg);
+    }
+
+    /** A contrast set from two prompt files. */
+    public static Contrast contrast(Path positive, Path negative) {
+        return new Contrast(prompts(positive), prompts(negative));
+    }
+
+    /** The prompts of an answers JSONL file. */
     public static List<Answer> answers(Path file) {
         List<Answer> out = new ArrayList<>();
         List<String> lines = lines(file);
@@ -46,57 +98,28 @@ public final class PromptFiles {
             String line = lines.get(i);
             if (line.isBlank()) continue;
             JsonNode n = json(file, i, line);
-            if (!n.isObject() || !n.path("prompt").isTextual() || !n.path("target").isTextual() || !n.path("counter").isTextual()) {
-                throw new UserError(file + " line " + (i + 1) + ": expected {\"prompt\": \"...\", \"target\": \"...\", \"counter\": \"...\"}");
+            if (!n.isObject() || !n.path("target").isTextual() || !n.path("counter").isTextual()) {
+                throw new UserError(file + " line " + (i + 1) + ": expected {\"prompt\": ..., \"target\": \"...\", \"counter\": \"...\"}");
             }
-            out.add(new Answer(n.get("prompt").textValue(), n.get("target").textValue(), n.get("counter").textValue()));
+            out.add(new Answer(prompt(file, i, n.get("prompt"), "\"prompt\" as a string or an array of token ids"),
+                    n.get("target").textValue(), n.get("counter").textValue()));
         }
         if (out.isEmpty()) throw new UserError(file + " holds no answer prompts");
         return out;
     }
 
-    /** The prompts of a prompt file. */
-    public static List<String> prompts(Path file) {
-        boolean jsonl = file.getFileName().toString().endsWith(".jsonl");
-        List<String> out = new ArrayList<>();
-        List<String> lines = lines(file);
-        for (int i = 0; i < lines.size(); i++) {
-            String line = lines.get(i);
-            if (line.isBlank()) continue;
-            if (!jsonl) {
-                out.add(line);
-                continue;
+    private static Prompt prompt(Path file, int index, JsonNode n, String expected) {
+        if (n != null && n.isTextual()) return Prompt.of(n.textValue());
+        if (n != null && n.isArray() && !n.isEmpty()) {
+            int[] ids = new int[n.size()];
+            for (int k = 0; k < ids.length; k++) {
+                JsonNode e = n.get(k);
+                if (!e.isInt() || e.intValue() < 0) throw new UserError(file + " line " + (index + 1) + ": token id " + e + " is not a non-negative integer");
+                ids[k] = e.intValue();
             }
-            JsonNode n = json(file, i, line);
-            if (n.isTextual()) out.add(n.textValue());
-            else if (n.isObject() && n.path("prompt").isTextual()) out.add(n.get("prompt").textValue());
-            else throw new UserError(file + " line " + (i + 1) + ": expected a JSON string or an object with a \"prompt\" string");
+            return Prompt.ofIds(ids);
         }
-        if (out.isEmpty()) throw new UserError(file + " holds no prompts");
-        return out;
-    }
-
-    /** The pairs of a contrast JSONL file. */
-    public static Contrast contrast(Path file) {
-        List<String> pos = new ArrayList<>(), neg = new ArrayList<>();
-        List<String> lines = lines(file);
-        for (int i = 0; i < lines.size(); i++) {
-            String line = lines.get(i);
-            if (line.isBlank()) continue;
-            JsonNode n = json(file, i, line);
-            if (!n.isObject() || !n.path("positive").isTextual() || !n.path("negative").isTextual()) {
-                throw new UserError(file + " line " + (i + 1) + ": expected {\"positive\": \"...\", \"negative\": \"...\"}");
-            }
-            pos.add(n.get("positive").textValue());
-            neg.add(n.get("negative").textValue());
-        }
-        if (pos.isEmpty()) throw new UserError(file + " holds no contrast pairs");
-        return new Contrast(pos, neg);
-    }
-
-    /** A contrast set from two prompt files (positive and negative prompts, paired by line when counts agree). */
-    public static Contrast contrast(Path positive, Path negative) {
-        return new Contrast(prompts(positive), prompts(negative));
+        throw new UserError(file + " line " + (index + 1) + ": expected " + expected);
     }
 
     private static JsonNode json(Path file, int index, String line) {

@@ -1,6 +1,7 @@
 package io.jsteer.cli.options;
 
 import io.jsteer.cli.UserError;
+import io.jsteer.cli.io.Prompt;
 import io.jsteer.cli.io.PromptFiles;
 import io.jsteer.cli.steer.Evaluations;
 import io.jsteer.cli.steer.LoadedModel;
@@ -47,8 +48,8 @@ public final class EvaluationOptions {
             description = "Word score per continuation: mean probability mass of the words per step, or share of generated tokens that are words.")
     String statistic;
 
-    /** The held-out prompts as text (eval prompts, or the prompts of the answers file), e.g. for example generations. */
-    public List<String> promptTexts() {
+    /** The held-out prompts (eval prompts, or the prompts of the answers file), e.g. for example generations. */
+    public List<Prompt> prompts() {
         if (answers != null) return PromptFiles.answers(answers).stream().map(PromptFiles.Answer::prompt).toList();
         if (evalPrompts == null) throw new UserError("give --target-words with --eval-prompts (or --answers)");
         return PromptFiles.prompts(evalPrompts);
@@ -73,7 +74,7 @@ public final class EvaluationOptions {
             if (eq <= 0) throw new UserError("--spillover '" + s + "': expected NAME=word1,word2,...");
             spill.add(new Evaluations.NamedWords(s.substring(0, eq), List.of(s.substring(eq + 1).split(","))));
         }
-        List<String> texts = PromptFiles.prompts(heldout);
+        List<Prompt> texts = PromptFiles.prompts(heldout);
         if (answers != null) {
             if (targetWords != null || evalPrompts != null) throw new UserError("--answers replaces --target-words and --eval-prompts; give one or the other");
             return Evaluations.logitDifference(m, targetName, answers, texts, spill, decoding, stat);

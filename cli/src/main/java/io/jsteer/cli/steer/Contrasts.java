@@ -10,4 +10,9 @@ public final class Contrasts {
     public static ContrastSet tokenize(PromptFiles.Contrast texts, LoadedModel m) {
         return new ContrastSet(texts.positive().stream().map(m::encode).toList(), texts.negative().stream().map(m::encode).toList());
     }
+
+    /** Contrast prompts given directly as texts. */
+    public static ContrastSet tokenize(java.util.List<String> positive, java.util.List<String> negative, LoadedModel m) {
+        return new ContrastSet(positive.stream().map(m::encode).toList(), negative.stream().map(m::encode).toList());
+    }
 }

@@ -1,6 +1,7 @@
 package io.jsteer.cli.steer;
 
 import io.jsteer.cli.UserError;
+import io.jsteer.cli.io.Prompt;
 import io.jsteer.cli.io.PromptFiles;
 import io.jsteer.steering.eval.AnswerPrompt;
 import io.jsteer.steering.eval.Decoding;
@@ -29,7 +30,7 @@ public final class Evaluations {
     }
 
     /** On-target: the share of {@code target} words in continuations of {@code prompts}. */
-    public static Evaluator wordScore(LoadedModel m, NamedWords target, List<String> prompts, List<String> heldout,
+    public static Evaluator wordScore(LoadedModel m, NamedWords target, List<Prompt> prompts, List<Prompt> heldout,
                                       List<NamedWords> spillover, Decoding decoding, WordScore.Statistic statistic) {
         List<int[]> ids = prompts.stream().map(m::encode).toList();
         Measure on = words(m, target, ids, decoding, statistic);
@@ -37,7 +38,7 @@ public final class Evaluations {
     }
 
     /** On-target: {@code logit(target) - logit(counter)} after each answer prompt of {@code answersFile}. */
-    public static Evaluator logitDifference(LoadedModel m, String name, Path answersFile, List<String> heldout,
+    public static Evaluator logitDifference(LoadedModel m, String name, Path answersFile, List<Prompt> heldout,
                                             List<NamedWords> spillover, Decoding decoding, WordScore.Statistic statistic) {
         Tokenizer tok = m.requireTokenizer("--answers");
         List<AnswerPrompt> answers = new ArrayList<>();
@@ -70,10 +71,10 @@ public final class Evaluations {
         return spillover.stream().map(w -> (Measure) words(m, w, prompts, decoding, statistic)).toList();
     }
 
-    private static TextNll nll(LoadedModel m, List<String> heldout) {
+    private static TextNll nll(LoadedModel m, List<Prompt> heldout) {
         List<int[]> texts = heldout.stream().map(m::encode).toList();
         for (int i = 0; i < texts.size(); i++) {
-            if (texts.get(i).length < 2) throw new UserError("held-out text " + (i + 1) + " ('" + heldout.get(i) + "') has fewer than 2 tokens");
+            if (texts.get(i).length < 2) throw new UserError("held-out text " + (i + 1) + " ('" + heldout.get(i).label() + "') has fewer than 2 tokens");
         }
         return new TextNll(texts);
     }

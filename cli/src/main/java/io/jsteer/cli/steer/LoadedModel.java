@@ -1,6 +1,7 @@
 package io.jsteer.cli.steer;
 
 import io.jsteer.cli.UserError;
+import io.jsteer.cli.io.Prompt;
 import io.jsteer.tokenizer.Tokenizer;
 import io.jsteer.transformer.Model;
 import java.nio.file.Path;
@@ -26,6 +27,17 @@ public record LoadedModel(String name, Path dir, Model model, Tokenizer tokenize
     public int[] encode(String text) {
         int[] ids = requireTokenizer("text input").encode(text, true);
         if (ids.length == 0) throw new UserError("the text '" + text + "' has no tokens");
+        return ids;
+    }
+
+    /** Token ids of a prompt from a file: its ids as given, checked against the vocabulary, or its text encoded. */
+    public int[] encode(Prompt p) {
+        if (p.text() != null) return encode(p.text());
+        int[] ids = p.ids();
+        int vocab = model.config().vocabSize();
+        for (int id : ids) {
+            if (id >= vocab) throw new UserError("token id " + id + " is outside the vocabulary of " + name + " [0, " + vocab + ")");
+        }
         return ids;
     }
 

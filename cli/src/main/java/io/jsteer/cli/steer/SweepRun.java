@@ -1,6 +1,7 @@
 package io.jsteer.cli.steer;
 
 import io.jsteer.cli.io.OutputFiles;
+import io.jsteer.cli.io.Prompt;
 import io.jsteer.cli.progress.Progress;
 import io.jsteer.cli.report.GenerationExample;
 import io.jsteer.cli.report.HtmlReport;
@@ -44,7 +45,7 @@ public final class SweepRun {
      * @return the best row, if any
      */
     public static Optional<SweepRow> write(Path dir, String title, Map<String, String> metadata, SweepResult result, double maxPerplexityRatio,
-                                           InterventionFactory factory, LoadedModel m, List<String> examplePrompts, int maxNewTokens,
+                                           InterventionFactory factory, LoadedModel m, List<Prompt> examplePrompts, int maxNewTokens,
                                            Supplier<Sampler> sampler) {
         SweepFiles.writeCsv(result, ensureDir(dir).resolve(CSV));
         SweepFiles.writeJson(result, dir.resolve(JSON));
@@ -55,9 +56,9 @@ public final class SweepRun {
             Intervention steer = factory.create(best.get().point());
             setting = steer.describe();
             int[] stops = new int[0];
-            for (String p : examplePrompts) {
+            for (Prompt p : examplePrompts) {
                 int[] ids = m.encode(p);
-                examples.add(new GenerationExample(p,
+                examples.add(new GenerationExample(p.label(),
                         Continuation.generate(m, ids, maxNewTokens, sampler.get(), stops, null, null).text(),
                         Continuation.generate(m, ids, maxNewTokens, sampler.get(), stops, steer, null).text()));
             }
