@@ -8,6 +8,7 @@ import io.jsteer.cli.steer.MethodSpec;
 import io.jsteer.cli.steer.Methods;
 import io.jsteer.steering.ContrastSet;
 import io.jsteer.steering.SteeringMethod;
+import io.jsteer.steering.actadd.ActAdd;
 import io.jsteer.steering.vector.SteeringVector;
 import io.jsteer.steering.vector.VectorFiles;
 import io.jsteer.steering.vector.VectorMethod;
@@ -32,16 +33,27 @@ public final class VectorCommand extends CommandBase {
     @Option(names = {"-o", "--out"}, paramLabel = "FILE.safetensors", required = true, description = "Where to save the vector.")
     Path out;
 
+    /** The vector of a method that adds one vector (ActAdd's vector variants included). */
+    private static SteeringVector fit(SteeringMethod sm, LoadedModel m, ContrastSet data) {
+        String not = "method " + sm.name() + " does not add one fixed vector; use it directly with 'jsteer generate --method' or 'jsteer apply --method'";
+        if (sm instanceof VectorMethod vm) return vm.fitVector(m.model(), data);
+        if (sm instanceof ActAdd a) {
+            try {
+                return a.fitVector(m.model(), data);
+            } catch (IllegalStateException positional) {
+                throw new UserError(not + " (" + positional.getMessage() + ")");
+            }
+        }
+        throw new UserError(not);
+    }
+
     @Override
     void execute() {
         LoadedModel m = model.load(err());
         MethodSpec spec = MethodSpec.parse(method);
         SteeringMethod sm = Methods.create(spec, m.model().config());
-        if (!(sm instanceof VectorMethod vm)) {
-            throw new UserError("method " + sm.name() + " is not one added vector; use it directly with 'jsteer generate --method' or 'jsteer apply --method'");
-        }
         ContrastSet data = contrast.set(m, "jsteer vector");
-        SteeringVector v = vm.fitVector(m.model(), data).withModel(m.name());
+        SteeringVector v = fit(sm, m, data).withModel(m.name());
         VectorFiles.save(out, v);
         out().printf("wrote %s: %s at %s, %d values, norm %.4g, from %d positive / %d negative prompts%n", out, v.method(), v.hook(),
                 v.width(), v.norm(), data.positive().size(), data.negative().size());

@@ -1,0 +1,169 @@
+package io.jsteer.tests.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.jsteer.steering.vector.GgufControlVector;
+import io.jsteer.steering.vector.SteeringVector;
+import io.jsteer.steering.vector.VectorFiles;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code vector}, steered {@code logits} / {@code generate}, {@code apply}, {@code export} and
+ * {@code inspect} on pythia-tiny-parallel against the Hugging Face steering reference
+ * ({@code steering.json}: CAA and ActAdd vectors added to block 1's output at all positions).
+ */
+class SteeringCommandsTest {
+    static final double TOLERANCE = 1e-4;
+    static Path model, caaFile, actaddFile;
+    static JsonNode ref;
+
+    @BeforeAll
+    static void fitVectors(@TempDir Path tmp) {
+        model = Cli.fixture("pythia-tiny-parallel");
+        ref = Cli.json(model.resolve("steering.json"));
+        JsonNode caa = ref.get("caa");
+        StringBuilder pairs = new StringBuilder();
+        for (int i = 0; i < caa.get("positive_ids").size(); i++) {
+            pairs.append("{\"positive\": ").append(caa.get("positive_ids").get(i)).append(", \"negative\": ").append(caa.get("negative_ids").get(i)).append("}\n");
+        }
+        caaFile = tmp.resolve("caa.safetensors");
+        Cli.Result r = Cli.run("vector", "--model", model, "--method", "caa:layer=1", "--contrast", Cli.write(tmp.resolve("caa.jsonl"), pairs.toString()),
+                "-o", caaFile).ok();
+        assertTrue(r.out().contains("caa at blocks.1.hook_resid_post"), r.out());
+
+        JsonNode a = ref.get("actadd");
+        actaddFile = tmp.resolve("actadd.safetensors");
+        Cli.run("vector", "--model", model, "--method", "actadd:layer=1,variant=last",
+                "--contrast", Cli.write(tmp.resolve("actadd.jsonl"), "{\"positive\": " + a.get("prompt_plus_ids") + ", \"negative\": " + a.get("prompt_minus_ids") + "}\n"),
+                "-o", actaddFile).ok();
+    }
+
+    @Test
+    void caaVectorMatchesTheReferenceAndRecordsItsOrigin() {
+        SteeringVector v = VectorFiles.load(caaFile);
+        assertTrue(Cli.relativeError(v.direction(), Cli.floats(ref.get("caa").get("vector"))) <= TOLERANCE);
+        assertEquals("caa", v.method());
+        assertEquals("blocks.1.hook_resid_post", v.hook().toString());
+        assertEquals(model.toString(), v.model());
+        assertEquals("4", v.parameters().get("pairs"));
+    }
+
+    @Test
+    void actAddLastTokenVectorMatchesTheReference() {
+        float[] scaled = Cli.floats(ref.get("steered").get("actadd_last").get("vector"));
+        float[] want = new float[scaled.length];
+        for (int i = 0; i < want.length; i++) want[i] = scaled[i] / 4;
+        assertTrue(Cli.relativeError(VectorFiles.load(actaddFile).direction(), want) <= TOLERANCE);
+    }
+
+    @Test
+    void steeredLogitsMatchTheReference(@TempDir Path tmp) {
+        String ids = Cli.ids(ref.get("eval_input_ids"));
+        for (var c : List.of(Map.entry("caa_x1", 1.0), Map.entry("caa_x4", 4.0))) {
+            Path out = tmp.resolve(c.getKey() + ".json");
+            Cli.run("logits", "--model", model, "--ids", ids, "--vector", caaFile, "--coeff", c.getValue(), "-o", out).ok();
+            double err = Cli.relativeError(Cli.flat(Cli.json(out).get("logits")), Cli.flat(ref.get("steered").get(c.getKey()).get("logits")));
+            assertTrue(err <= TOLERANCE, c.getKey() + ": " + err);
+        }
+        Path out = tmp.resolve("actadd.json");
+        Cli.run("logits", "--model", model, "--ids", ids, "--vector", actaddFile, "--coeff", 4, "-o", out).ok();
+        assertTrue(Cli.relativeError(Cli.flat(Cli.json(out).get("logits")), Cli.flat(ref.get("steered").get("actadd_last").get("logits"))) <= TOLERANCE);
+    }
+
+    @Test
+    void steeredGenerationMatchesTheReferenceBesideTheUnsteeredOne(@TempDir Path tmp) {
+        JsonNode g = ref.get("steered").get("caa_x4").get("generation");
+        Path out = tmp.resolve("gen.json");
+        Cli.Result r = Cli.run("generate", "--model", model, "--ids", Cli.ids(g.get("prompt_ids")), "-n", 10, "--ignore-eos",
+                "--vector", caaFile, "-c", 4, "-o", out).ok();
+        JsonNode got = Cli.json(out);
+        assertArrayEquals(Cli.ints(g.get("new_ids")), Cli.ints(got.get("steered_ids")));
+        assertArrayEquals(Cli.ints(ref.get("unsteered").get("generation").get("new_ids")), Cli.ints(got.get("unsteered_ids")));
+        assertTrue(r.out().contains("unsteered") && r.out().contains("steered: caa blocks.1.hook_resid_post x4.0"), r.out());
+    }
+
+    @Test
+    void methodSpecFitsOnTheFlyLikeASavedVector(@TempDir Path tmp) throws IOException {
+        JsonNode g = ref.get("steered").get("caa_x1").get("generation");
+        StringBuilder pairs = new StringBuilder();
+        JsonNode caa = ref.get("caa");
+        for (int i = 0; i < caa.get("positive_ids").size(); i++) {
+            pairs.append("{\"positive\": ").append(caa.get("positive_ids").get(i)).append(", \"negative\": ").append(caa.get("negative_ids").get(i)).append("}\n");
+        }
+        Path out = tmp.resolve("gen.json");
+        Cli.run("generate", "--model", model, "--ids", Cli.ids(g.get("prompt_ids")), "-n", 10, "--ignore-eos",
+                "--method", "caa:layer=1,coeff=1", "--contrast", Cli.write(tmp.resolve("c.jsonl"), pairs.toString()), "-o", out).ok();
+        assertArrayEquals(Cli.ints(g.get("new_ids")), Cli.ints(Cli.json(out).get("steered_ids")));
+    }
+
+    @Test
+    void applySteersEveryPromptOfAFile(@TempDir Path tmp) throws IOException {
+        JsonNode steered = ref.get("steered");
+        JsonNode prompt = steered.get("caa_x4").get("generation").get("prompt_ids");
+        Path prompts = Cli.write(tmp.resolve("prompts.jsonl"), prompt + "\n{\"prompt\": " + prompt + "}\n");
+        Path out = tmp.resolve("out.jsonl");
+        Cli.Result r = Cli.run("apply", "--model", model, "--prompts", prompts, "--vector", caaFile, "-c", 4, "-n", 10, "--ignore-eos",
+                "--with-unsteered", "-o", out).ok();
+        assertTrue(r.out().contains("2 prompts"), r.out());
+        List<String> lines = Files.readAllLines(out);
+        assertEquals(2, lines.size());
+        for (String line : lines) {
+            JsonNode row = Cli.JSON.readTree(line);
+            assertArrayEquals(Cli.ints(steered.get("caa_x4").get("generation").get("new_ids")), Cli.ints(row.get("steered_ids")));
+            assertArrayEquals(Cli.ints(ref.get("unsteered").get("generation").get("new_ids")), Cli.ints(row.get("unsteered_ids")));
+        }
+        assertEquals(List.of("out.jsonl", "prompts.jsonl"), Cli.strayFiles(tmp));
+    }
+
+    @Test
+    void exportWritesTheScaledVectorAsALlamaCppControlVector(@TempDir Path tmp) {
+        Path gguf = tmp.resolve("caa.gguf");
+        Cli.run("export", "--model", model, "--vector", caaFile, "--coeff", 2.5, "--gguf", gguf).ok();
+        Map<Integer, float[]> read = GgufControlVector.read(gguf);
+        assertEquals(List.of(1), List.copyOf(read.keySet()));
+        float[] v = Cli.floats(ref.get("caa").get("vector"));
+        for (int i = 0; i < v.length; i++) v[i] *= 2.5f;
+        assertTrue(Cli.relativeError(read.get(1), v) <= TOLERANCE);
+    }
+
+    @Test
+    void inspectProjectsEveryBlockOutputOnTheVector(@TempDir Path tmp) {
+        JsonNode input = Cli.json(model.resolve("reference.json")).get("inputs").get(1);
+        Path out = tmp.resolve("inspect.json");
+        Cli.Result r = Cli.run("inspect", "--model", model, "--ids", Cli.ids(input.get("input_ids")), "--vector", caaFile, "-o", out).ok();
+        assertTrue(r.out().contains("proj last"), r.out());
+        float[] v = Cli.floats(ref.get("caa").get("vector"));
+        double vn = 0;
+        for (float x : v) vn += x * x;
+        vn = Math.sqrt(vn);
+        JsonNode layers = Cli.json(out).get("prompts").get(0).get("layers");
+        JsonNode blocks = input.get("block_outputs");
+        for (int l = 0; l < blocks.size(); l++) {
+            JsonNode rows = blocks.get(l);
+            double last = 0, mean = 0, norm = 0;
+            for (int t = 0; t < rows.size(); t++) {
+                double p = 0;
+                for (int i = 0; i < v.length; i++) p += rows.get(t).get(i).asDouble() * v[i];
+                mean += p / vn / rows.size();
+                if (t == rows.size() - 1) {
+                    last = p / vn;
+                    for (int i = 0; i < v.length; i++) norm += rows.get(t).get(i).asDouble() * rows.get(t).get(i).asDouble();
+                }
+            }
+            JsonNode got = layers.get(l);
+            assertEquals(last, got.get("lastProjection").asDouble(), 1e-3 * Math.max(1, Math.abs(last)), "layer " + l);
+            assertEquals(mean, got.get("meanProjection").asDouble(), 1e-3 * Math.max(1, Math.abs(mean)), "layer " + l);
+            assertEquals(Math.sqrt(norm), got.get("lastNorm").asDouble(), 1e-3 * Math.sqrt(norm), "layer " + l);
+        }
+    }
+}
