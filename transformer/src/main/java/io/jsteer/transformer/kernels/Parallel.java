@@ -1,0 +1,164 @@
+package io.jsteer.transformer.kernels;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A parallel loop over all cores, shared by every kernel.
+ *
+ * <p>A decoded token runs a few hundred short loops (one per weight matrix, each a few hundred
+ * microseconds), so the cost of handing out work matters: waking a parked pool thread takes tens
+ * of microseconds. Workers here spin briefly after each loop before parking, so back-to-back
+ * loops start within a microsecond, and the calling thread takes chunks too. Chunks are claimed
+ * from a shared counter, so a core slowed by other work simply takes fewer.
+ *
+ * <p>One loop runs at a time: a loop started while another is running (from another thread, or
+ * nested inside a loop body) runs on its caller's thread alone. The thread count is the number of
+ * available processors, or the system property {@value #THREADS_PROPERTY}.
+ */
+public final class Parallel {
+    /** System property overriding the number of threads (caller included). */
+    public static final String THREADS_PROPERTY = "jsteer.threads";
+    /** How long an idle worker spins for the next loop before parking. */
+    private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
+
+    /** Body of a parallel loop: processes indices {@code [from, to)}. */
+    @FunctionalInterface
+    public interface Range {
+        void run(int from, int to);
+    }
+
+    /** One loop; workers that arrive after it is exhausted find no chunk left. */
+    private static final class Job {
+        final Range body;
+        final int n, grain, chunks;
+        final AtomicInteger next = new AtomicInteger();
+        final AtomicInteger pending;
+        volatile Throwable failure;
+
+        Job(Range body, int n, int grain) {
+            this.body = body;
+            this.n = n;
+            this.grain = grain;
+            this.chunks = (n + grain - 1) / grain;
+            this.pending = new AtomicInteger(chunks);
+        }
+
+        void work() {
+            for (int c; (c = next.getAndIncrement()) < chunks; ) {
+                try {
+                    int from = c * grain;
+                    body.run(from, Math.min(n, from + grain));
+                } catch (Throwable e) {
+                    if (failure == null) failure = e;
+                } finally {
+                    pending.decrementAndGet();
+                }
+            }
+        }
+    }
+
+    private static final int THREADS = threadsFromProperty();
+    private static final AtomicBoolean BUSY = new AtomicBoolean();
+    private static volatile Job current;
+    private static final Worker[] WORKERS = new Worker[THREADS - 1];
+
+    static {
+        for (int i = 0; i < WORKERS.length; i++) {
+            WORKERS[i] = new Worker(i);
+            WORKERS[i].start();
+        }
+    }
+
+    private Parallel() {}
+
+    /** Number of threads loops run on, the caller's included. */
+    public static int threads() {
+        return THREADS;
+    }
+
+    /**
+     * Runs {@code body} over {@code [0, n)} in chunks of {@code grain} indices (the last may be
+     * shorter) on all threads, returning when every chunk is done. The first exception thrown by
+     * a chunk is rethrown here after the others finish.
+     */
+    public static void forRange(int n, int grain, Range body) {
+        if (grain < 1) throw new IllegalArgumentException("grain must be positive, got " + grain);
+        if (n <= 0) return;
+        if (n <= grain || WORKERS.length == 0 || !BUSY.compareAndSet(false, true)) {
+            body.run(0, n);
+            return;
+        }
+        Job job = new Job(body, n, grain);
+        try {
+            current = job;
+            for (Worker w : WORKERS) if (w.sleeping) LockSupport.unpark(w);
+            job.work();
+            for (int spins = 0; job.pending.get() > 0; spins++) {
+                if ((spins & 1023) == 1023) Thread.yield();
+                else Thread.onSpinWait();
+            }
+        } finally {
+            current = null;
+            BUSY.set(false);
+        }
+        Throwable e = job.failure;
+        if (e instanceof RuntimeException r) throw r;
+        if (e instanceof Error err) throw err;
+        if (e != null) throw new IllegalStateException(e);
+    }
+
+    private static int threadsFromProperty() {
+        String p = System.getProperty(THREADS_PROPERTY);
+        if (p == null) return Runtime.getRuntime().availableProcessors();
+        try {
+            int t = Integer.parseInt(p.trim());
+            if (t >= 1) return t;
+        } catch (NumberFormatException e) {
+            // reported below with the accepted range
+        }
+        throw new IllegalArgumentException("-D" + THREADS_PROPERTY + "=" + p + " must be a positive integer");
+    }
+
+    private static final class Worker extends Thread {
+        volatile boolean sleeping;
+
+        Worker(int i) {
+            super("jsteer-kernel-" + (i + 1));
+            setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            Job done = null;
+            while (true) {
+                Job job = current;
+                if (job != null && job != done) {
+                    job.work();
+                    done = job;
+                    continue;
+                }
+                if (!spinForWork(done)) {
+                    sleeping = true;
+                    // re-checked after announcing sleep: a caller that published before seeing the flag is not missed
+                    Job j = current;
+                    if (j == null || j == done) LockSupport.park(this);
+                    sleeping = false;
+                }
+            }
+        }
+
+        /** Spins until a new loop appears (true) or the spin budget runs out (false). */
+        private static boolean spinForWork(Job done) {
+            long deadline = System.nanoTime() + SPIN_NANOS;
+            for (int i = 0; ; i++) {
+                Job j = current;
+                if (j != null && j != done) return true;
+                if ((i & 63) == 63 && System.nanoTime() > deadline) return false;
+                Thread.onSpinWait();
+            }
+        }
+    }
+}

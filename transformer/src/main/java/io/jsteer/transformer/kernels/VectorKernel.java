@@ -1,0 +1,193 @@
+package io.jsteer.transformer.kernels;
+
+import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.ASHR;
+import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.S2I;
+
+import io.jsteer.weights.DType;
+import java.lang.constant.ConstantDescs;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector API inner loops, written once and instantiated per vector width by {@link Kernels}.
+ *
+ * <p>The JIT only compiles Vector API code to SIMD instructions when the species is a constant,
+ * so the width cannot be a field or a parameter. Each width is therefore a separate hidden class
+ * defined from this class's bytes, whose {@code static final} species come from its class data
+ * (see {@link MethodHandles#classData}). This class itself is never initialised.
+ *
+ * <p>The loops stay small on purpose: C2 stops inlining once a method's graph grows past a node
+ * budget, and a Vector API call it does not inline boxes its vector on the heap, which runs
+ * tens of times slower. Hence one conversion per helper and no more than 4x4 accumulators.
+ */
+final class VectorKernel implements Kernel {
+    private static final int BITS;
+    /** float32 lanes of the chosen width. */
+    private static final VectorSpecies<Float> F;
+    private static final VectorSpecies<Integer> I;
+    /** 16-bit lanes of half the width: one load widens to one float vector. */
+    private static final VectorSpecies<Short> H;
+    private static final int L;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+
+    static {
+        try {
+            BITS = MethodHandles.classData(MethodHandles.lookup(), ConstantDescs.DEFAULT_NAME, Integer.class);
+        } catch (IllegalAccessException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+        F = VectorSpecies.of(float.class, VectorShape.forBitSize(BITS));
+        I = VectorSpecies.of(int.class, VectorShape.forBitSize(BITS));
+        H = VectorSpecies.of(short.class, VectorShape.forBitSize(BITS / 2));
+        L = F.length();
+    }
+
+    @Override
+    public int bits() {
+        return BITS;
+    }
+
+    @Override
+    public int lanes() {
+        return L;
+    }
+
+    @Override
+    public void dot4x1(DType dtype, MemorySegment w, long w0, long w1, long w2, long w3, float[] x, int xo, int n, float[] acc) {
+        if (dtype == DType.F32) {
+            dotF32(w, w0, w1, w2, w3, x, xo, n, acc);
+        } else if (dtype == DType.BF16) {
+            dotBf16(w, w0, w1, w2, w3, x, xo, n, acc);
+        } else {
+            throw new IllegalArgumentException("no direct kernel for " + dtype + ": decode it first");
+        }
+    }
+
+    private static void dotF32(MemorySegment w, long w0, long w1, long w2, long w3, float[] x, int xo, int n, float[] acc) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int c = 0; c < n; c += L) {
+            FloatVector xv = FloatVector.fromArray(F, x, xo + c);
+            long o = 4L * c;
+            a0 = FloatVector.fromMemorySegment(F, w, w0 + o, LE).fma(xv, a0);
+            a1 = FloatVector.fromMemorySegment(F, w, w1 + o, LE).fma(xv, a1);
+            a2 = FloatVector.fromMemorySegment(F, w, w2 + o, LE).fma(xv, a2);
+            a3 = FloatVector.fromMemorySegment(F, w, w3 + o, LE).fma(xv, a3);
+        }
+        acc[0] = a0.reduceLanes(ADD);
+        acc[1] = a1.reduceLanes(ADD);
+        acc[2] = a2.reduceLanes(ADD);
+        acc[3] = a3.reduceLanes(ADD);
+    }
+
+    private static void dotBf16(MemorySegment w, long w0, long w1, long w2, long w3, float[] x, int xo, int n, float[] acc) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int c = 0; c < n; c += L) {
+            FloatVector xv = FloatVector.fromArray(F, x, xo + c);
+            long o = 2L * c;
+            a0 = bf16(w, w0 + o).fma(xv, a0);
+            a1 = bf16(w, w1 + o).fma(xv, a1);
+            a2 = bf16(w, w2 + o).fma(xv, a2);
+            a3 = bf16(w, w3 + o).fma(xv, a3);
+        }
+        acc[0] = a0.reduceLanes(ADD);
+        acc[1] = a1.reduceLanes(ADD);
+        acc[2] = a2.reduceLanes(ADD);
+        acc[3] = a3.reduceLanes(ADD);
+    }
+
+    @Override
+    public void dot4x4(MemorySegment w, long w0, long w1, long w2, long w3, float[] x, int x0, int x1, int x2, int x3, int n, float[] acc) {
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        for (int c = 0; c < n; c += L) {
+            FloatVector v0 = FloatVector.fromArray(F, x, x0 + c);
+            FloatVector v1 = FloatVector.fromArray(F, x, x1 + c);
+            FloatVector v2 = FloatVector.fromArray(F, x, x2 + c);
+            FloatVector v3 = FloatVector.fromArray(F, x, x3 + c);
+            long o = 4L * c;
+            FloatVector r = FloatVector.fromMemorySegment(F, w, w0 + o, LE);
+            a00 = r.fma(v0, a00);
+            a01 = r.fma(v1, a01);
+            a02 = r.fma(v2, a02);
+            a03 = r.fma(v3, a03);
+            r = FloatVector.fromMemorySegment(F, w, w1 + o, LE);
+            a10 = r.fma(v0, a10);
+            a11 = r.fma(v1, a11);
+            a12 = r.fma(v2, a12);
+            a13 = r.fma(v3, a13);
+            r = FloatVector.fromMemorySegment(F, w, w2 + o, LE);
+            a20 = r.fma(v0, a20);
+            a21 = r.fma(v1, a21);
+            a22 = r.fma(v2, a22);
+            a23 = r.fma(v3, a23);
+            r = FloatVector.fromMemorySegment(F, w, w3 + o, LE);
+            a30 = r.fma(v0, a30);
+            a31 = r.fma(v1, a31);
+            a32 = r.fma(v2, a32);
+            a33 = r.fma(v3, a33);
+        }
+        store(acc, 0, a00, a01, a02, a03);
+        store(acc, 4, a10, a11, a12, a13);
+        store(acc, 8, a20, a21, a22, a23);
+        store(acc, 12, a30, a31, a32, a33);
+    }
+
+    private static void store(float[] acc, int at, FloatVector a, FloatVector b, FloatVector c, FloatVector d) {
+        acc[at] = a.reduceLanes(ADD);
+        acc[at + 1] = b.reduceLanes(ADD);
+        acc[at + 2] = c.reduceLanes(ADD);
+        acc[at + 3] = d.reduceLanes(ADD);
+    }
+
+    @Override
+    public void decode(DType dtype, MemorySegment src, long from, MemorySegment dst, long to, int n) {
+        int main = n - n % L;
+        if (dtype == DType.BF16) {
+            for (int c = 0; c < main; c += L) bf16(src, from + 2L * c).intoMemorySegment(dst, to + 4L * c, LE);
+            for (int c = main; c < n; c++) dst.set(F32, to + 4L * c, Float.intBitsToFloat(src.get(U16, from + 2L * c) << 16));
+        } else if (dtype == DType.F16) {
+            for (int c = 0; c < main; c += L) f16(src, from + 2L * c).intoMemorySegment(dst, to + 4L * c, LE);
+            for (int c = main; c < n; c++) dst.set(F32, to + 4L * c, Float.float16ToFloat(src.get(U16, from + 2L * c)));
+        } else {
+            throw new IllegalArgumentException("nothing to decode for " + dtype);
+        }
+    }
+
+    /** L 16-bit values, sign-extended to int lanes. */
+    private static IntVector widen(MemorySegment s, long at) {
+        return (IntVector) ShortVector.fromMemorySegment(H, s, at, LE).convertShape(S2I, I, 0);
+    }
+
+    /** bfloat16 is the upper half of a float32. */
+    private static FloatVector bf16(MemorySegment s, long at) {
+        return widen(s, at).lanewise(LSHL, 16).reinterpretAsFloats();
+    }
+
+    /**
+     * IEEE half to float without branches (JDK 25 has no vector half conversion). Exponent and
+     * mantissa move to float32 positions; multiplying by 2^112 rebiases the exponent (15 to 127)
+     * and turns half subnormals into float normals exactly. Infinity and NaN (half exponent 31)
+     * land at float exponent 143 and get the missing 112 added; the sign is copied last.
+     */
+    private static FloatVector f16(MemorySegment s, long at) {
+        IntVector h = widen(s, at);
+        IntVector mag = h.and(0x7fff).lanewise(LSHL, 13);
+        IntVector bits = mag.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+        // all ones exactly when mag >= 0x0f800000, i.e. the half exponent is 31
+        IntVector special = mag.add(0x70800000).lanewise(ASHR, 31);
+        return bits.add(special.and(0x38000000)).or(h.and(0x80000000)).reinterpretAsFloats();
+    }
+}

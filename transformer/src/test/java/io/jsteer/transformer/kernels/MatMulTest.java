@@ -1,0 +1,162 @@
+package io.jsteer.transformer.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jsteer.weights.DType;
+import io.jsteer.weights.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Every dtype and vector width against a double-precision product of the stored values. */
+class MatMulTest {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final int[] ROWS = {1, 3, 4, 5, 17, 33};
+    private static final int[] COLS = {1, 7, 8, 15, 16, 17, 64, 100, 257};
+    private static final int[] TOKENS = {1, 2, 3, 4, 5, 9};
+
+    static Stream<Arguments> widthsAndTypes() {
+        List<Arguments> list = new ArrayList<>();
+        for (int bits : widths()) for (DType t : DType.values()) list.add(Arguments.of(bits, t));
+        return list.stream();
+    }
+
+    private static int[] widths() {
+        return IntStream.of(128, 256, 512).filter(b -> b <= MatMul.maxBits()).toArray();
+    }
+
+    @ParameterizedTest(name = "{0} bits {1}")
+    @MethodSource("widthsAndTypes")
+    void smallShapesMatchTheReference(int bits, DType dtype) {
+        MatMul mm = MatMul.withBits(bits);
+        SplittableRandom rnd = new SplittableRandom(bits * 31L + dtype.ordinal());
+        for (int rows : ROWS) {
+            for (int cols : COLS) {
+                Tensor w = randomTensor(dtype, rows, cols, rnd);
+                for (int tokens : TOKENS) check(mm, w, tokens, rnd);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0} bits {1}")
+    @MethodSource("widthsAndTypes")
+    void modelSizedShapesMatchTheReference(int bits, DType dtype) {
+        MatMul mm = MatMul.withBits(bits);
+        SplittableRandom rnd = new SplittableRandom(7);
+        Tensor w = randomTensor(dtype, 301, 1031, rnd);
+        for (int tokens : new int[] {1, 6, 16}) check(mm, w, tokens, rnd);
+    }
+
+    @Test
+    void defaultInstanceAndStaticEntryAgree() {
+        SplittableRandom rnd = new SplittableRandom(3);
+        Tensor w = randomTensor(DType.BF16, 37, 91, rnd);
+        float[] x = randomFloats(2 * 91, rnd);
+        float[] a = new float[2 * 37], b = new float[2 * 37];
+        MatMul.matmul(w, x, a, 2);
+        MatMul.withBits(MatMul.preferred().bits()).multiply(w, x, b, 2);
+        assertEquals(java.util.Arrays.toString(a), java.util.Arrays.toString(b));
+    }
+
+    @Test
+    void leavesOutputBeyondTokensUntouched() {
+        SplittableRandom rnd = new SplittableRandom(5);
+        Tensor w = randomTensor(DType.F32, 6, 20, rnd);
+        float[] out = new float[3 * 6];
+        java.util.Arrays.fill(out, 42f);
+        MatMul.matmul(w, randomFloats(3 * 20, rnd), out, 2);
+        for (int i = 2 * 6; i < out.length; i++) assertEquals(42f, out[i]);
+    }
+
+    @Test
+    void rejectsBadArguments() {
+        Tensor w = Tensor.of("blocks.0.w", new float[12], 3, 4);
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> MatMul.matmul(w, new float[7], new float[6], 2))
+                .getMessage().contains("blocks.0.w"));
+        assertThrows(IllegalArgumentException.class, () -> MatMul.matmul(w, new float[8], new float[5], 2));
+        assertThrows(IllegalArgumentException.class, () -> MatMul.matmul(w, new float[8], new float[6], 0));
+        Tensor v = Tensor.of("bias", new float[4], 4);
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> MatMul.matmul(v, new float[4], new float[1], 1))
+                .getMessage().contains("not a matrix"));
+        assertThrows(IllegalArgumentException.class, () -> MatMul.withBits(384));
+    }
+
+    /** Every 16-bit pattern, subnormals and infinities included, widens exactly as the scalar conversions do. */
+    @Test
+    void decodesEveryHalfAndBfloat16Pattern() {
+        int n = 1 << 16;
+        MemorySegment src = Arena.ofAuto().allocate(2L * n);
+        for (int i = 0; i < n; i++) src.setAtIndex(U16, i, (short) i);
+        for (int bits : widths()) {
+            Kernel k = Kernels.of(bits);
+            MemorySegment dst = Arena.ofAuto().allocate(4L * n);
+            k.decode(DType.F16, src, 0, dst, 0, n);
+            for (int i = 0; i < n; i++) {
+                float expected = Float.float16ToFloat((short) i), got = dst.getAtIndex(F32, i);
+                String what = bits + " bits, F16 0x" + Integer.toHexString(i);
+                // the JDK quietens signalling NaNs; any NaN is as good for a weight
+                if (Float.isNaN(expected)) assertTrue(Float.isNaN(got), what);
+                else assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(got), what);
+            }
+            k.decode(DType.BF16, src, 0, dst, 0, n);
+            for (int i = 0; i < n; i++) assertEquals(i << 16, Float.floatToRawIntBits(dst.getAtIndex(F32, i)));
+        }
+    }
+
+    private static void check(MatMul mm, Tensor w, int tokens, SplittableRandom rnd) {
+        int rows = w.dim(0), cols = w.dim(1);
+        float[] x = randomFloats(tokens * cols, rnd);
+        float[] out = new float[tokens * rows];
+        mm.multiply(w, x, out, tokens);
+        for (int t = 0; t < tokens; t++) {
+            for (int r = 0; r < rows; r++) {
+                double sum = 0, abs = 0;
+                for (int c = 0; c < cols; c++) {
+                    double p = (double) w.get((long) r * cols + c) * x[t * cols + c];
+                    sum += p;
+                    abs += Math.abs(p);
+                }
+                // float32 rounding of a few hundred sequential adds stays far below 1e-5 of the
+                // absolute sum, while a wrong or missing term shifts it by about abs / cols >= 1e-3 abs
+                double tol = 1e-5 * abs + 1e-30;
+                float got = out[t * rows + r];
+                int tt = t, rr = r;
+                assertEquals(sum, got, tol, () -> mm.bits() + " bits " + w + " tokens=" + tokens + " t=" + tt + " r=" + rr);
+            }
+        }
+    }
+
+    /** A tensor in a native segment starting at an odd address, as mapped tensors may. */
+    private static Tensor randomTensor(DType dtype, int rows, int cols, SplittableRandom rnd) {
+        long n = (long) rows * cols;
+        MemorySegment seg = Arena.ofAuto().allocate(n * dtype.bytes() + 1).asSlice(1);
+        for (long i = 0; i < n; i++) {
+            float v = (float) rnd.nextGaussian();
+            switch (dtype) {
+                case F32 -> seg.setAtIndex(F32, i, v);
+                case F16 -> seg.setAtIndex(U16, i, Float.floatToFloat16(v));
+                case BF16 -> seg.setAtIndex(U16, i, (short) (Float.floatToRawIntBits(v) >>> 16));
+            }
+        }
+        return new Tensor("w" + dtype, dtype, new long[] {rows, cols}, seg);
+    }
+
+    private static float[] randomFloats(int n, SplittableRandom rnd) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) rnd.nextGaussian();
+        return a;
+    }
+}
