@@ -37,6 +37,6 @@ public final class EvalCommand extends CommandBase {
         Intervention steer = steering.build(m);
         Evaluation e = evaluation.build(m).evaluate(steer);
         out().print(EvaluationText.describe(e));
-        if (out != null) OutputFiles.writeJson(out, e);
+        if (out != null) OutputFiles.writeJson(out, EvaluationText.json(e));
     }
 }

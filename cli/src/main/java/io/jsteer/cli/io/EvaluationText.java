@@ -4,7 +4,9 @@ import io.jsteer.steering.eval.Effect;
 import io.jsteer.steering.eval.Evaluation;
 import io.jsteer.steering.eval.PerplexityChange;
 import io.jsteer.steering.eval.Summary;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 
 /** Evaluations as short human-readable text for the terminal. */
 public final class EvaluationText {
@@ -27,6 +29,40 @@ public final class EvaluationText {
         Summary d = e.difference();
         return String.format(Locale.ROOT, "%s: %.4g -> %.4g, change %+.4g [%.4g, %.4g], p=%s, n=%d", e.measure(), e.unsteered().mean(), e.steered().mean(),
                 d.mean(), d.low(), d.high(), pValue(e.pValue()), d.n());
+    }
+
+    /**
+     * The evaluation as a JSON-ready tree with snake_case keys: {@code intervention},
+     * {@code on_target}, {@code perplexity} (ratio with its interval and p-value, both perplexities,
+     * and the per-text NLL effect) and {@code spillover}; each effect has {@code measure},
+     * {@code unsteered}, {@code steered}, {@code difference} (n, mean, sd, low, high) and {@code p_value}.
+     */
+    public static Map<String, Object> json(Evaluation e) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("intervention", e.intervention());
+        m.put("on_target", effectJson(e.onTarget()));
+        PerplexityChange p = e.perplexity();
+        Map<String, Object> ppl = new LinkedHashMap<>();
+        ppl.put("ratio", p.ratio());
+        ppl.put("low", p.low());
+        ppl.put("high", p.high());
+        ppl.put("p_value", p.pValue());
+        ppl.put("unsteered_perplexity", p.unsteeredPerplexity());
+        ppl.put("steered_perplexity", p.steeredPerplexity());
+        ppl.put("nll", effectJson(p.nll()));
+        m.put("perplexity", ppl);
+        m.put("spillover", e.spillover().stream().map(EvaluationText::effectJson).toList());
+        return m;
+    }
+
+    private static Map<String, Object> effectJson(Effect e) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("measure", e.measure());
+        m.put("unsteered", e.unsteered());
+        m.put("steered", e.steered());
+        m.put("difference", e.difference());
+        m.put("p_value", e.pValue());
+        return m;
     }
 
     private static String pValue(double p) {
