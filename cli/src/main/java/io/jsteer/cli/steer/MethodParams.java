@@ -26,6 +26,9 @@ final class MethodParams {
             throw new IllegalArgumentException("layer " + layer + " is out of range: the model has layers 0.." + (config.numLayers() - 1));
         }
         HookPoint point = values.containsKey("hook") ? HookPoint.parse(values.get("hook")) : HookPoint.RESID_POST;
+        if (point == HookPoint.RESID_MID && config.parallelResidual()) {
+            throw new IllegalArgumentException("hook resid_mid does not exist: this model's blocks use a parallel residual (use resid_pre, attn_out, mlp_out or resid_post)");
+        }
         return new HookName(layer, point);
     }
 
