@@ -5,6 +5,9 @@ import io.jsteer.steering.activations.Readout;
 import io.jsteer.transformer.hooks.HookName;
 import io.jsteer.transformer.hooks.HookPoint;
 import io.jsteer.weights.ModelConfig;
+import io.jsteer.steering.sas.SaeLoaders;
+import io.jsteer.steering.sas.SparseAutoencoder;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
@@ -47,6 +50,31 @@ final class MethodParams {
 
     PositionRule positions() {
         return values.containsKey("positions") ? PositionRules.positions(values.get("positions")) : PositionRule.all();
+    }
+
+    boolean has(String key) {
+        return values.containsKey(key);
+    }
+
+    boolean bool(String key, boolean fallback) {
+        String v = values.get(key);
+        if (v == null) return fallback;
+        return switch (v.toLowerCase(Locale.ROOT)) {
+            case "true", "yes", "1" -> true;
+            case "false", "no", "0" -> false;
+            default -> throw new IllegalArgumentException(key + "=" + v + " is not true or false");
+        };
+    }
+
+    /**
+     * The sparse autoencoder {@code sae=} names: a SAELens folder, or a Gemma Scope {@code .npz}
+     * whose hook point is {@code layer}/{@code hook} (the file does not record it).
+     */
+    SparseAutoencoder sae() {
+        String v = values.get("sae");
+        if (v == null) throw new IllegalArgumentException("needs sae=<SAELens folder or Gemma Scope params.npz>");
+        Path p = Path.of(v);
+        return v.endsWith(".npz") ? SaeLoaders.gemmaScope(p, hook().toString()) : SaeLoaders.saeLens(p);
     }
 
     double number(String key, double fallback) {

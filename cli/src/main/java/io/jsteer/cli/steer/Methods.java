@@ -6,6 +6,9 @@ import io.jsteer.steering.ace.AffineConceptEditing;
 import io.jsteer.steering.ace.DirectionalAblation;
 import io.jsteer.steering.caa.Caa;
 import io.jsteer.steering.sara.Sara;
+import io.jsteer.steering.sas.Sas;
+import io.jsteer.steering.sas.SparseAutoencoder;
+import io.jsteer.transformer.hooks.HookName;
 import io.jsteer.steering.sparse.SparseMeanDifference;
 import io.jsteer.steering.sparse.WhitenedSparseMeanDifference;
 import io.jsteer.weights.ModelConfig;
@@ -53,6 +56,15 @@ public final class Methods {
         register("ace", "affine concept editing: set the projection on the concept direction to coeff (Marshall et al. 2024)",
                 List.of("layer", "hook", "coeff", "readout", "positions"),
                 p -> new AffineConceptEditing(p.hook(), p.coefficient(), p.readout(), p.positions()));
+        register("sas", "Sparse Activation Steering in a sparse autoencoder's feature space (Bayat et al. 2025); sae=SAELens dir or Gemma Scope .npz"
+                        + " (then layer= and hook= name its hook point), tau, k (0 = all features), remove_shared, clamp",
+                List.of("sae", "layer", "hook", "coeff", "tau", "k", "remove_shared", "clamp", "readout", "positions"),
+                p -> {
+                    SparseAutoencoder sae = p.sae();
+                    Sas.Options o = new Sas.Options(p.number("tau", 0), p.bool("remove_shared", true), p.has("k") ? p.k() : 0, p.bool("clamp", true));
+                    HookName hook = p.has("layer") || p.has("hook") || sae.hook() == null ? p.hook() : sae.hook();
+                    return new Sas(sae, hook, p.coefficient(), o, p.readout(), p.positions());
+                });
         register("ablation", "directional ablation of the concept direction (Arditi et al. 2024); scope=at-hook|every-layer",
                 List.of("layer", "hook", "scope", "readout", "positions"),
                 p -> new DirectionalAblation(p.hook(), p.choice("scope", DirectionalAblation.Scope.class, DirectionalAblation.Scope.EVERY_LAYER),
