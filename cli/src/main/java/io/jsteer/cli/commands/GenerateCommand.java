@@ -48,10 +48,10 @@ public final class GenerateCommand extends CommandBase {
         json.put("prompt", shown);
         json.put("prompt_ids", ids);
         if (steer == null) {
-            out().print(shown);
+            out().print(m.tokenizer() == null ? shown + " ->" : shown);
             out().flush();
             Continuation c = Continuation.generate(m, ids, sampling.maxNewTokens, sampling.sampler(), stops, null, piece -> {
-                out().print(piece);
+                out().print(m.tokenizer() == null ? " " + piece.strip() : piece);
                 out().flush();
             });
             out().println();

@@ -18,8 +18,8 @@ import java.util.function.Consumer;
 public record Continuation(int[] tokens, String text, Generator.Stop stop) {
     /**
      * Continues {@code prompt} with {@code steering} attached (null: unsteered). When
-     * {@code stream} is given it receives the text as it grows, piece by piece; a piece is held back
-     * while it ends in an incomplete UTF-8 sequence.
+     * {@code stream} is given it receives the text as it grows, piece by piece (a piece is held back
+     * while it ends in an incomplete UTF-8 sequence), or the token ids when there is no tokenizer.
      */
     public static Continuation generate(LoadedModel m, int[] prompt, int maxNewTokens, Sampler sampler, int[] stopTokens,
                                         Intervention steering, Consumer<String> stream) {
@@ -30,6 +30,10 @@ public record Continuation(int[] tokens, String text, Generator.Stop stop) {
             int[] n = {0};
             int[] printed = {0};
             Generator.Listener listener = stream == null ? null : id -> {
+                if (m.tokenizer() == null) {
+                    stream.accept((n[0]++ == 0 ? "" : " ") + id);
+                    return true;
+                }
                 soFar[n[0]++] = id;
                 String text = m.decode(Arrays.copyOf(soFar, n[0]));
                 if (!text.endsWith("\uFFFD") && text.length() > printed[0]) {
@@ -40,7 +44,7 @@ public record Continuation(int[] tokens, String text, Generator.Stop stop) {
             };
             Generator.Result r = new Generator(m.model()).generate(state, prompt, maxNewTokens, sampler, stopTokens, listener);
             String text = m.decode(r.tokens());
-            if (stream != null && text.length() > printed[0]) stream.accept(text.substring(printed[0]));
+            if (stream != null && m.tokenizer() != null && text.length() > printed[0]) stream.accept(text.substring(printed[0]));
             return new Continuation(r.tokens(), text, r.stop());
         } finally {
             if (handle != null) handle.close();

@@ -1,0 +1,2 @@
+/** One class per {@code jsteer} subcommand; each parses its options and calls library code. */
+package io.jsteer.cli.commands;

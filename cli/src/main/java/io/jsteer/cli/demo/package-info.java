@@ -1,0 +1,2 @@
+/** {@code jsteer demo}: the offline guided tour on the built-in default model. */
+package io.jsteer.cli.demo;

@@ -1,0 +1,2 @@
+/** Input files (prompts, contrast pairs, answers; text or token ids), atomic output files, and terminal formatting. */
+package io.jsteer.cli.io;

@@ -1,0 +1,2 @@
+/** Progress of long work: a live bar on a terminal, sparse plain lines in logs. */
+package io.jsteer.cli.progress;
