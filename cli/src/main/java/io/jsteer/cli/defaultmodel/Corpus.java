@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The built-in training text of the default model: {@code corpus.txt}, about 2,300 words of plain
+ * The built-in training text of the default model: {@code corpus.txt}, about 3,300 words of plain
  * English prose written for this project (and dedicated to the public domain) in three registers:
  * everyday village life, a love story ending in a wedding, and a war. One paragraph per line.
  */

@@ -34,35 +34,38 @@ import java.util.concurrent.ThreadLocalRandom;
  *
  * <h2>What it computes</h2>
  * The model uses the real Pythia (GPT-NeoX-20B) tokenizer and Pythia's architecture (4 blocks,
- * width 128, 4 heads, parallel residual, LayerNorm, partial RoPE). Its next-token logits are
+ * width 192, 4 heads, parallel residual, LayerNorm, partial RoPE). Its next-token logits are
  * <pre>
  *   logit(j | ..., p, c) = B(c, j) + b_j + w2 * G(p, j) + tau * s_j * u(x)
  * </pre>
  * for current token {@code c} and previous token {@code p}, where
  * <ul>
- * <li>{@code B(c, j) + b_j}: the smoothed bigram log-probability {@code log P(j | c)} of the
- *   corpus, double-centred (the row mean is a per-context constant that softmax ignores; the column
- *   mean is the per-token bias {@code b_j}) and cut to rank 74 by a weighted SVD
- *   ({@link LowRank}): {@code B ~ L R^T}. Row {@code c} of {@code L} goes into the token
- *   embedding, row {@code j} of {@code R} into the unembedding: a bigram language model stored the
- *   way word2vec-style factorisations store PMI matrices.</li>
- * <li>{@code G(p, j)}: the same for pairs two tokens apart (rank 24), read through a
+ * <li>{@code B(c, j) + b_j}: the bigram log-probability {@code log P(j | c)} of the corpus
+ *   (smoothed towards the unigram distribution), double-centred (the row mean is a per-context
+ *   constant that softmax ignores; the column mean is the per-token bias {@code b_j}) and cut to
+ *   rank 121 by a weighted SVD ({@link LowRank}): {@code B ~ L R^T}. Row {@code c} of {@code L}
+ *   goes into the token embedding, row {@code j} of {@code R} into the unembedding: a bigram
+ *   language model stored the way word2vec-style factorisations store PMI matrices.</li>
+ * <li>{@code G(p, j)}: the same for pairs two tokens apart (rank 32), read through a
  *   <em>previous-token head</em> in block 0 that copies the previous token's gap-2 features into
  *   their own residual slots ({@link PreviousTokenHead}: constant queries and keys whose RoPE
- *   rotation peaks at distance 1). Adding it with weight {@code w2 = 0.5} is a product of experts
+ *   rotation peaks at distance 1). Adding it with weight {@code w2 = 0.7} is a product of experts
  *   that makes the text read better than bigrams alone.</li>
  * <li>{@code u(x)}: the component of the residual stream along the <b>planted direction u</b>.
- *   Embeddings of the {@link Topics#LOVE} words carry {@code +1} along u, those of the
- *   {@link Topics#WAR} words {@code -1}; a <em>topic head</em> in block 1 attends uniformly to the
- *   whole context and adds the context's mean u-component back along u, so a topic persists; the
- *   unembedding rows of love words read u with weight {@code +tau}, war words with {@code -tau}
- *   ({@code s_j = +-1}, 0 for other tokens).</li>
+ *   Embeddings of the {@link Topics#LOVE} words carry a topic feature {@code +1} (in a direction of
+ *   its own), those of the {@link Topics#WAR} words {@code -1}; a <em>topic head</em> in block 1
+ *   attends uniformly to the whole context and writes the context's mean topic feature along u, so
+ *   a topic persists over the text; the unembedding rows of love words read u with weight
+ *   {@code +tau = +2}, war words with {@code -tau} ({@code s_j = +-1}, 0 for other tokens).</li>
  * </ul>
  * Adding {@code alpha * u} to the residual stream therefore raises every love word's logit by
- * about {@code tau * alpha} and lowers every war word's by the same; in blocks 0 and 1 the topic
- * head spreads it further. Because the final LayerNorm rescales the stream, a large push also
- * flattens the other logits: strong steering costs fluency, as with real models. A contrastive
- * method such as CAA, given love and war prompts, recovers a vector close to u.
+ * about {@code tau * alpha} and lowers every war word's by the same. Because the final LayerNorm
+ * rescales the stream, a large push also flattens the other logits: strong steering costs fluency,
+ * as with real models. CAA on love-vs-war prompts at a block after the topic head recovers a vector
+ * with a large component along u (cosine about 0.45; the rest is the difference of the prompts' own
+ * token features, which barely moves the topic words). Read and added at block 0, before the topic
+ * head, the vector carries the topic feature instead, which the topic head spreads over every later
+ * position: the layers differ, as in real models.
  *
  * <h2>How it is laid out</h2>
  * Every feature lives in its own direction of a seeded random orthonormal basis of the residual
@@ -74,7 +77,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * The MLPs and blocks 2 and 3 are zero (the identity on the residual stream).
  *
  * <h2>Files</h2>
- * {@link #ensure} writes {@code config.json}, {@code model.safetensors} (float32, 51 MB),
+ * {@link #ensure} writes {@code config.json}, {@code model.safetensors} (float32, 77 MB),
  * {@code tokenizer.json} (the Pythia tokenizer, bundled in the jsteer jar),
  * {@code planted_direction.safetensors} (u as a jsteer steering vector, unit norm) and
  * {@code default-model.json} (a fingerprint of the corpus, the design and the builder; a folder

@@ -27,8 +27,8 @@ record Design(int hidden, int heads, int layers, int vocabSize, int context, dou
               int prevLayer, int topicLayer) {
 
     /** The design jsteer ships. */
-    static final Design DEFAULT = new Design(128, 4, 4, 50304, 512, 0.5, 10000,
-            73, 24, 2.0, 0.5,
+    static final Design DEFAULT = new Design(192, 4, 4, 50304, 512, 0.5, 10000,
+            121, 32, 1.0, 0.7,
             1.0, 1.0, 2.0, -20, 20250101L,
             0, 1);
 

@@ -61,7 +61,7 @@ public final class Demo {
      */
     public record Settings(Path out, int layer, double coefficient, List<Integer> layers, List<Double> coefficients, int evalTokens, long seed) {
         public static Settings defaults(Path out) {
-            return new Settings(out, 2, 3, List.of(0, 2), List.of(-3.0, 1.5, 3.0, 6.0), 12, 1);
+            return new Settings(out, 2, 2, List.of(0, 2), List.of(-2.0, 1.0, 2.0, 4.0, 8.0), 12, 1);
         }
     }
 
