@@ -8,7 +8,6 @@ import io.jsteer.cli.options.ModelOptions;
 import io.jsteer.cli.options.SamplingOptions;
 import io.jsteer.cli.steer.LoadedModel;
 import io.jsteer.cli.steer.MethodSpec;
-import io.jsteer.cli.steer.Methods;
 import io.jsteer.cli.steer.SweepInterventions;
 import io.jsteer.cli.steer.SweepRun;
 import io.jsteer.steering.ContrastSet;
@@ -67,7 +66,6 @@ public final class SweepCommand extends CommandBase {
     void execute() {
         LoadedModel m = model.load(err());
         MethodSpec spec = MethodSpec.parse(method);
-        Methods.create(spec, m.model().config()); // fails early on a bad spec
         SweepGrid grid;
         try {
             grid = new SweepGrid(layers, coefficients, ks);
@@ -75,8 +73,9 @@ public final class SweepCommand extends CommandBase {
             throw new UserError(e.getMessage());
         }
         ContrastSet data = contrast.set(m, "jsteer sweep");
-        Evaluator evaluator = evaluation.build(m);
         SweepInterventions factory = new SweepInterventions(spec, m.model(), data);
+        for (var p : grid.points()) factory.method(p); // a bad spec or setting fails before any work
+        Evaluator evaluator = evaluation.build(m);
         SweepResult result = SweepRun.run(evaluator, grid, factory, err());
 
         Map<String, String> meta = new LinkedHashMap<>();

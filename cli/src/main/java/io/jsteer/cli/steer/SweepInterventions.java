@@ -28,11 +28,16 @@ public final class SweepInterventions implements InterventionFactory {
         this.data = data;
     }
 
-    @Override
-    public Intervention create(SweepPoint p) {
+    /** The method configured for setting {@code p}: the spec with its layer, coefficient and k. */
+    public SteeringMethod method(SweepPoint p) {
         MethodSpec s = spec.with("layer", Integer.toString(p.layer())).with("coeff", Double.toString(p.coefficient()));
         if (p.k().isPresent()) s = s.with("k", Integer.toString(p.k().getAsInt()));
-        SteeringMethod method = Methods.create(s, model.config());
+        return Methods.create(s, model.config());
+    }
+
+    @Override
+    public Intervention create(SweepPoint p) {
+        SteeringMethod method = method(p);
         if (!(method instanceof VectorMethod)) return method.fit(model, data);
         String key = p.layer() + "/" + p.k();
         AddVector base = fitted.computeIfAbsent(key, k -> ((VectorMethod) method).fit(model, data));

@@ -94,6 +94,32 @@ class DefaultModelCommandsTest {
     }
 
     @Test
+    void answersFileScoresTheLogitDifferenceOfTargetOverCounter(@TempDir Path tmp) {
+        Path answers = Cli.write(tmp.resolve("answers.jsonl"), """
+                {"prompt": "The old man walked to the", "target": " wedding", "counter": " battle"}
+                {"prompt": "In the morning the", "target": " bride", "counter": " soldiers"}
+                """);
+        Path out = tmp.resolve("eval.json");
+        Cli.run("eval", "--vector", planted, "-c", 1, "--answers", answers, "--target-name", "love-vs-war", "--heldout", data.resolve("heldout.txt"),
+                "-o", out).ok();
+        JsonNode e = Cli.json(out);
+        assertEquals("love-vs-war", e.at("/on_target/measure").asText());
+        // +u raises the love word and lowers the war word by tau each (scaled down a little by the final LayerNorm)
+        double change = e.at("/on_target/difference/mean").asDouble();
+        assertTrue(change > 3 && change < 4.2, "logit difference change " + change + ", expected about 2 tau = 4");
+    }
+
+    @Test
+    void sparseMethodsSweepOverK(@TempDir Path tmp) throws IOException {
+        Path dir = tmp.resolve("sweep");
+        Cli.run(args(List.of("sweep", "--method", "sparse-mean-diff", "--contrast", data.resolve("contrast.jsonl"), "--layers", "2", "--coeffs", "2",
+                "--ks", "8,192", "--examples", 0), args2(evaluation(), "-o", dir))).ok();
+        List<String> csv = Files.readAllLines(dir.resolve("sweep.csv"));
+        assertEquals(3, csv.size());
+        assertTrue(csv.get(1).startsWith("2,2.0,8,") && csv.get(2).startsWith("2,2.0,192,"), csv.toString());
+    }
+
+    @Test
     void demoWritesEverythingAndItsSweepArgumentsReproduceItsSweep(@TempDir Path tmp) throws IOException {
         Path dir = tmp.resolve("demo");
         Cli.Result r = Cli.run("demo", "-o", dir).ok();
