@@ -25,7 +25,8 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
     static int usage(CommandLine.ParameterException e, String[] args) {
         CommandLine cl = e.getCommandLine();
         PrintWriter err = cl.getErr();
-        err.println("jsteer" + (cl.getCommandName().equals("jsteer") ? "" : " " + cl.getCommandName()) + ": " + e.getMessage());
+        String message = e.getMessage() == null ? "invalid command line" : e.getMessage().replaceFirst("^Error: ", "");
+        err.println("jsteer" + (cl.getCommandName().equals("jsteer") ? "" : " " + cl.getCommandName()) + ": " + message);
         err.println("Try '" + cl.getCommandSpec().qualifiedName() + " --help' for more information.");
         err.flush();
         return Main.EXIT_USAGE;
