@@ -32,24 +32,21 @@ public final class EvaluationText {
     }
 
     /**
-     * The evaluation as a JSON-ready tree with snake_case keys: {@code intervention},
-     * {@code on_target}, {@code perplexity} (ratio with its interval and p-value, both perplexities,
-     * and the per-text NLL effect) and {@code spillover}; each effect has {@code measure},
-     * {@code unsteered}, {@code steered}, {@code difference} (n, mean, sd, low, high) and {@code p_value}.
+     * The evaluation as a JSON-ready tree in the shape of a row of {@code sweep.json}: snake_case
+     * keys {@code intervention}, {@code on_target}, {@code perplexity} (the per-text NLL effect plus
+     * {@code ratio}, {@code ratio_low}, {@code ratio_high}) and {@code spillover}; each effect has
+     * {@code measure}, {@code unsteered}, {@code steered}, {@code difference} (n, mean, sd, low, high)
+     * and {@code p_value}. Undefined statistics (NaN) are null.
      */
     public static Map<String, Object> json(Evaluation e) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("intervention", e.intervention());
         m.put("on_target", effectJson(e.onTarget()));
         PerplexityChange p = e.perplexity();
-        Map<String, Object> ppl = new LinkedHashMap<>();
-        ppl.put("ratio", p.ratio());
-        ppl.put("low", p.low());
-        ppl.put("high", p.high());
-        ppl.put("p_value", p.pValue());
-        ppl.put("unsteered_perplexity", p.unsteeredPerplexity());
-        ppl.put("steered_perplexity", p.steeredPerplexity());
-        ppl.put("nll", effectJson(p.nll()));
+        Map<String, Object> ppl = effectJson(p.nll());
+        ppl.put("ratio", number(p.ratio()));
+        ppl.put("ratio_low", number(p.low()));
+        ppl.put("ratio_high", number(p.high()));
         m.put("perplexity", ppl);
         m.put("spillover", e.spillover().stream().map(EvaluationText::effectJson).toList());
         return m;
@@ -58,11 +55,25 @@ public final class EvaluationText {
     private static Map<String, Object> effectJson(Effect e) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("measure", e.measure());
-        m.put("unsteered", e.unsteered());
-        m.put("steered", e.steered());
-        m.put("difference", e.difference());
-        m.put("p_value", e.pValue());
+        m.put("unsteered", summaryJson(e.unsteered()));
+        m.put("steered", summaryJson(e.steered()));
+        m.put("difference", summaryJson(e.difference()));
+        m.put("p_value", number(e.pValue()));
         return m;
+    }
+
+    private static Map<String, Object> summaryJson(Summary s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("n", s.n());
+        m.put("mean", number(s.mean()));
+        m.put("sd", number(s.sd()));
+        m.put("low", number(s.low()));
+        m.put("high", number(s.high()));
+        return m;
+    }
+
+    private static Double number(double v) {
+        return Double.isFinite(v) ? v : null;
     }
 
     private static String pValue(double p) {

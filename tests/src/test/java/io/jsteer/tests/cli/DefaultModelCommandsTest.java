@@ -86,6 +86,16 @@ class DefaultModelCommandsTest {
         for (JsonNode x : rows) if (x.get("layer").asInt() == 2 && x.get("coefficient").asDouble() == 2) row = x;
         assertTrue(row != null, rows.toString());
         assertEquals(row.get("intervention").asText(), e.get("intervention").asText());
+        List<String> rowKeys = new ArrayList<>();
+        row.fieldNames().forEachRemaining(rowKeys::add);
+        rowKeys.removeAll(List.of("layer", "coefficient", "k"));
+        List<String> evalKeys = new ArrayList<>();
+        e.fieldNames().forEachRemaining(evalKeys::add);
+        assertEquals(rowKeys, evalKeys, "eval -o writes a sweep row's shape");
+        List<String> pplKeys = new ArrayList<>(), rowPplKeys = new ArrayList<>();
+        e.get("perplexity").fieldNames().forEachRemaining(pplKeys::add);
+        row.get("perplexity").fieldNames().forEachRemaining(rowPplKeys::add);
+        assertEquals(rowPplKeys, pplKeys);
         // float32 forward passes agree to rounding (the Vector API's lane reductions may be ordered differently once JIT-compiled)
         for (String path : List.of("/on_target/difference/mean", "/perplexity/ratio", "/spillover/0/difference/mean")) {
             assertClose(row.at(path).asDouble(), e.at(path).asDouble(), path);
