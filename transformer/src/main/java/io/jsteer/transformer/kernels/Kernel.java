@@ -18,19 +18,15 @@ interface Kernel {
 
     /**
      * {@code acc[i] = sum_{c < n} W_i[c] * x[xo + c]} for four rows stored as {@code dtype} at byte
-     * offsets {@code w0..w3} of {@code w}. {@code dtype} is F32 or BF16.
+     * offsets {@code w0..w3} of {@code w}, widened to float32 in registers.
      */
     void dot4x1(DType dtype, MemorySegment w, long w0, long w1, long w2, long w3, float[] x, int xo, int n, float[] acc);
 
     /**
-     * {@code acc[4 i + j] = sum_{c < n} W_i[c] * x[xj + c]} for four float32 rows at byte offsets
-     * {@code w0..w3} and four activation rows at {@code x0..x3}: each weight load serves four tokens.
+     * {@code acc[4 i + j] = sum_{c < n} W_i[c] * x[xj + c]} for four rows stored as {@code dtype} at
+     * byte offsets {@code w0..w3} and four activation rows at {@code x0..x3}: each weight vector
+     * loaded serves four tokens.
      */
-    void dot4x4(MemorySegment w, long w0, long w1, long w2, long w3, float[] x, int x0, int x1, int x2, int x3, int n, float[] acc);
+    void dot4x4(DType dtype, MemorySegment w, long w0, long w1, long w2, long w3, float[] x, int x0, int x1, int x2, int x3, int n, float[] acc);
 
-    /**
-     * Converts {@code n} BF16 or F16 values at byte offset {@code from} of {@code src} to float32
-     * at byte offset {@code to} of {@code dst}; {@code n} may be any length.
-     */
-    void decode(DType dtype, MemorySegment src, long from, MemorySegment dst, long to, int n);
 }

@@ -8,25 +8,19 @@ import jdk.incubator.vector.VectorShape;
 
 /** One {@link VectorKernel} per vector width, defined on first use. */
 final class Kernels {
-    /** System property choosing the vector width of the default kernels: 128, 256 or 512. */
+    /** System property forcing one vector width for every product: 128, 256 or 512. */
     static final String BITS_PROPERTY = "jsteer.vector.bits";
-    /**
-     * 256 rather than the widest: on the AMD EPYC (Zen 4) this was tuned on, 512-bit loads from a
-     * mapped segment streamed at about half the rate of 256-bit ones with both cores busy (see
-     * benchmarks/RESULTS.md).
-     */
-    private static final int PREFERRED_BITS = 256;
 
     private static final Kernel[] BY_WIDTH = new Kernel[3];
 
     private Kernels() {}
 
-    /** The kernel of the width named by {@value #BITS_PROPERTY}, else 256 bits or the widest the CPU has if narrower. */
-    static Kernel preferred() {
+    /** The width set by {@value #BITS_PROPERTY}, or 0 when it is not set. */
+    static int forcedBits() {
         String p = System.getProperty(BITS_PROPERTY);
-        if (p == null) return of(Math.min(PREFERRED_BITS, maxBits()));
+        if (p == null) return 0;
         try {
-            return of(Integer.parseInt(p.trim()));
+            return Integer.parseInt(p.trim());
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("-D" + BITS_PROPERTY + "=" + p + " is not a number: use 128, 256 or 512", e);
         }

@@ -2,7 +2,6 @@ package io.jsteer.transformer.kernels;
 
 import io.jsteer.weights.DType;
 import io.jsteer.weights.Tensor;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -12,40 +11,58 @@ import java.nio.ByteOrder;
  * of a Hugging Face {@code nn.Linear} weight, {@code [out_features][in_features]}), read in its
  * stored dtype straight from the mapped file.
  *
- * <p>Rows are split into chunks spread over all cores ({@link Parallel}). With one token the
- * product is a matrix-vector product limited by memory bandwidth: four rows stream at a time and
- * F32 and BF16 rows are read and widened in registers (F16 rows, whose conversion costs more, are
- * widened into a small per-thread buffer first). With several tokens (prefill) four rows are
- * widened to float32 once and each weight vector loaded is multiplied into four tokens, so the
- * weights are read from memory once for the whole batch.
+ * <p>Rows are split into chunks spread over all cores ({@link Parallel}), and weights are widened
+ * to float32 in registers as they are loaded. With one token the product is a matrix-vector
+ * product limited by memory bandwidth: four rows stream at a time. With several tokens (prefill)
+ * each weight vector loaded is multiplied into four tokens, and the four rows, a few kilobytes,
+ * stay in cache while every block of four tokens passes over them, so the weights are read from
+ * memory once for the whole batch.
  *
- * <p>The vector width is {@code -Djsteer.vector.bits} (128, 256 or 512), 256 by default.
+ * <p>{@code -Djsteer.vector.bits} (128, 256 or 512) forces one vector width. By default each
+ * product takes the width measured fastest on an AMD EPYC (Zen 4), capped at the CPU's widest:
+ * 512 bits for one token of BF16 and F16 weights (half the instructions per byte widened), 256
+ * for one token of F32 weights and for every batch (Zen 4 runs 512-bit arithmetic at half rate,
+ * which the 4x4 tile feels and a bandwidth-bound stream of F32 does not need). See
+ * {@code benchmarks/RESULTS.md}.
  */
 public final class MatMul {
-    private static final MatMul PREFERRED = new MatMul(Kernels.preferred());
+    private static final MatMul PREFERRED = preferredWidths();
     /** Rows and tokens per block: the kernels' 4x4 register tile. */
     private static final int B = 4;
     /** Chunks per thread: enough to even out cores slowed by other work, few enough to keep the hand-out cheap. */
     private static final int CHUNKS_PER_THREAD = 8;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    /** Per-thread buffer for rows widened to float32 (four rows of the widest matrix seen). */
-    private static final ThreadLocal<MemorySegment[]> WIDENED = ThreadLocal.withInitial(() -> new MemorySegment[1]);
 
-    private final Kernel kernel;
+    /** Kernel for one token, by {@link DType#ordinal()}. */
+    private final Kernel[] vector;
+    /** Kernel for several tokens. */
+    private final Kernel batch;
 
-    private MatMul(Kernel kernel) {
-        this.kernel = kernel;
+    private MatMul(Kernel f32, Kernel bf16, Kernel f16, Kernel batch) {
+        this.vector = new Kernel[DType.values().length];
+        vector[DType.F32.ordinal()] = f32;
+        vector[DType.BF16.ordinal()] = bf16;
+        vector[DType.F16.ordinal()] = f16;
+        this.batch = batch;
     }
 
-    /** Products at the vector width chosen by {@code -Djsteer.vector.bits}, 256 bits by default. */
+    private static MatMul preferredWidths() {
+        int forced = Kernels.forcedBits();
+        if (forced != 0) return withBits(forced);
+        Kernel narrow = Kernels.of(Math.min(256, maxBits())), wide = Kernels.of(Math.min(512, maxBits()));
+        return new MatMul(narrow, wide, wide, narrow);
+    }
+
+    /** Products at the widths of {@code -Djsteer.vector.bits}, else the widths measured fastest (see the class comment). */
     public static MatMul preferred() {
         return PREFERRED;
     }
 
-    /** Products at {@code bits} (128, 256 or 512) vector width, for tests and benchmarks. */
+    /** Products at {@code bits} (128, 256 or 512) vector width throughout, for tests and benchmarks. */
     public static MatMul withBits(int bits) {
-        return new MatMul(Kernels.of(bits));
+        Kernel k = Kernels.of(bits);
+        return new MatMul(k, k, k, k);
     }
 
     /** Widest vector width, in bits, the JIT supports on this CPU. */
@@ -61,9 +78,11 @@ public final class MatMul {
         PREFERRED.multiply(w, x, out, tokens);
     }
 
-    /** Vector width of this instance, in bits. */
-    public int bits() {
-        return kernel.bits();
+    /** The vector widths this instance uses, e.g. {@code "1 token: f32 256, bf16 512, f16 512; batch 256 bits"}. */
+    @Override
+    public String toString() {
+        return "1 token: f32 " + vector[DType.F32.ordinal()].bits() + ", bf16 " + vector[DType.BF16.ordinal()].bits()
+                + ", f16 " + vector[DType.F16.ordinal()].bits() + "; batch " + batch.bits() + " bits";
     }
 
     /** As {@link #matmul}, at this instance's vector width. */
@@ -85,40 +104,30 @@ public final class MatMul {
     /** Rows {@code [r0, r1)} of the product, one block of four rows at a time. */
     private void rows(Tensor w, float[] x, float[] out, int tokens, int r0, int r1) {
         int rows = w.dim(0), cols = w.dim(1);
-        int main = cols - cols % kernel.lanes();
         DType dtype = w.dtype();
+        Kernel kernel = tokens == 1 ? vector[dtype.ordinal()] : batch;
+        int main = cols - cols % kernel.lanes();
+        MemorySegment src = w.data();
         long rowBytes = (long) cols * dtype.bytes();
-        // widen first unless the kernels read the stored rows directly
-        boolean widen = dtype == DType.F16 || (dtype == DType.BF16 && tokens > 1);
-        MemorySegment buf = widen ? widened(4L * B * cols) : null;
         float[] acc = new float[B * B];
         long[] at = new long[B];
         for (int r = r0; r < r1; r += B) {
             int n = Math.min(B, r1 - r);
-            MemorySegment src = w.data();
-            DType srcType = dtype;
+            // past the last row the block repeats it; those results are not stored
             for (int i = 0; i < B; i++) at[i] = Math.min(r + i, rows - 1) * rowBytes;
-            if (widen) {
-                for (int i = 0; i < B; i++) {
-                    kernel.decode(dtype, src, at[i], buf, 4L * i * cols, cols);
-                    at[i] = 4L * i * cols;
-                }
-                src = buf;
-                srcType = DType.F32;
-            }
             if (tokens == 1) {
-                kernel.dot4x1(srcType, src, at[0], at[1], at[2], at[3], x, 0, main, acc);
-                for (int i = 0; i < n; i++) out[r + i] = acc[i] + tail(srcType, src, at[i], x, 0, main, cols);
+                kernel.dot4x1(dtype, src, at[0], at[1], at[2], at[3], x, 0, main, acc);
+                for (int i = 0; i < n; i++) out[r + i] = acc[i] + tail(dtype, src, at[i], x, 0, main, cols);
                 continue;
             }
             for (int t = 0; t < tokens; t += B) {
                 int m = Math.min(B, tokens - t);
                 int x0 = t * cols, x1 = Math.min(t + 1, tokens - 1) * cols, x2 = Math.min(t + 2, tokens - 1) * cols, x3 = Math.min(t + 3, tokens - 1) * cols;
-                kernel.dot4x4(src, at[0], at[1], at[2], at[3], x, x0, x1, x2, x3, main, acc);
+                kernel.dot4x4(dtype, src, at[0], at[1], at[2], at[3], x, x0, x1, x2, x3, main, acc);
                 for (int i = 0; i < n; i++) {
                     for (int j = 0; j < m; j++) {
                         int xo = (t + j) * cols;
-                        out[(t + j) * rows + r + i] = acc[B * i + j] + tail(srcType, src, at[i], x, xo, main, cols);
+                        out[(t + j) * rows + r + i] = acc[B * i + j] + tail(dtype, src, at[i], x, xo, main, cols);
                     }
                 }
             }
@@ -137,11 +146,5 @@ public final class MatMul {
             s += v * x[xo + c];
         }
         return s;
-    }
-
-    private static MemorySegment widened(long bytes) {
-        MemorySegment[] slot = WIDENED.get();
-        if (slot[0] == null || slot[0].byteSize() < bytes) slot[0] = Arena.ofAuto().allocate(bytes, 64);
-        return slot[0];
     }
 }

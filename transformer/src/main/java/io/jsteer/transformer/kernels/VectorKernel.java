@@ -70,7 +70,8 @@ final class VectorKernel implements Kernel {
         } else if (dtype == DType.BF16) {
             dotBf16(w, w0, w1, w2, w3, x, xo, n, acc);
         } else {
-            throw new IllegalArgumentException("no direct kernel for " + dtype + ": decode it first");
+            dotF16(w, w0, w1, x, xo, n, acc, 0);
+            dotF16(w, w2, w3, x, xo, n, acc, 2);
         }
     }
 
@@ -106,8 +107,32 @@ final class VectorKernel implements Kernel {
         acc[3] = a3.reduceLanes(ADD);
     }
 
+    /** Two F16 rows: the conversion is too large for four in one method (see the class comment). */
+    private static void dotF16(MemorySegment w, long w0, long w1, float[] x, int xo, int n, float[] acc, int at) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        for (int c = 0; c < n; c += L) {
+            FloatVector xv = FloatVector.fromArray(F, x, xo + c);
+            long o = 2L * c;
+            a0 = f16(w, w0 + o).fma(xv, a0);
+            a1 = f16(w, w1 + o).fma(xv, a1);
+        }
+        acc[at] = a0.reduceLanes(ADD);
+        acc[at + 1] = a1.reduceLanes(ADD);
+    }
+
     @Override
-    public void dot4x4(MemorySegment w, long w0, long w1, long w2, long w3, float[] x, int x0, int x1, int x2, int x3, int n, float[] acc) {
+    public void dot4x4(DType dtype, MemorySegment w, long w0, long w1, long w2, long w3, float[] x, int x0, int x1, int x2, int x3, int n, float[] acc) {
+        if (dtype == DType.F32) {
+            tileF32(w, w0, w1, w2, w3, x, x0, x1, x2, x3, n, acc);
+        } else if (dtype == DType.BF16) {
+            tileBf16(w, w0, w1, w2, w3, x, x0, x1, x2, x3, n, acc);
+        } else {
+            tileF16(w, w0, w1, x, x0, x1, x2, x3, n, acc, 0);
+            tileF16(w, w2, w3, x, x0, x1, x2, x3, n, acc, 8);
+        }
+    }
+
+    private static void tileF32(MemorySegment w, long w0, long w1, long w2, long w3, float[] x, int x0, int x1, int x2, int x3, int n, float[] acc) {
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
         FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
         FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
@@ -139,31 +164,103 @@ final class VectorKernel implements Kernel {
             a32 = r.fma(v2, a32);
             a33 = r.fma(v3, a33);
         }
-        store(acc, 0, a00, a01, a02, a03);
-        store(acc, 4, a10, a11, a12, a13);
-        store(acc, 8, a20, a21, a22, a23);
-        store(acc, 12, a30, a31, a32, a33);
+        acc[0] = a00.reduceLanes(ADD);
+        acc[1] = a01.reduceLanes(ADD);
+        acc[2] = a02.reduceLanes(ADD);
+        acc[3] = a03.reduceLanes(ADD);
+        acc[4] = a10.reduceLanes(ADD);
+        acc[5] = a11.reduceLanes(ADD);
+        acc[6] = a12.reduceLanes(ADD);
+        acc[7] = a13.reduceLanes(ADD);
+        acc[8] = a20.reduceLanes(ADD);
+        acc[9] = a21.reduceLanes(ADD);
+        acc[10] = a22.reduceLanes(ADD);
+        acc[11] = a23.reduceLanes(ADD);
+        acc[12] = a30.reduceLanes(ADD);
+        acc[13] = a31.reduceLanes(ADD);
+        acc[14] = a32.reduceLanes(ADD);
+        acc[15] = a33.reduceLanes(ADD);
     }
 
-    private static void store(float[] acc, int at, FloatVector a, FloatVector b, FloatVector c, FloatVector d) {
-        acc[at] = a.reduceLanes(ADD);
-        acc[at + 1] = b.reduceLanes(ADD);
-        acc[at + 2] = c.reduceLanes(ADD);
-        acc[at + 3] = d.reduceLanes(ADD);
-    }
-
-    @Override
-    public void decode(DType dtype, MemorySegment src, long from, MemorySegment dst, long to, int n) {
-        int main = n - n % L;
-        if (dtype == DType.BF16) {
-            for (int c = 0; c < main; c += L) bf16(src, from + 2L * c).intoMemorySegment(dst, to + 4L * c, LE);
-            for (int c = main; c < n; c++) dst.set(F32, to + 4L * c, Float.intBitsToFloat(src.get(U16, from + 2L * c) << 16));
-        } else if (dtype == DType.F16) {
-            for (int c = 0; c < main; c += L) f16(src, from + 2L * c).intoMemorySegment(dst, to + 4L * c, LE);
-            for (int c = main; c < n; c++) dst.set(F32, to + 4L * c, Float.float16ToFloat(src.get(U16, from + 2L * c)));
-        } else {
-            throw new IllegalArgumentException("nothing to decode for " + dtype);
+    private static void tileBf16(MemorySegment w, long w0, long w1, long w2, long w3, float[] x, int x0, int x1, int x2, int x3, int n, float[] acc) {
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        for (int c = 0; c < n; c += L) {
+            FloatVector v0 = FloatVector.fromArray(F, x, x0 + c);
+            FloatVector v1 = FloatVector.fromArray(F, x, x1 + c);
+            FloatVector v2 = FloatVector.fromArray(F, x, x2 + c);
+            FloatVector v3 = FloatVector.fromArray(F, x, x3 + c);
+            long o = 2L * c;
+            FloatVector r = bf16(w, w0 + o);
+            a00 = r.fma(v0, a00);
+            a01 = r.fma(v1, a01);
+            a02 = r.fma(v2, a02);
+            a03 = r.fma(v3, a03);
+            r = bf16(w, w1 + o);
+            a10 = r.fma(v0, a10);
+            a11 = r.fma(v1, a11);
+            a12 = r.fma(v2, a12);
+            a13 = r.fma(v3, a13);
+            r = bf16(w, w2 + o);
+            a20 = r.fma(v0, a20);
+            a21 = r.fma(v1, a21);
+            a22 = r.fma(v2, a22);
+            a23 = r.fma(v3, a23);
+            r = bf16(w, w3 + o);
+            a30 = r.fma(v0, a30);
+            a31 = r.fma(v1, a31);
+            a32 = r.fma(v2, a32);
+            a33 = r.fma(v3, a33);
         }
+        acc[0] = a00.reduceLanes(ADD);
+        acc[1] = a01.reduceLanes(ADD);
+        acc[2] = a02.reduceLanes(ADD);
+        acc[3] = a03.reduceLanes(ADD);
+        acc[4] = a10.reduceLanes(ADD);
+        acc[5] = a11.reduceLanes(ADD);
+        acc[6] = a12.reduceLanes(ADD);
+        acc[7] = a13.reduceLanes(ADD);
+        acc[8] = a20.reduceLanes(ADD);
+        acc[9] = a21.reduceLanes(ADD);
+        acc[10] = a22.reduceLanes(ADD);
+        acc[11] = a23.reduceLanes(ADD);
+        acc[12] = a30.reduceLanes(ADD);
+        acc[13] = a31.reduceLanes(ADD);
+        acc[14] = a32.reduceLanes(ADD);
+        acc[15] = a33.reduceLanes(ADD);
+    }
+
+    /** Two F16 rows by four tokens, into {@code acc[at .. at + 8)}. */
+    private static void tileF16(MemorySegment w, long w0, long w1, float[] x, int x0, int x1, int x2, int x3, int n, float[] acc, int at) {
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        for (int c = 0; c < n; c += L) {
+            FloatVector v0 = FloatVector.fromArray(F, x, x0 + c);
+            FloatVector v1 = FloatVector.fromArray(F, x, x1 + c);
+            FloatVector v2 = FloatVector.fromArray(F, x, x2 + c);
+            FloatVector v3 = FloatVector.fromArray(F, x, x3 + c);
+            long o = 2L * c;
+            FloatVector r = f16(w, w0 + o);
+            a00 = r.fma(v0, a00);
+            a01 = r.fma(v1, a01);
+            a02 = r.fma(v2, a02);
+            a03 = r.fma(v3, a03);
+            r = f16(w, w1 + o);
+            a10 = r.fma(v0, a10);
+            a11 = r.fma(v1, a11);
+            a12 = r.fma(v2, a12);
+            a13 = r.fma(v3, a13);
+        }
+        acc[at] = a00.reduceLanes(ADD);
+        acc[at + 1] = a01.reduceLanes(ADD);
+        acc[at + 2] = a02.reduceLanes(ADD);
+        acc[at + 3] = a03.reduceLanes(ADD);
+        acc[at + 4] = a10.reduceLanes(ADD);
+        acc[at + 5] = a11.reduceLanes(ADD);
+        acc[at + 6] = a12.reduceLanes(ADD);
+        acc[at + 7] = a13.reduceLanes(ADD);
     }
 
     /** L 16-bit values, sign-extended to int lanes. */

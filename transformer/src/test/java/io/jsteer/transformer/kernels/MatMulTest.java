@@ -61,14 +61,12 @@ class MatMulTest {
     }
 
     @Test
-    void defaultInstanceAndStaticEntryAgree() {
+    void preferredWidthsMatchTheReference() {
         SplittableRandom rnd = new SplittableRandom(3);
-        Tensor w = randomTensor(DType.BF16, 37, 91, rnd);
-        float[] x = randomFloats(2 * 91, rnd);
-        float[] a = new float[2 * 37], b = new float[2 * 37];
-        MatMul.matmul(w, x, a, 2);
-        MatMul.withBits(MatMul.preferred().bits()).multiply(w, x, b, 2);
-        assertEquals(java.util.Arrays.toString(a), java.util.Arrays.toString(b));
+        for (DType dtype : DType.values()) {
+            Tensor w = randomTensor(dtype, 37, 91, rnd);
+            for (int tokens : new int[] {1, 5}) check(MatMul.preferred(), w, tokens, rnd);
+        }
     }
 
     @Test
@@ -94,25 +92,34 @@ class MatMulTest {
         assertThrows(IllegalArgumentException.class, () -> MatMul.withBits(384));
     }
 
-    /** Every 16-bit pattern, subnormals and infinities included, widens exactly as the scalar conversions do. */
+    /**
+     * Every 16-bit pattern, subnormals and infinities included, widens as the scalar conversions
+     * do, in the one-token and the four-token kernels. Row r holds pattern r in column
+     * {@code r % tokens} and zeros elsewhere, and token t is one-hot at column t, so
+     * {@code out[r % tokens][r]} is the widened pattern (plus zeros, which turn -0 into +0).
+     */
     @Test
-    void decodesEveryHalfAndBfloat16Pattern() {
-        int n = 1 << 16;
-        MemorySegment src = Arena.ofAuto().allocate(2L * n);
-        for (int i = 0; i < n; i++) src.setAtIndex(U16, i, (short) i);
-        for (int bits : widths()) {
-            Kernel k = Kernels.of(bits);
-            MemorySegment dst = Arena.ofAuto().allocate(4L * n);
-            k.decode(DType.F16, src, 0, dst, 0, n);
-            for (int i = 0; i < n; i++) {
-                float expected = Float.float16ToFloat((short) i), got = dst.getAtIndex(F32, i);
-                String what = bits + " bits, F16 0x" + Integer.toHexString(i);
-                // the JDK quietens signalling NaNs; any NaN is as good for a weight
-                if (Float.isNaN(expected)) assertTrue(Float.isNaN(got), what);
-                else assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(got), what);
+    void widensEveryHalfAndBfloat16Pattern() {
+        int n = 1 << 16, cols = 16;
+        for (DType dtype : new DType[] {DType.F16, DType.BF16}) {
+            for (int tokens : new int[] {1, cols}) {
+                MemorySegment seg = Arena.ofAuto().allocate(2L * n * cols);
+                for (int r = 0; r < n; r++) seg.setAtIndex(U16, (long) r * cols + r % tokens, (short) r);
+                Tensor w = new Tensor("patterns", dtype, new long[] {n, cols}, seg);
+                float[] x = new float[tokens * cols];
+                for (int t = 0; t < tokens; t++) x[t * cols + t] = 1;
+                for (int bits : widths()) {
+                    float[] out = new float[tokens * n];
+                    MatMul.withBits(bits).multiply(w, x, out, tokens);
+                    for (int r = 0; r < n; r++) {
+                        float expected = (dtype == DType.F16 ? Float.float16ToFloat((short) r) : Float.intBitsToFloat(r << 16)) + 0f;
+                        float got = out[(r % tokens) * n + r];
+                        String what = dtype + " " + bits + " bits, " + tokens + " tokens, pattern 0x" + Integer.toHexString(r);
+                        if (Float.isNaN(expected)) assertTrue(Float.isNaN(got), what);
+                        else assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(got), what);
+                    }
+                }
             }
-            k.decode(DType.BF16, src, 0, dst, 0, n);
-            for (int i = 0; i < n; i++) assertEquals(i << 16, Float.floatToRawIntBits(dst.getAtIndex(F32, i)));
         }
     }
 
@@ -134,7 +141,7 @@ class MatMulTest {
                 double tol = 1e-5 * abs + 1e-30;
                 float got = out[t * rows + r];
                 int tt = t, rr = r;
-                assertEquals(sum, got, tol, () -> mm.bits() + " bits " + w + " tokens=" + tokens + " t=" + tt + " r=" + rr);
+                assertEquals(sum, got, tol, () -> mm + " " + w + " tokens=" + tokens + " t=" + tt + " r=" + rr);
             }
         }
     }

@@ -1,0 +1,67 @@
+package io.jsteer.benchmarks;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jsteer.transformer.State;
+import io.jsteer.weights.Checkpoint;
+import io.jsteer.weights.ModelConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Peak resident memory of a whole generation, to run in a JVM of its own: load, read a prompt,
+ * decode, then read the kernel's high-water mark ({@code VmHWM} in {@code /proc/self/status}).
+ * Mapped weight pages count in it once touched, so the bound to meet is the file size (plus the
+ * KV cache and the JVM's own heap and code). Appends one line to {@link Samples#RESULTS}.
+ *
+ * <pre>PeakRss BENCH_DIR MODEL PROMPT DECODE</pre>
+ * PROMPT + DECODE should be a power of two at least 16: the KV cache then grows to exactly that
+ * many positions.
+ */
+public final class PeakRss {
+    private PeakRss() {}
+
+    public static void main(String[] args) throws IOException {
+        if (args.length != 4) {
+            System.err.println("usage: PeakRss BENCH_DIR MODEL PROMPT DECODE");
+            System.exit(2);
+        }
+        String dir = args[0], name = args[1];
+        int prompt = Integer.parseInt(args[2]), decode = Integer.parseInt(args[3]);
+        long t0 = System.nanoTime();
+        try (BenchModel m = new BenchModel(dir, name)) {
+            State s = m.model.newState();
+            m.model.forward(s, m.tokens(prompt, 1), false);
+            int[] next = m.tokens(decode, 2);
+            for (int i = 0; i < decode; i++) m.model.forward(s, new int[] {next[i]}, false);
+            ModelConfig c = m.model.config();
+            int positions = prompt + decode;
+            long kv = 2L * c.numLayers() * positions * c.numKvHeads() * c.headDim() * Float.BYTES;
+            ObjectNode o = new ObjectMapper().createObjectNode();
+            o.put("bench", "rss");
+            o.put("model", name);
+            o.put("positions", positions);
+            o.put("file_bytes", Files.size(m.dir.resolve(Checkpoint.SINGLE_FILE)));
+            o.put("kv_bytes", kv);
+            o.put("max_heap_bytes", Runtime.getRuntime().maxMemory());
+            for (String key : new String[] {"VmHWM", "VmRSS", "RssAnon", "RssFile"}) o.put(key + "_bytes", status(key));
+            o.put("seconds", (System.nanoTime() - t0) / 1e9);
+            Samples.appendLine(Path.of(dir), o);
+            System.out.println(o);
+        }
+    }
+
+    /** A {@code kB} field of {@code /proc/self/status}, in bytes. */
+    private static long status(String key) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith(key + ":")) return 1024 * Long.parseLong(line.substring(key.length() + 1).trim().split("\\s+")[0]);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read /proc/self/status", e);
+        }
+        throw new IllegalStateException("/proc/self/status has no " + key + " (not Linux?)");
+    }
+}
