@@ -7,6 +7,8 @@ import io.jsteer.transformer.blocks.Rope;
 import io.jsteer.transformer.hooks.HookContext;
 import io.jsteer.transformer.hooks.HookName;
 import io.jsteer.transformer.hooks.HookPoint;
+import io.jsteer.transformer.kernels.Parallel;
+import io.jsteer.transformer.kernels.Vectors;
 import io.jsteer.weights.Architecture;
 import io.jsteer.weights.Checkpoint;
 import io.jsteer.weights.ModelConfig;
@@ -29,6 +31,8 @@ import java.nio.file.Path;
  * The model is immutable and thread-safe; per-sequence data lives in {@link State}.
  */
 public final class Model {
+    /** Multiply-adds of attention below which handing (token, head) pairs to other cores costs more than it saves. */
+    private static final long PARALLEL_ATTENTION_WORK = 1 << 15;
     private final ModelConfig config;
     private final ModelWeights weights;
     private final Backend backend;
@@ -165,18 +169,19 @@ public final class Model {
         float scale = config.attentionScale(), cap = config.attnSoftcap();
         int window = config.isSliding(l) ? config.slidingWindow() : Integer.MAX_VALUE;
         int group = H / KV;
-        float[] scores = new float[start + T];
-        for (int t = 0; t < T; t++) {
-            int pos = start + t;
-            int first = Math.max(0, pos - window + 1);
-            for (int head = 0; head < H; head++) {
+        // (token, head) pairs are independent: spread them over the cores once there is enough work
+        long work = (long) T * H * (start + T) * hd;
+        int pairs = T * H, grain = work < PARALLEL_ATTENTION_WORK ? pairs : Math.max(1, pairs / (4 * Parallel.threads()));
+        Parallel.forRange(pairs, grain, (from, to) -> {
+            float[] scores = new float[start + T];
+            for (int pair = from; pair < to; pair++) {
+                int t = pair / H, head = pair % H;
+                int pos = start + t;
+                int first = Math.max(0, pos - window + 1);
                 int qo = t * qW + head * hd, kvo = (head / group) * hd;
                 float max = Float.NEGATIVE_INFINITY;
                 for (int j = first; j <= pos; j++) {
-                    float dot = 0;
-                    int ko = j * kvW + kvo;
-                    for (int i = 0; i < hd; i++) dot += q[qo + i] * kc[ko + i];
-                    float sc = dot * scale;
+                    float sc = Vectors.dot(q, qo, kc, j * kvW + kvo, hd) * scale;
                     if (cap > 0) sc = (float) (Math.tanh(sc / cap) * cap);
                     scores[j] = sc;
                     max = Math.max(max, sc);
@@ -187,13 +192,9 @@ public final class Model {
                     sum += scores[j];
                 }
                 float inv = (float) (1 / sum);
-                for (int j = first; j <= pos; j++) {
-                    float p = scores[j] * inv;
-                    int vo = j * kvW + kvo;
-                    for (int i = 0; i < hd; i++) out[qo + i] += p * vc[vo + i];
-                }
+                for (int j = first; j <= pos; j++) Vectors.axpy(scores[j] * inv, vc, j * kvW + kvo, out, qo, hd);
             }
-        }
+        });
         float[] y = new float[T * config.hiddenSize()];
         backend.matmul(w.o(), out, y, T);
         addBias(y, w.oBias(), T);

@@ -29,4 +29,10 @@ interface Kernel {
      */
     void dot4x4(DType dtype, MemorySegment w, long w0, long w1, long w2, long w3, float[] x, int x0, int x1, int x2, int x3, int n, float[] acc);
 
+
+    /** {@code sum_{i < n} a[ao + i] * b[bo + i]}; {@code n} may be any length. */
+    float dot(float[] a, int ao, float[] b, int bo, int n);
+
+    /** {@code y[yo + i] += alpha * x[xo + i]} for {@code i < n}; {@code n} may be any length. */
+    void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n);
 }

@@ -263,6 +263,29 @@ final class VectorKernel implements Kernel {
         acc[at + 7] = a13.reduceLanes(ADD);
     }
 
+    @Override
+    public float dot(float[] a, int ao, float[] b, int bo, int n) {
+        int main = n - n % (2 * L);
+        FloatVector s0 = FloatVector.zero(F), s1 = s0;
+        for (int i = 0; i < main; i += 2 * L) {
+            s0 = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), s0);
+            s1 = FloatVector.fromArray(F, a, ao + i + L).fma(FloatVector.fromArray(F, b, bo + i + L), s1);
+        }
+        float s = s0.add(s1).reduceLanes(ADD);
+        for (int i = main; i < n; i++) s += a[ao + i] * b[bo + i];
+        return s;
+    }
+
+    @Override
+    public void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
+        int main = n - n % L;
+        FloatVector av = FloatVector.broadcast(F, alpha);
+        for (int i = 0; i < main; i += L) {
+            FloatVector.fromArray(F, x, xo + i).fma(av, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
+        }
+        for (int i = main; i < n; i++) y[yo + i] += alpha * x[xo + i];
+    }
+
     /** L 16-bit values, sign-extended to int lanes. */
     private static IntVector widen(MemorySegment s, long at) {
         return (IntVector) ShortVector.fromMemorySegment(H, s, at, LE).convertShape(S2I, I, 0);
