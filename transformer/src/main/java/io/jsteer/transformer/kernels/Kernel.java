@@ -17,6 +17,13 @@ interface Kernel {
     int lanes();
 
     /**
+     * {@code sum_{c < n} W[c] * x[xo + c]} for one row stored as {@code dtype} at byte offset
+     * {@code w0} of {@code w}, read front to back with several accumulators. Faster than
+     * {@link #dot4x1} while x is small enough to stay in the L1 cache next to the stream.
+     */
+    float rowDot(DType dtype, MemorySegment w, long w0, float[] x, int xo, int n);
+
+    /**
      * {@code acc[i] = sum_{c < n} W_i[c] * x[xo + c]} for four rows stored as {@code dtype} at byte
      * offsets {@code w0..w3} of {@code w}, widened to float32 in registers.
      */

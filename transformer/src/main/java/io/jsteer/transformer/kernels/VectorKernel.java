@@ -64,6 +64,54 @@ final class VectorKernel implements Kernel {
     }
 
     @Override
+    public float rowDot(DType dtype, MemorySegment w, long w0, float[] x, int xo, int n) {
+        if (dtype == DType.F32) return rowF32(w, w0, x, xo, n);
+        if (dtype == DType.BF16) return rowBf16(w, w0, x, xo, n);
+        return rowF16(w, w0, x, xo, n);
+    }
+
+    private static float rowF32(MemorySegment w, long w0, float[] x, int xo, int n) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int c = 0;
+        for (; c <= n - 4 * L; c += 4 * L) {
+            long o = w0 + 4L * c;
+            a0 = FloatVector.fromMemorySegment(F, w, o, LE).fma(FloatVector.fromArray(F, x, xo + c), a0);
+            a1 = FloatVector.fromMemorySegment(F, w, o + 4L * L, LE).fma(FloatVector.fromArray(F, x, xo + c + L), a1);
+            a2 = FloatVector.fromMemorySegment(F, w, o + 8L * L, LE).fma(FloatVector.fromArray(F, x, xo + c + 2 * L), a2);
+            a3 = FloatVector.fromMemorySegment(F, w, o + 12L * L, LE).fma(FloatVector.fromArray(F, x, xo + c + 3 * L), a3);
+        }
+        for (; c < n; c += L) a0 = FloatVector.fromMemorySegment(F, w, w0 + 4L * c, LE).fma(FloatVector.fromArray(F, x, xo + c), a0);
+        return a0.add(a1).add(a2.add(a3)).reduceLanes(ADD);
+    }
+
+    private static float rowBf16(MemorySegment w, long w0, float[] x, int xo, int n) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int c = 0;
+        for (; c <= n - 4 * L; c += 4 * L) {
+            long o = w0 + 2L * c;
+            a0 = bf16(w, o).fma(FloatVector.fromArray(F, x, xo + c), a0);
+            a1 = bf16(w, o + 2L * L).fma(FloatVector.fromArray(F, x, xo + c + L), a1);
+            a2 = bf16(w, o + 4L * L).fma(FloatVector.fromArray(F, x, xo + c + 2 * L), a2);
+            a3 = bf16(w, o + 6L * L).fma(FloatVector.fromArray(F, x, xo + c + 3 * L), a3);
+        }
+        for (; c < n; c += L) a0 = bf16(w, w0 + 2L * c).fma(FloatVector.fromArray(F, x, xo + c), a0);
+        return a0.add(a1).add(a2.add(a3)).reduceLanes(ADD);
+    }
+
+    /** Two accumulators only: the conversion is too large for four in one method (see the class comment). */
+    private static float rowF16(MemorySegment w, long w0, float[] x, int xo, int n) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        int c = 0;
+        for (; c <= n - 2 * L; c += 2 * L) {
+            long o = w0 + 2L * c;
+            a0 = f16(w, o).fma(FloatVector.fromArray(F, x, xo + c), a0);
+            a1 = f16(w, o + 2L * L).fma(FloatVector.fromArray(F, x, xo + c + L), a1);
+        }
+        if (c < n) a0 = f16(w, w0 + 2L * c).fma(FloatVector.fromArray(F, x, xo + c), a0);
+        return a0.add(a1).reduceLanes(ADD);
+    }
+
+    @Override
     public void dot4x1(DType dtype, MemorySegment w, long w0, long w1, long w2, long w3, float[] x, int xo, int n, float[] acc) {
         if (dtype == DType.F32) {
             dotF32(w, w0, w1, w2, w3, x, xo, n, acc);

@@ -34,6 +34,11 @@ class MatMulTest {
         return list.stream();
     }
 
+    /** One-token products read rows one by one or four at a time: both ways, whatever the width. */
+    private static List<MatMul> bothRowOrders(int bits) {
+        return List.of(MatMul.withBits(bits, Integer.MAX_VALUE), MatMul.withBits(bits, 0));
+    }
+
     private static int[] widths() {
         return IntStream.of(128, 256, 512).filter(b -> b <= MatMul.maxBits()).toArray();
     }
@@ -41,12 +46,13 @@ class MatMulTest {
     @ParameterizedTest(name = "{0} bits {1}")
     @MethodSource("widthsAndTypes")
     void smallShapesMatchTheReference(int bits, DType dtype) {
-        MatMul mm = MatMul.withBits(bits);
         SplittableRandom rnd = new SplittableRandom(bits * 31L + dtype.ordinal());
-        for (int rows : ROWS) {
-            for (int cols : COLS) {
-                Tensor w = randomTensor(dtype, rows, cols, rnd);
-                for (int tokens : TOKENS) check(mm, w, tokens, rnd);
+        for (MatMul mm : bothRowOrders(bits)) {
+            for (int rows : ROWS) {
+                for (int cols : COLS) {
+                    Tensor w = randomTensor(dtype, rows, cols, rnd);
+                    for (int tokens : TOKENS) check(mm, w, tokens, rnd);
+                }
             }
         }
     }
@@ -54,10 +60,11 @@ class MatMulTest {
     @ParameterizedTest(name = "{0} bits {1}")
     @MethodSource("widthsAndTypes")
     void modelSizedShapesMatchTheReference(int bits, DType dtype) {
-        MatMul mm = MatMul.withBits(bits);
         SplittableRandom rnd = new SplittableRandom(7);
         Tensor w = randomTensor(dtype, 301, 1031, rnd);
-        for (int tokens : new int[] {1, 6, 16}) check(mm, w, tokens, rnd);
+        for (MatMul mm : bothRowOrders(bits)) for (int tokens : new int[] {1, 6, 16}) check(mm, w, tokens, rnd);
+        Tensor wide = randomTensor(dtype, 9, MatMul.SEQUENTIAL_COLS + 37, rnd);
+        check(MatMul.withBits(bits), wide, 1, rnd);
     }
 
     @Test
@@ -108,18 +115,21 @@ class MatMulTest {
                 Tensor w = new Tensor("patterns", dtype, new long[] {n, cols}, seg);
                 float[] x = new float[tokens * cols];
                 for (int t = 0; t < tokens; t++) x[t * cols + t] = 1;
-                for (int bits : widths()) {
-                    float[] out = new float[tokens * n];
-                    MatMul.withBits(bits).multiply(w, x, out, tokens);
-                    for (int r = 0; r < n; r++) {
-                        float expected = (dtype == DType.F16 ? Float.float16ToFloat((short) r) : Float.intBitsToFloat(r << 16)) + 0f;
-                        float got = out[(r % tokens) * n + r];
-                        String what = dtype + " " + bits + " bits, " + tokens + " tokens, pattern 0x" + Integer.toHexString(r);
-                        if (Float.isNaN(expected)) assertTrue(Float.isNaN(got), what);
-                        else assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(got), what);
-                    }
-                }
+                for (int bits : widths()) for (MatMul mm : bothRowOrders(bits)) checkPatterns(mm, w, x, tokens);
             }
+        }
+    }
+
+    private static void checkPatterns(MatMul mm, Tensor w, float[] x, int tokens) {
+        int n = w.dim(0);
+        float[] out = new float[tokens * n];
+        mm.multiply(w, x, out, tokens);
+        for (int r = 0; r < n; r++) {
+            float expected = (w.dtype() == DType.F16 ? Float.float16ToFloat((short) r) : Float.intBitsToFloat(r << 16)) + 0f;
+            float got = out[(r % tokens) * n + r];
+            String what = w.dtype() + " " + mm + ", " + tokens + " tokens, pattern 0x" + Integer.toHexString(r);
+            if (Float.isNaN(expected)) assertTrue(Float.isNaN(got), what);
+            else assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(got), what);
         }
     }
 
