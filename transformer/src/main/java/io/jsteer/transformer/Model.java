@@ -2,6 +2,7 @@ package io.jsteer.transformer;
 
 import io.jsteer.transformer.backend.Backend;
 import io.jsteer.transformer.backend.CpuBackend;
+import io.jsteer.transformer.backend.DeviceBackend;
 import io.jsteer.transformer.blocks.Activations;
 import io.jsteer.transformer.blocks.Rope;
 import io.jsteer.transformer.hooks.HookContext;
@@ -88,6 +89,12 @@ public final class Model {
         if (T == 0) throw new IllegalArgumentException("no tokens to process");
         for (int id : tokens) {
             if (id < 0 || id >= config.vocabSize()) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + config.vocabSize() + ")");
+        }
+        if (backend instanceof DeviceBackend device) {
+            s.checkRoom(T);
+            float[] logits = device.forward(this, s, tokens, allLogits);
+            s.advance(T);
+            return logits;
         }
         s.reserve(T);
         int promptLength = s.promptLength() < 0 ? T : s.promptLength();

@@ -49,12 +49,18 @@ public final class State {
         promptLength = -1;
     }
 
-    /** Makes room for {@code more} positions, growing the cache geometrically. */
-    void reserve(int more) {
+    /** Fails unless {@code more} positions fit in the model's context. */
+    void checkRoom(int more) {
         int need = length + more;
         if (need > maxPositions) {
             throw new IllegalArgumentException("sequence of " + need + " tokens exceeds the model's max_position_embeddings " + maxPositions);
         }
+    }
+
+    /** Makes room for {@code more} positions in the host KV cache, growing it geometrically. */
+    void reserve(int more) {
+        checkRoom(more);
+        int need = length + more;
         if ((long) need * kvWidth <= keys[0].length) return;
         int cap = Math.min(maxPositions, Math.max(need, Math.max(16, 2 * keys[0].length / Math.max(1, kvWidth))));
         for (int l = 0; l < keys.length; l++) {

@@ -1,6 +1,5 @@
 package io.jsteer.transformer.kernels;
 
-import static jdk.incubator.vector.VectorOperators.ADD;
 import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.S2I;
@@ -15,6 +14,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -37,6 +37,8 @@ final class VectorKernel implements Kernel {
     /** 16-bit lanes of half the width: one load widens to one float vector. */
     private static final VectorSpecies<Short> H;
     private static final int L;
+    /** Lane rotations by 8, 4, 2 and 1 for {@link #sum}; those at or past the lane count are unused. */
+    private static final VectorShuffle<Float> ROT8, ROT4, ROT2, ROT1;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
@@ -51,6 +53,22 @@ final class VectorKernel implements Kernel {
         I = VectorSpecies.of(int.class, VectorShape.forBitSize(BITS));
         H = VectorSpecies.of(short.class, VectorShape.forBitSize(BITS / 2));
         L = F.length();
+        ROT8 = VectorShuffle.iota(F, 8, 1, true);
+        ROT4 = VectorShuffle.iota(F, 4, 1, true);
+        ROT2 = VectorShuffle.iota(F, 2, 1, true);
+        ROT1 = VectorShuffle.iota(F, 1, 1, true);
+    }
+
+    /**
+     * The lanes of {@code v} added in a fixed tree order. {@code reduceLanes(ADD)} leaves the
+     * order of a float sum open, and compiled code orders it differently from the interpreter,
+     * so the same input would give results that change in the last bit once the JIT is done.
+     */
+    private static float sum(FloatVector v) {
+        if (L > 8) v = v.add(v.rearrange(ROT8));
+        if (L > 4) v = v.add(v.rearrange(ROT4));
+        v = v.add(v.rearrange(ROT2));
+        return v.add(v.rearrange(ROT1)).lane(0);
     }
 
     @Override
@@ -81,7 +99,7 @@ final class VectorKernel implements Kernel {
             a3 = FloatVector.fromMemorySegment(F, w, o + 12L * L, LE).fma(FloatVector.fromArray(F, x, xo + c + 3 * L), a3);
         }
         for (; c < n; c += L) a0 = FloatVector.fromMemorySegment(F, w, w0 + 4L * c, LE).fma(FloatVector.fromArray(F, x, xo + c), a0);
-        return a0.add(a1).add(a2.add(a3)).reduceLanes(ADD);
+        return sum(a0.add(a1).add(a2.add(a3)));
     }
 
     private static float rowBf16(MemorySegment w, long w0, float[] x, int xo, int n) {
@@ -95,7 +113,7 @@ final class VectorKernel implements Kernel {
             a3 = bf16(w, o + 6L * L).fma(FloatVector.fromArray(F, x, xo + c + 3 * L), a3);
         }
         for (; c < n; c += L) a0 = bf16(w, w0 + 2L * c).fma(FloatVector.fromArray(F, x, xo + c), a0);
-        return a0.add(a1).add(a2.add(a3)).reduceLanes(ADD);
+        return sum(a0.add(a1).add(a2.add(a3)));
     }
 
     /** Two accumulators only: the conversion is too large for four in one method (see the class comment). */
@@ -108,7 +126,7 @@ final class VectorKernel implements Kernel {
             a1 = f16(w, o + 2L * L).fma(FloatVector.fromArray(F, x, xo + c + L), a1);
         }
         if (c < n) a0 = f16(w, w0 + 2L * c).fma(FloatVector.fromArray(F, x, xo + c), a0);
-        return a0.add(a1).reduceLanes(ADD);
+        return sum(a0.add(a1));
     }
 
     @Override
@@ -133,10 +151,10 @@ final class VectorKernel implements Kernel {
             a2 = FloatVector.fromMemorySegment(F, w, w2 + o, LE).fma(xv, a2);
             a3 = FloatVector.fromMemorySegment(F, w, w3 + o, LE).fma(xv, a3);
         }
-        acc[0] = a0.reduceLanes(ADD);
-        acc[1] = a1.reduceLanes(ADD);
-        acc[2] = a2.reduceLanes(ADD);
-        acc[3] = a3.reduceLanes(ADD);
+        acc[0] = sum(a0);
+        acc[1] = sum(a1);
+        acc[2] = sum(a2);
+        acc[3] = sum(a3);
     }
 
     private static void dotBf16(MemorySegment w, long w0, long w1, long w2, long w3, float[] x, int xo, int n, float[] acc) {
@@ -149,10 +167,10 @@ final class VectorKernel implements Kernel {
             a2 = bf16(w, w2 + o).fma(xv, a2);
             a3 = bf16(w, w3 + o).fma(xv, a3);
         }
-        acc[0] = a0.reduceLanes(ADD);
-        acc[1] = a1.reduceLanes(ADD);
-        acc[2] = a2.reduceLanes(ADD);
-        acc[3] = a3.reduceLanes(ADD);
+        acc[0] = sum(a0);
+        acc[1] = sum(a1);
+        acc[2] = sum(a2);
+        acc[3] = sum(a3);
     }
 
     /** Two F16 rows: the conversion is too large for four in one method (see the class comment). */
@@ -164,8 +182,8 @@ final class VectorKernel implements Kernel {
             a0 = f16(w, w0 + o).fma(xv, a0);
             a1 = f16(w, w1 + o).fma(xv, a1);
         }
-        acc[at] = a0.reduceLanes(ADD);
-        acc[at + 1] = a1.reduceLanes(ADD);
+        acc[at] = sum(a0);
+        acc[at + 1] = sum(a1);
     }
 
     @Override
@@ -212,22 +230,22 @@ final class VectorKernel implements Kernel {
             a32 = r.fma(v2, a32);
             a33 = r.fma(v3, a33);
         }
-        acc[0] = a00.reduceLanes(ADD);
-        acc[1] = a01.reduceLanes(ADD);
-        acc[2] = a02.reduceLanes(ADD);
-        acc[3] = a03.reduceLanes(ADD);
-        acc[4] = a10.reduceLanes(ADD);
-        acc[5] = a11.reduceLanes(ADD);
-        acc[6] = a12.reduceLanes(ADD);
-        acc[7] = a13.reduceLanes(ADD);
-        acc[8] = a20.reduceLanes(ADD);
-        acc[9] = a21.reduceLanes(ADD);
-        acc[10] = a22.reduceLanes(ADD);
-        acc[11] = a23.reduceLanes(ADD);
-        acc[12] = a30.reduceLanes(ADD);
-        acc[13] = a31.reduceLanes(ADD);
-        acc[14] = a32.reduceLanes(ADD);
-        acc[15] = a33.reduceLanes(ADD);
+        acc[0] = sum(a00);
+        acc[1] = sum(a01);
+        acc[2] = sum(a02);
+        acc[3] = sum(a03);
+        acc[4] = sum(a10);
+        acc[5] = sum(a11);
+        acc[6] = sum(a12);
+        acc[7] = sum(a13);
+        acc[8] = sum(a20);
+        acc[9] = sum(a21);
+        acc[10] = sum(a22);
+        acc[11] = sum(a23);
+        acc[12] = sum(a30);
+        acc[13] = sum(a31);
+        acc[14] = sum(a32);
+        acc[15] = sum(a33);
     }
 
     private static void tileBf16(MemorySegment w, long w0, long w1, long w2, long w3, float[] x, int x0, int x1, int x2, int x3, int n, float[] acc) {
@@ -262,22 +280,22 @@ final class VectorKernel implements Kernel {
             a32 = r.fma(v2, a32);
             a33 = r.fma(v3, a33);
         }
-        acc[0] = a00.reduceLanes(ADD);
-        acc[1] = a01.reduceLanes(ADD);
-        acc[2] = a02.reduceLanes(ADD);
-        acc[3] = a03.reduceLanes(ADD);
-        acc[4] = a10.reduceLanes(ADD);
-        acc[5] = a11.reduceLanes(ADD);
-        acc[6] = a12.reduceLanes(ADD);
-        acc[7] = a13.reduceLanes(ADD);
-        acc[8] = a20.reduceLanes(ADD);
-        acc[9] = a21.reduceLanes(ADD);
-        acc[10] = a22.reduceLanes(ADD);
-        acc[11] = a23.reduceLanes(ADD);
-        acc[12] = a30.reduceLanes(ADD);
-        acc[13] = a31.reduceLanes(ADD);
-        acc[14] = a32.reduceLanes(ADD);
-        acc[15] = a33.reduceLanes(ADD);
+        acc[0] = sum(a00);
+        acc[1] = sum(a01);
+        acc[2] = sum(a02);
+        acc[3] = sum(a03);
+        acc[4] = sum(a10);
+        acc[5] = sum(a11);
+        acc[6] = sum(a12);
+        acc[7] = sum(a13);
+        acc[8] = sum(a20);
+        acc[9] = sum(a21);
+        acc[10] = sum(a22);
+        acc[11] = sum(a23);
+        acc[12] = sum(a30);
+        acc[13] = sum(a31);
+        acc[14] = sum(a32);
+        acc[15] = sum(a33);
     }
 
     /** Two F16 rows by four tokens, into {@code acc[at .. at + 8)}. */
@@ -301,14 +319,14 @@ final class VectorKernel implements Kernel {
             a12 = r.fma(v2, a12);
             a13 = r.fma(v3, a13);
         }
-        acc[at] = a00.reduceLanes(ADD);
-        acc[at + 1] = a01.reduceLanes(ADD);
-        acc[at + 2] = a02.reduceLanes(ADD);
-        acc[at + 3] = a03.reduceLanes(ADD);
-        acc[at + 4] = a10.reduceLanes(ADD);
-        acc[at + 5] = a11.reduceLanes(ADD);
-        acc[at + 6] = a12.reduceLanes(ADD);
-        acc[at + 7] = a13.reduceLanes(ADD);
+        acc[at] = sum(a00);
+        acc[at + 1] = sum(a01);
+        acc[at + 2] = sum(a02);
+        acc[at + 3] = sum(a03);
+        acc[at + 4] = sum(a10);
+        acc[at + 5] = sum(a11);
+        acc[at + 6] = sum(a12);
+        acc[at + 7] = sum(a13);
     }
 
     @Override
@@ -319,7 +337,7 @@ final class VectorKernel implements Kernel {
             s0 = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), s0);
             s1 = FloatVector.fromArray(F, a, ao + i + L).fma(FloatVector.fromArray(F, b, bo + i + L), s1);
         }
-        float s = s0.add(s1).reduceLanes(ADD);
+        float s = sum(s0.add(s1));
         for (int i = main; i < n; i++) s += a[ao + i] * b[bo + i];
         return s;
     }

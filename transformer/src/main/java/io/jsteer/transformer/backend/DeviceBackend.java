@@ -1,0 +1,21 @@
+package io.jsteer.transformer.backend;
+
+import io.jsteer.transformer.Model;
+import io.jsteer.transformer.State;
+
+/**
+ * A backend that runs whole forward passes on its device: weights, the residual stream and the
+ * KV cache stay there between layers, and only the logits (plus the activations at hook points
+ * that have hooks attached) cross to the host. {@link Model#forward} hands every call to it.
+ */
+public interface DeviceBackend extends Backend {
+    /**
+     * Runs {@code tokens} through {@code model} for the sequence {@code state}, with the contract
+     * of {@link Model#forward}: logits {@code [tokens][vocab]} when {@code allLogits}, else the
+     * last position's. The tokens are already validated and fit the context; the caller advances
+     * the state afterwards, so {@link State#length()} is the position of {@code tokens[0]}.
+     * Hooks attached to {@code state} must run, on host copies of their activations, with the
+     * same {@link io.jsteer.transformer.hooks.HookContext} as on the CPU path.
+     */
+    float[] forward(Model model, State state, int[] tokens, boolean allLogits);
+}
