@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 
 /** Evaluates one intervention: on-target effect, perplexity ratio and spillover, with 95% intervals. */
 @Command(name = "eval", description = "Evaluate one steering setting on held-out data: the on-target effect, the perplexity ratio"
-        + " on held-out text and each spillover effect (paired differences, 95% t intervals, paired t-test p-values).")
+        + " on held-out text and each spillover effect (paired differences, 95%% t intervals, paired t-test p-values).")
 public final class EvalCommand extends CommandBase {
     @Mixin
     ModelOptions model;

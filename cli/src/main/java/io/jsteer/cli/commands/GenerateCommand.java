@@ -18,8 +18,8 @@ import picocli.CommandLine.Option;
 
 /** Continues a prompt; with steering, shows the unsteered and the steered continuation side by side. */
 @Command(name = "generate", description = {"Continue a prompt, greedily or by seeded sampling.",
-        "Without steering the text streams as it is generated; with --vector or --method the unsteered and",
-        "steered continuations (same seed) are shown side by side."})
+        "Without steering the text streams as it is generated; with --vector or --method the unsteered and"
+                + " steered continuations (same seed) are shown side by side."})
 public final class GenerateCommand extends CommandBase {
     @Mixin
     ModelOptions model;

@@ -18,7 +18,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Fits a steering vector on contrast prompts and saves it. */
-@Command(name = "vector", description = "Compute a steering vector from contrast prompts and save it as .safetensors"
+@Command(name = "vector", description = "Compute a steering vector from contrast prompts and save it as a safetensors file"
         + " (tensor 'direction' plus metadata: model, method, layer, hook point, parameters).")
 public final class VectorCommand extends CommandBase {
     @Mixin
