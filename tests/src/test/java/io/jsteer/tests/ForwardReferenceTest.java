@@ -40,13 +40,13 @@ class ForwardReferenceTest {
                 s.hooks().add(new HookName(l, HookPoint.RESID_POST), (ctx, x) -> blocks[layer] = x.clone());
             }
             float[] logits = model.forward(s, ids, true);
-            float[] expected = Fixtures.flat(input.get("logits"));
+            float[] expected = Fixtures.floats(input.get("logits"));
             float scale = Math.max(1, Fixtures.maxAbs(expected));
             float err = Fixtures.maxAbsDiff(logits, expected);
             System.out.printf("%s %s: logits max abs err %.3g (scale %.3g)%n", name, input.get("name").asText(), err, scale);
             assertTrue(err <= TOLERANCE * scale, name + " " + input.get("name") + ": logits max abs error " + err);
             for (int l = 0; l < layers; l++) {
-                float[] want = Fixtures.flat(input.get("block_outputs").get(l));
+                float[] want = Fixtures.floats(input.get("block_outputs").get(l));
                 float berr = Fixtures.maxAbsDiff(blocks[l], want);
                 float bscale = Math.max(1, Fixtures.maxAbs(want));
                 assertTrue(berr <= TOLERANCE * bscale, name + " block " + l + ": max abs error " + berr + " (scale " + bscale + ")");

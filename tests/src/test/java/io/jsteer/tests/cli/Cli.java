@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -38,22 +37,6 @@ final class Cli {
         return new Result(exit, out.toString(), err.toString());
     }
 
-    static Path fixture(String model) {
-        try {
-            return Path.of(Cli.class.getResource("/fixtures/" + model + "/config.json").toURI()).getParent();
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    static JsonNode json(Path file) {
-        try {
-            return JSON.readTree(file.toFile());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
     static Path write(Path file, String text) {
         try {
             return Files.writeString(file, text);
@@ -62,30 +45,10 @@ final class Cli {
         }
     }
 
-    static int[] ints(JsonNode a) {
-        int[] out = new int[a.size()];
-        for (int i = 0; i < out.length; i++) out[i] = a.get(i).asInt();
-        return out;
-    }
-
     static String ids(JsonNode a) {
         StringBuilder b = new StringBuilder();
         for (JsonNode n : a) b.append(b.isEmpty() ? "" : ",").append(n.asInt());
         return b.toString();
-    }
-
-    /** A 2-D JSON array flattened row-major. */
-    static float[] flat(JsonNode rows) {
-        int cols = rows.get(0).size();
-        float[] out = new float[rows.size() * cols];
-        for (int r = 0; r < rows.size(); r++) for (int c = 0; c < cols; c++) out[r * cols + c] = (float) rows.get(r).get(c).asDouble();
-        return out;
-    }
-
-    static float[] floats(JsonNode a) {
-        float[] out = new float[a.size()];
-        for (int i = 0; i < out.length; i++) out[i] = (float) a.get(i).asDouble();
-        return out;
     }
 
     /** Max abs difference divided by max(1, largest |expected|): the fixtures' tolerance scale. */

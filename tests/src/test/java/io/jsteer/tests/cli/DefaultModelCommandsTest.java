@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.jsteer.cli.defaultmodel.DefaultModel;
 import io.jsteer.cli.defaultmodel.Topics;
+import io.jsteer.tests.Fixtures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,7 +59,7 @@ class DefaultModelCommandsTest {
         Path out = tmp.resolve("eval.json");
         Cli.Result r = Cli.run(args(List.of("eval", "--vector", planted, "-c", 2), args2(evaluation(), "-o", out))).ok();
         assertTrue(r.out().contains("on-target:  love:") && r.out().contains("spillover:  war:"), r.out());
-        JsonNode e = Cli.json(out);
+        JsonNode e = Fixtures.json(out);
         assertTrue(e.at("/on_target/difference/mean").asDouble() > 0.05, e.toString());
         assertTrue(e.at("/spillover/0/difference/mean").asDouble() < 0, e.toString());
         assertEquals(3, e.at("/on_target/difference/n").asInt());
@@ -74,14 +75,14 @@ class DefaultModelCommandsTest {
         assertEquals(List.of("report.html", "sweep.csv", "sweep.json"), Cli.strayFiles(dir));
         List<String> csv = Files.readAllLines(dir.resolve("sweep.csv"));
         assertEquals(5, csv.size(), "header and one row per setting");
-        JsonNode rows = Cli.json(dir.resolve("sweep.json")).get("rows");
+        JsonNode rows = Fixtures.json(dir.resolve("sweep.json")).get("rows");
         assertEquals(4, rows.size());
         String html = Files.readString(dir.resolve("report.html"));
         assertTrue(html.contains("jsteer sweep: caa") && html.contains("<img"), "report has its title and plots");
 
         Path out = tmp.resolve("eval.json");
         Cli.run(args(List.of("eval", "--method", "caa:layer=2,coeff=2", "--contrast", data.resolve("contrast.jsonl")), args2(evaluation(), "-o", out))).ok();
-        JsonNode e = Cli.json(out);
+        JsonNode e = Fixtures.json(out);
         JsonNode row = null;
         for (JsonNode x : rows) if (x.get("layer").asInt() == 2 && x.get("coefficient").asDouble() == 2) row = x;
         assertTrue(row != null, rows.toString());
@@ -112,7 +113,7 @@ class DefaultModelCommandsTest {
         Path out = tmp.resolve("eval.json");
         Cli.run("eval", "--vector", planted, "-c", 1, "--answers", answers, "--target-name", "love-vs-war", "--heldout", data.resolve("heldout.txt"),
                 "-o", out).ok();
-        JsonNode e = Cli.json(out);
+        JsonNode e = Fixtures.json(out);
         assertEquals("love-vs-war", e.at("/on_target/measure").asText());
         // +u raises the love word and lowers the war word by tau each (scaled down a little by the final LayerNorm)
         double change = e.at("/on_target/difference/mean").asDouble();

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.jsteer.tests.Fixtures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,7 +16,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /** Help everywhere; failures as one line on stderr with a nonzero exit and no output file left behind. */
 class ErrorsAndHelpTest {
-    static final Path MODEL = Cli.fixture("pythia-tiny-parallel");
+    static final Path MODEL = Fixtures.dir("pythia-tiny-parallel");
 
     @ParameterizedTest
     @ValueSource(strings = {"logits", "generate", "vector", "apply", "sweep", "eval", "export", "inspect", "demo"})

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.jsteer.steering.vector.SteeringVector;
 import io.jsteer.steering.vector.VectorFiles;
+import io.jsteer.tests.Fixtures;
 import io.jsteer.weights.DType;
 import io.jsteer.weights.SafeTensorsFile;
 import io.jsteer.weights.SafeTensorsWriter;
@@ -30,8 +31,8 @@ class ExportAndSaeCommandsTest {
 
     @BeforeAll
     static void fit(@TempDir Path tmp) {
-        model = Cli.fixture("pythia-tiny-parallel");
-        ref = Cli.json(model.resolve("steering.json"));
+        model = Fixtures.dir("pythia-tiny-parallel");
+        ref = Fixtures.json(model.resolve("steering.json"));
         JsonNode caa = ref.get("caa");
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < caa.get("positive_ids").size(); i++) {
@@ -61,7 +62,7 @@ class ExportAndSaeCommandsTest {
         }
         Path out = tmp.resolve("logits.json");
         Cli.run("logits", "--model", patched, "--ids", Cli.ids(ref.get("eval_input_ids")), "-o", out).ok();
-        double err = Cli.relativeError(Cli.flat(Cli.json(out).get("logits")), Cli.flat(ref.get("steered").get("caa_x4").get("logits")));
+        double err = Cli.relativeError(Fixtures.floats(Fixtures.json(out).get("logits")), Fixtures.floats(ref.get("steered").get("caa_x4").get("logits")));
         assertTrue(err <= TOLERANCE, "patched checkpoint vs HF steered logits: " + err);
     }
 
@@ -72,12 +73,12 @@ class ExportAndSaeCommandsTest {
         Cli.Result r = Cli.run("export", "--model", model, "--vector", caaFile, "-c", 4, "--lora", dir, "--prompts", prompts, "--ridge", 0).ok();
         double rms = Double.parseDouble(r.out().replaceAll("(?s).*rms ([0-9.eE+-]+),.*", "$1"));
         assertTrue(rms < 1e-3, "fewer rows than MLP inputs: the fit interpolates; " + r.out());
-        JsonNode cfg = Cli.json(dir.resolve("adapter_config.json"));
+        JsonNode cfg = Fixtures.json(dir.resolve("adapter_config.json"));
         assertEquals(1, cfg.get("r").asInt());
         assertEquals("dense_4h_to_h", cfg.get("target_modules").get(0).asText());
         try (SafeTensorsFile st = SafeTensorsFile.open(dir.resolve("adapter_model.safetensors"))) {
             float[] b = st.tensor("base_model.model.gpt_neox.layers.1.mlp.dense_4h_to_h.lora_B.weight").toFloatArray();
-            float[] want = Cli.floats(ref.get("steered").get("caa_x4").get("vector"));
+            float[] want = Fixtures.floats(ref.get("steered").get("caa_x4").get("vector"));
             assertTrue(Cli.relativeError(b, want) <= TOLERANCE, "lora_B = 4 v");
         }
     }
@@ -102,7 +103,7 @@ class ExportAndSaeCommandsTest {
         Cli.run("logits", "--model", model, "--ids", ids, "--method", "sas:sae=" + sae + ",coeff=2,clamp=false,remove_shared=false",
                 "--contrast", pairs, "-o", viaSas).ok();
         Cli.run("logits", "--model", model, "--ids", ids, "--vector", vector, "-c", 2, "-o", viaVector).ok();
-        double err = Cli.relativeError(Cli.flat(Cli.json(viaSas).get("logits")), Cli.flat(Cli.json(viaVector).get("logits")));
+        double err = Cli.relativeError(Fixtures.floats(Fixtures.json(viaSas).get("logits")), Fixtures.floats(Fixtures.json(viaVector).get("logits")));
         assertTrue(err <= TOLERANCE, "SAS vs the equivalent added vector: " + err);
     }
 

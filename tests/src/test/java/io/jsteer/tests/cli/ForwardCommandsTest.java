@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.jsteer.tests.Fixtures;
 import java.nio.file.Path;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,19 +23,19 @@ class ForwardCommandsTest {
     @ParameterizedTest
     @MethodSource("models")
     void logitsAndBlockOutputsMatchTheReference(String name, @TempDir Path tmp) {
-        Path dir = Cli.fixture(name);
-        for (JsonNode input : Cli.json(dir.resolve("reference.json")).get("inputs")) {
+        Path dir = Fixtures.dir(name);
+        for (JsonNode input : Fixtures.json(dir.resolve("reference.json")).get("inputs")) {
             Path out = tmp.resolve(input.get("name").asText() + ".json");
             Cli.Result r = Cli.run("logits", "--model", dir, "--ids", Cli.ids(input.get("input_ids")), "--out", out).ok();
             assertTrue(r.out().contains("wrote " + out), r.out());
-            JsonNode got = Cli.json(out);
-            assertArrayEquals(Cli.ints(input.get("input_ids")), Cli.ints(got.get("input_ids")));
-            double err = Cli.relativeError(Cli.flat(got.get("logits")), Cli.flat(input.get("logits")));
+            JsonNode got = Fixtures.json(out);
+            assertArrayEquals(Fixtures.ints(input.get("input_ids")), Fixtures.ints(got.get("input_ids")));
+            double err = Cli.relativeError(Fixtures.floats(got.get("logits")), Fixtures.floats(input.get("logits")));
             assertTrue(err <= TOLERANCE, name + " " + input.get("name") + ": logits error " + err);
             JsonNode blocks = input.get("block_outputs");
             assertEquals(blocks.size(), got.get("block_outputs").size());
             for (int l = 0; l < blocks.size(); l++) {
-                double berr = Cli.relativeError(Cli.flat(got.get("block_outputs").get(l)), Cli.flat(blocks.get(l)));
+                double berr = Cli.relativeError(Fixtures.floats(got.get("block_outputs").get(l)), Fixtures.floats(blocks.get(l)));
                 assertTrue(berr <= TOLERANCE, name + " block " + l + ": error " + berr);
             }
         }
@@ -43,12 +44,12 @@ class ForwardCommandsTest {
     @ParameterizedTest
     @MethodSource("models")
     void greedyGenerationMatchesTheReference(String name, @TempDir Path tmp) {
-        Path dir = Cli.fixture(name);
-        for (JsonNode g : Cli.json(dir.resolve("reference.json")).get("generation")) {
+        Path dir = Fixtures.dir(name);
+        for (JsonNode g : Fixtures.json(dir.resolve("reference.json")).get("generation")) {
             Path out = tmp.resolve("gen.json");
             Cli.run("generate", "--model", dir, "--ids", Cli.ids(g.get("prompt_ids")), "-n", g.get("max_new_tokens").asInt(),
                     "--ignore-eos", "--out", out).ok();
-            assertArrayEquals(Cli.ints(g.get("new_ids")), Cli.ints(Cli.json(out).get("continuation_ids")), name);
+            assertArrayEquals(Fixtures.ints(g.get("new_ids")), Fixtures.ints(Fixtures.json(out).get("continuation_ids")), name);
         }
     }
 }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.jsteer.steering.vector.GgufControlVector;
 import io.jsteer.steering.vector.SteeringVector;
 import io.jsteer.steering.vector.VectorFiles;
+import io.jsteer.tests.Fixtures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,8 +30,8 @@ class SteeringCommandsTest {
 
     @BeforeAll
     static void fitVectors(@TempDir Path tmp) {
-        model = Cli.fixture("pythia-tiny-parallel");
-        ref = Cli.json(model.resolve("steering.json"));
+        model = Fixtures.dir("pythia-tiny-parallel");
+        ref = Fixtures.json(model.resolve("steering.json"));
         JsonNode caa = ref.get("caa");
         StringBuilder pairs = new StringBuilder();
         for (int i = 0; i < caa.get("positive_ids").size(); i++) {
@@ -51,7 +52,7 @@ class SteeringCommandsTest {
     @Test
     void caaVectorMatchesTheReferenceAndRecordsItsOrigin() {
         SteeringVector v = VectorFiles.load(caaFile);
-        assertTrue(Cli.relativeError(v.direction(), Cli.floats(ref.get("caa").get("vector"))) <= TOLERANCE);
+        assertTrue(Cli.relativeError(v.direction(), Fixtures.floats(ref.get("caa").get("vector"))) <= TOLERANCE);
         assertEquals("caa", v.method());
         assertEquals("blocks.1.hook_resid_post", v.hook().toString());
         assertEquals(model.toString(), v.model());
@@ -60,7 +61,7 @@ class SteeringCommandsTest {
 
     @Test
     void actAddLastTokenVectorMatchesTheReference() {
-        float[] scaled = Cli.floats(ref.get("steered").get("actadd_last").get("vector"));
+        float[] scaled = Fixtures.floats(ref.get("steered").get("actadd_last").get("vector"));
         float[] want = new float[scaled.length];
         for (int i = 0; i < want.length; i++) want[i] = scaled[i] / 4;
         assertTrue(Cli.relativeError(VectorFiles.load(actaddFile).direction(), want) <= TOLERANCE);
@@ -72,12 +73,12 @@ class SteeringCommandsTest {
         for (var c : List.of(Map.entry("caa_x1", 1.0), Map.entry("caa_x4", 4.0))) {
             Path out = tmp.resolve(c.getKey() + ".json");
             Cli.run("logits", "--model", model, "--ids", ids, "--vector", caaFile, "--coeff", c.getValue(), "-o", out).ok();
-            double err = Cli.relativeError(Cli.flat(Cli.json(out).get("logits")), Cli.flat(ref.get("steered").get(c.getKey()).get("logits")));
+            double err = Cli.relativeError(Fixtures.floats(Fixtures.json(out).get("logits")), Fixtures.floats(ref.get("steered").get(c.getKey()).get("logits")));
             assertTrue(err <= TOLERANCE, c.getKey() + ": " + err);
         }
         Path out = tmp.resolve("actadd.json");
         Cli.run("logits", "--model", model, "--ids", ids, "--vector", actaddFile, "--coeff", 4, "-o", out).ok();
-        assertTrue(Cli.relativeError(Cli.flat(Cli.json(out).get("logits")), Cli.flat(ref.get("steered").get("actadd_last").get("logits"))) <= TOLERANCE);
+        assertTrue(Cli.relativeError(Fixtures.floats(Fixtures.json(out).get("logits")), Fixtures.floats(ref.get("steered").get("actadd_last").get("logits"))) <= TOLERANCE);
     }
 
     @Test
@@ -86,9 +87,9 @@ class SteeringCommandsTest {
         Path out = tmp.resolve("gen.json");
         Cli.Result r = Cli.run("generate", "--model", model, "--ids", Cli.ids(g.get("prompt_ids")), "-n", 10, "--ignore-eos",
                 "--vector", caaFile, "-c", 4, "-o", out).ok();
-        JsonNode got = Cli.json(out);
-        assertArrayEquals(Cli.ints(g.get("new_ids")), Cli.ints(got.get("steered_ids")));
-        assertArrayEquals(Cli.ints(ref.get("unsteered").get("generation").get("new_ids")), Cli.ints(got.get("unsteered_ids")));
+        JsonNode got = Fixtures.json(out);
+        assertArrayEquals(Fixtures.ints(g.get("new_ids")), Fixtures.ints(got.get("steered_ids")));
+        assertArrayEquals(Fixtures.ints(ref.get("unsteered").get("generation").get("new_ids")), Fixtures.ints(got.get("unsteered_ids")));
         assertTrue(r.out().contains("unsteered") && r.out().contains("steered: caa blocks.1.hook_resid_post x4.0"), r.out());
     }
 
@@ -103,7 +104,7 @@ class SteeringCommandsTest {
         Path out = tmp.resolve("gen.json");
         Cli.run("generate", "--model", model, "--ids", Cli.ids(g.get("prompt_ids")), "-n", 10, "--ignore-eos",
                 "--method", "caa:layer=1,coeff=1", "--contrast", Cli.write(tmp.resolve("c.jsonl"), pairs.toString()), "-o", out).ok();
-        assertArrayEquals(Cli.ints(g.get("new_ids")), Cli.ints(Cli.json(out).get("steered_ids")));
+        assertArrayEquals(Fixtures.ints(g.get("new_ids")), Fixtures.ints(Fixtures.json(out).get("steered_ids")));
     }
 
     @Test
@@ -119,8 +120,8 @@ class SteeringCommandsTest {
         assertEquals(2, lines.size());
         for (String line : lines) {
             JsonNode row = Cli.JSON.readTree(line);
-            assertArrayEquals(Cli.ints(steered.get("caa_x4").get("generation").get("new_ids")), Cli.ints(row.get("steered_ids")));
-            assertArrayEquals(Cli.ints(ref.get("unsteered").get("generation").get("new_ids")), Cli.ints(row.get("unsteered_ids")));
+            assertArrayEquals(Fixtures.ints(steered.get("caa_x4").get("generation").get("new_ids")), Fixtures.ints(row.get("steered_ids")));
+            assertArrayEquals(Fixtures.ints(ref.get("unsteered").get("generation").get("new_ids")), Fixtures.ints(row.get("unsteered_ids")));
         }
         assertEquals(List.of("out.jsonl", "prompts.jsonl"), Cli.strayFiles(tmp));
     }
@@ -131,22 +132,22 @@ class SteeringCommandsTest {
         Cli.run("export", "--model", model, "--vector", caaFile, "--coeff", 2.5, "--gguf", gguf).ok();
         Map<Integer, float[]> read = GgufControlVector.read(gguf);
         assertEquals(List.of(1), List.copyOf(read.keySet()));
-        float[] v = Cli.floats(ref.get("caa").get("vector"));
+        float[] v = Fixtures.floats(ref.get("caa").get("vector"));
         for (int i = 0; i < v.length; i++) v[i] *= 2.5f;
         assertTrue(Cli.relativeError(read.get(1), v) <= TOLERANCE);
     }
 
     @Test
     void inspectProjectsEveryBlockOutputOnTheVector(@TempDir Path tmp) {
-        JsonNode input = Cli.json(model.resolve("reference.json")).get("inputs").get(1);
+        JsonNode input = Fixtures.json(model.resolve("reference.json")).get("inputs").get(1);
         Path out = tmp.resolve("inspect.json");
         Cli.Result r = Cli.run("inspect", "--model", model, "--ids", Cli.ids(input.get("input_ids")), "--vector", caaFile, "-o", out).ok();
         assertTrue(r.out().contains("proj last"), r.out());
-        float[] v = Cli.floats(ref.get("caa").get("vector"));
+        float[] v = Fixtures.floats(ref.get("caa").get("vector"));
         double vn = 0;
         for (float x : v) vn += x * x;
         vn = Math.sqrt(vn);
-        JsonNode layers = Cli.json(out).get("prompts").get(0).get("layers");
+        JsonNode layers = Fixtures.json(out).get("prompts").get(0).get("layers");
         JsonNode blocks = input.get("block_outputs");
         for (int l = 0; l < blocks.size(); l++) {
             JsonNode rows = blocks.get(l);

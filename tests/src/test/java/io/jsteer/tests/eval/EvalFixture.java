@@ -1,16 +1,13 @@
 package io.jsteer.tests.eval;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.jsteer.steering.Intervention;
+import io.jsteer.tests.Fixtures;
 import io.jsteer.transformer.Model;
 import io.jsteer.transformer.State;
 import io.jsteer.transformer.hooks.HookName;
 import io.jsteer.transformer.hooks.HookPoint;
 import io.jsteer.transformer.hooks.Hooks;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.URISyntaxException;
 import java.nio.file.Path;
 
 /**
@@ -25,11 +22,7 @@ final class EvalFixture {
     static final int LAYER = 1;
 
     static Path dir() {
-        try {
-            return Path.of(EvalFixture.class.getResource("/fixtures/" + MODEL + "/config.json").toURI()).getParent();
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
+        return Fixtures.dir(MODEL);
     }
 
     static Model model() {
@@ -37,37 +30,21 @@ final class EvalFixture {
     }
 
     static JsonNode json(String file) {
-        try {
-            return new ObjectMapper().readTree(dir().resolve(file).toFile());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return Fixtures.json(MODEL, file);
     }
 
     static JsonNode steering() {
         return json("steering.json");
     }
 
-    static int[] ints(JsonNode a) {
-        int[] out = new int[a.size()];
-        for (int i = 0; i < out.length; i++) out[i] = a.get(i).asInt();
-        return out;
-    }
-
-    static float[] floats(JsonNode a) {
-        float[] out = new float[a.size()];
-        for (int i = 0; i < out.length; i++) out[i] = (float) a.get(i).asDouble();
-        return out;
-    }
-
     /** Row {@code r} of a 2-D JSON array. */
     static float[] row(JsonNode rows, int r) {
-        return floats(rows.get(r));
+        return Fixtures.floats(rows.get(r));
     }
 
     /** The reference CAA vector scaled by 4, as in {@code steered.caa_x4}. */
     static float[] caaX4() {
-        return floats(steering().get("steered").get("caa_x4").get("vector"));
+        return Fixtures.floats(steering().get("steered").get("caa_x4").get("vector"));
     }
 
     /** Adds {@code coefficient * vector} to the output of block {@code layer} at every position. */

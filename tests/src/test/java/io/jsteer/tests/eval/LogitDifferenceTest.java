@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.jsteer.steering.eval.AnswerPrompt;
 import io.jsteer.steering.eval.Effect;
 import io.jsteer.steering.eval.LogitDifference;
+import io.jsteer.tests.Fixtures;
 import io.jsteer.transformer.Model;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -26,10 +27,10 @@ class LogitDifferenceTest {
     @Test
     void matchesHuggingFaceLogitsPerPromptAndOnAverage() {
         JsonNode s = EvalFixture.steering();
-        int[] ids = EvalFixture.ints(s.get("eval_input_ids"));
+        int[] ids = Fixtures.ints(s.get("eval_input_ids"));
         JsonNode plainRows = s.get("unsteered").get("logits"), steeredRows = s.get("steered").get("caa_x4").get("logits");
         // answers: what the steered model prefers at the end vs what the unsteered model prefers
-        int target = EvalFixture.ints(s.get("steered").get("caa_x4").get("argmax"))[ids.length - 1];
+        int target = Fixtures.ints(s.get("steered").get("caa_x4").get("argmax"))[ids.length - 1];
         int counter = argmax(EvalFixture.row(plainRows, ids.length - 1));
         assertNotEquals(target, counter, "steering changes the top answer, so the two answers differ");
         List<AnswerPrompt> prompts = new ArrayList<>();

@@ -12,6 +12,7 @@ import io.jsteer.steering.eval.Sweep;
 import io.jsteer.steering.eval.SweepGrid;
 import io.jsteer.steering.eval.SweepResult;
 import io.jsteer.steering.eval.SweepRow;
+import io.jsteer.tests.Fixtures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,7 +36,7 @@ class ReportEndToEndTest {
         SweepResult sweep = Sweep.run(SweepTest.evaluator(), SweepGrid.of(List.of(0, 1, 2, 3), List.of(0.0, 0.25, 0.5, 1.0)),
                 p -> new EvalFixture.AddVector(p.layer(), v, p.coefficient()), null);
         SweepRow best = sweep.best(1.25).orElseThrow();
-        int[] prompt = EvalFixture.ints(EvalFixture.steering().get("unsteered").get("generation").get("prompt_ids"));
+        int[] prompt = Fixtures.ints(EvalFixture.steering().get("unsteered").get("generation").get("prompt_ids"));
         Decoding greedy = Decoding.greedy(10);
         var steering = new EvalFixture.AddVector(best.point().layer(), v, best.point().coefficient());
         GenerationExample example = new GenerationExample(Arrays.toString(prompt),

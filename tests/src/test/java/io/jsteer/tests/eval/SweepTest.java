@@ -24,6 +24,7 @@ import io.jsteer.steering.eval.SweepRow;
 import io.jsteer.steering.eval.TextNll;
 import io.jsteer.steering.eval.WordScore;
 import io.jsteer.steering.eval.WordSet;
+import io.jsteer.tests.Fixtures;
 import io.jsteer.transformer.Model;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -43,11 +44,11 @@ class SweepTest {
     Path dir;
 
     static Evaluator evaluator() {
-        int[] ids = EvalFixture.ints(EvalFixture.steering().get("eval_input_ids"));
+        int[] ids = Fixtures.ints(EvalFixture.steering().get("eval_input_ids"));
         List<AnswerPrompt> prompts = new ArrayList<>();
         for (int len = 2; len <= ids.length; len++) prompts.add(new AnswerPrompt(Arrays.copyOf(ids, len), 180, 342));
         Measure target = new LogitDifference("caa-answer", prompts);
-        int[] prompt = EvalFixture.ints(EvalFixture.steering().get("unsteered").get("generation").get("prompt_ids"));
+        int[] prompt = Fixtures.ints(EvalFixture.steering().get("unsteered").get("generation").get("prompt_ids"));
         Measure spill = new WordScore(WordSet.ofIds("other-words", 111, 315), List.of(prompt, Arrays.copyOf(ids, 5)), Decoding.greedy(6), WordScore.Statistic.PROBABILITY_MASS);
         return new Evaluator(MODEL, target, new TextNll(TextNllTest.texts()), List.of(spill));
     }

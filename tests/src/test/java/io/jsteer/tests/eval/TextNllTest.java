@@ -4,12 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.jsteer.steering.eval.AnswerPrompt;
 import io.jsteer.steering.eval.Effect;
 import io.jsteer.steering.eval.Evaluation;
 import io.jsteer.steering.eval.Evaluator;
 import io.jsteer.steering.eval.LogitDifference;
-import io.jsteer.steering.eval.AnswerPrompt;
 import io.jsteer.steering.eval.TextNll;
+import io.jsteer.tests.Fixtures;
 import io.jsteer.transformer.Model;
 import io.jsteer.transformer.State;
 import io.jsteer.transformer.hooks.HookName;
@@ -36,7 +37,7 @@ class TextNllTest {
     @Test
     void nllMatchesHuggingFaceLogits() {
         JsonNode s = EvalFixture.steering();
-        int[] ids = EvalFixture.ints(s.get("eval_input_ids"));
+        int[] ids = Fixtures.ints(s.get("eval_input_ids"));
         TextNll nll = new TextNll(List.of(ids));
         double expectedPlain = nllFromRows(s.get("unsteered").get("logits"), ids);
         double expectedSteered = nllFromRows(s.get("steered").get("caa_x4").get("logits"), ids);
@@ -61,12 +62,12 @@ class TextNllTest {
 
     static List<int[]> texts() {
         List<int[]> texts = new ArrayList<>();
-        texts.add(EvalFixture.ints(EvalFixture.steering().get("eval_input_ids")));
+        texts.add(Fixtures.ints(EvalFixture.steering().get("eval_input_ids")));
         for (JsonNode in : EvalFixture.json("reference.json").get("inputs")) {
-            int[] ids = EvalFixture.ints(in.get("input_ids"));
+            int[] ids = Fixtures.ints(in.get("input_ids"));
             if (ids.length >= 2) texts.add(ids);
         }
-        texts.add(EvalFixture.ints(EvalFixture.steering().get("unsteered").get("generation").get("prompt_ids")));
+        texts.add(Fixtures.ints(EvalFixture.steering().get("unsteered").get("generation").get("prompt_ids")));
         return texts;
     }
 

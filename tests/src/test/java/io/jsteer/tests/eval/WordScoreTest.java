@@ -9,6 +9,7 @@ import io.jsteer.steering.eval.Continuations;
 import io.jsteer.steering.eval.Decoding;
 import io.jsteer.steering.eval.WordScore;
 import io.jsteer.steering.eval.WordSet;
+import io.jsteer.tests.Fixtures;
 import io.jsteer.transformer.Model;
 import io.jsteer.transformer.State;
 import io.jsteer.transformer.hooks.HookName;
@@ -21,9 +22,9 @@ import org.junit.jupiter.api.Test;
 class WordScoreTest {
     static final Model MODEL = EvalFixture.model();
     static final JsonNode S = EvalFixture.steering();
-    static final int[] PROMPT = EvalFixture.ints(S.get("unsteered").get("generation").get("prompt_ids"));
-    static final int[] PLAIN_NEW = EvalFixture.ints(S.get("unsteered").get("generation").get("new_ids"));
-    static final int[] STEERED_NEW = EvalFixture.ints(S.get("steered").get("caa_x4").get("generation").get("new_ids"));
+    static final int[] PROMPT = Fixtures.ints(S.get("unsteered").get("generation").get("prompt_ids"));
+    static final int[] PLAIN_NEW = Fixtures.ints(S.get("unsteered").get("generation").get("new_ids"));
+    static final int[] STEERED_NEW = Fixtures.ints(S.get("steered").get("caa_x4").get("generation").get("new_ids"));
     /** The tokens caa x4 makes the model repeat: 342 once, then 180. */
     static final WordSet WORDS = WordSet.ofIds("caa-words", 180, 342);
     static final Decoding GREEDY = Decoding.greedy(PLAIN_NEW.length);

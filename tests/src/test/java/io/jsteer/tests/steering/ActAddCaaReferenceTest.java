@@ -1,8 +1,8 @@
 package io.jsteer.tests.steering;
 
+import static io.jsteer.tests.Fixtures.floats;
+import static io.jsteer.tests.Fixtures.ints;
 import static io.jsteer.tests.steering.SteeringFixtures.assertClose;
-import static io.jsteer.tests.steering.SteeringFixtures.floats;
-import static io.jsteer.tests.steering.SteeringFixtures.ints;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -20,11 +20,12 @@ import io.jsteer.steering.activations.Readout;
 import io.jsteer.steering.caa.Caa;
 import io.jsteer.steering.vector.AddVector;
 import io.jsteer.steering.vector.SteeringVector;
+import io.jsteer.tests.Fixtures;
 import io.jsteer.transformer.Model;
 import io.jsteer.transformer.State;
-import io.jsteer.transformer.hooks.Hooks;
 import io.jsteer.transformer.hooks.HookName;
 import io.jsteer.transformer.hooks.HookPoint;
+import io.jsteer.transformer.hooks.Hooks;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -43,8 +44,8 @@ class ActAddCaaReferenceTest {
 
     @BeforeAll
     static void load() {
-        model = Model.load(SteeringFixtures.dir(SteeringFixtures.PYTHIA));
-        ref = SteeringFixtures.json(SteeringFixtures.PYTHIA, "steering.json");
+        model = Model.load(Fixtures.dir(SteeringFixtures.PYTHIA));
+        ref = Fixtures.json(SteeringFixtures.PYTHIA, "steering.json");
         hook = new HookName(ref.get("layer").asInt(), HookPoint.RESID_POST);
         eval = ints(ref.get("eval_input_ids"));
     }
@@ -56,7 +57,7 @@ class ActAddCaaReferenceTest {
 
     static ContrastSet caaSet() {
         JsonNode c = ref.get("caa");
-        return new ContrastSet(SteeringFixtures.intLists(c.get("positive_ids")), SteeringFixtures.intLists(c.get("negative_ids")));
+        return new ContrastSet(Fixtures.intLists(c.get("positive_ids")), Fixtures.intLists(c.get("negative_ids")));
     }
 
     /** Steered logits on the eval input and, when the fixture has one, the steered generation. */
@@ -160,7 +161,7 @@ class ActAddCaaReferenceTest {
 
     @Test
     void recordsSeveralPointsInOnePass() {
-        JsonNode input = SteeringFixtures.json(SteeringFixtures.PYTHIA, "reference.json").get("inputs").get(1);
+        JsonNode input = Fixtures.json(SteeringFixtures.PYTHIA, "reference.json").get("inputs").get(1);
         int[] ids = ints(input.get("input_ids"));
         List<HookName> points = List.of(new HookName(2, HookPoint.RESID_POST), new HookName(0, HookPoint.RESID_POST), new HookName(3, HookPoint.RESID_POST));
         Activations acts = ActivationCache.record(model, List.of(ids), points, Readout.at(2));
@@ -186,7 +187,7 @@ class ActAddCaaReferenceTest {
     @Test
     void caaLastTokenActivationsMatch() {
         JsonNode c = ref.get("caa");
-        Activations acts = ActivationCache.record(model, SteeringFixtures.intLists(c.get("positive_ids")), List.of(hook), Readout.last());
+        Activations acts = ActivationCache.record(model, Fixtures.intLists(c.get("positive_ids")), List.of(hook), Readout.last());
         for (int i = 0; i < acts.prompts(); i++) {
             assertClose(floats(c.get("positive_last_token_acts").get(i)), acts.rows(hook, i), 1e-5, "positive " + i + " last token");
         }

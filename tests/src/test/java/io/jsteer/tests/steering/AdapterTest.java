@@ -19,6 +19,7 @@ import io.jsteer.steering.lora.MlpInputs;
 import io.jsteer.steering.lora.RankOneAdapter;
 import io.jsteer.steering.vector.AddVector;
 import io.jsteer.steering.vector.SteeringVector;
+import io.jsteer.tests.Fixtures;
 import io.jsteer.transformer.LayerWeights;
 import io.jsteer.transformer.Model;
 import io.jsteer.transformer.hooks.HookName;
@@ -73,7 +74,7 @@ class AdapterTest {
     @ParameterizedTest
     @ValueSource(strings = {"pythia-tiny-parallel", "pythia-tiny-sequential", "gemma-tiny"})
     void recomputedDownProjectionInputsReproduceTheMlpOutput(String name) {
-        Model model = Model.load(SteeringFixtures.dir(name));
+        Model model = Model.load(Fixtures.dir(name));
         int layer = 1, d = model.config().hiddenSize(), ff = model.config().intermediateSize();
         List<int[]> prompts = randomPrompts(new Random(3), 2, 6, model.config().vocabSize());
         float[] h = MlpInputs.of(model, layer, prompts, Readout.all());
@@ -85,13 +86,13 @@ class AdapterTest {
     @ParameterizedTest
     @ValueSource(strings = {"blocks.1.hook_resid_post", "blocks.1.hook_mlp_out", "blocks.1.hook_attn_out", "blocks.2.hook_resid_pre"})
     void pythiaBiasPatchIsExact(String hookName) {
-        Model model = Model.load(SteeringFixtures.dir(SteeringFixtures.PYTHIA));
+        Model model = Model.load(Fixtures.dir(SteeringFixtures.PYTHIA));
         HookName hook = HookName.parse(hookName);
         SteeringVector v = vector(hook, 64, 5);
         BiasPatch patch = RankOneAdapter.biasPatch(model, v, 2.5);
         Model patched = patch.apply(model);
         AddVector add = new AddVector(v, 2.5, PositionRule.all());
-        int[] ids = SteeringFixtures.ints(SteeringFixtures.json(SteeringFixtures.PYTHIA, "steering.json").get("eval_input_ids"));
+        int[] ids = Fixtures.ints(Fixtures.json(SteeringFixtures.PYTHIA, "steering.json").get("eval_input_ids"));
         assertClose(SteeringFixtures.logits(model, add, ids), SteeringFixtures.logits(patched, null, ids), 1e-5, "bias patch for " + hook);
         int[] prompt = Arrays.copyOf(ids, 6);
         assertArrayEquals(SteeringFixtures.greedyCached(model, add, prompt, 6), SteeringFixtures.greedyCached(patched, null, prompt, 6));
@@ -99,13 +100,13 @@ class AdapterTest {
 
     @Test
     void biasPatchFileHoldsTheNewBias() {
-        Model model = Model.load(SteeringFixtures.dir(SteeringFixtures.PYTHIA));
+        Model model = Model.load(Fixtures.dir(SteeringFixtures.PYTHIA));
         SteeringVector v = vector(new HookName(1, HookPoint.RESID_POST), 64, 6);
         BiasPatch patch = RankOneAdapter.biasPatch(model, v, -1.5);
         Path f = dir.resolve("patch.safetensors");
         patch.write(f);
         try (SafeTensorsFile st = SafeTensorsFile.open(f);
-             SafeTensorsFile original = SafeTensorsFile.open(SteeringFixtures.dir(SteeringFixtures.PYTHIA).resolve("model.safetensors"))) {
+             SafeTensorsFile original = SafeTensorsFile.open(Fixtures.dir(SteeringFixtures.PYTHIA).resolve("model.safetensors"))) {
             String name = "gpt_neox.layers.1.mlp.dense_4h_to_h.bias";
             assertEquals(List.of(name), List.copyOf(st.names()));
             float[] before = original.tensor(name).toFloatArray(), after = st.tensor(name).toFloatArray();
@@ -116,14 +117,14 @@ class AdapterTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> RankOneAdapter.biasPatch(model, vector(new HookName(0, HookPoint.RESID_PRE), 64, 1), 1));
         assertEquals("no bias precedes blocks.0.hook_resid_pre (it is the token embedding)", e.getMessage());
-        Model gemma = Model.load(SteeringFixtures.dir("gemma-tiny"));
+        Model gemma = Model.load(Fixtures.dir("gemma-tiny"));
         e = assertThrows(IllegalArgumentException.class, () -> RankOneAdapter.biasPatch(gemma, vector(new HookName(1, HookPoint.RESID_POST), 64, 1), 1));
         assertEquals("GemmaForCausalLM has no output biases to fold a steering vector into; use a rank-1 LoRA", e.getMessage());
     }
 
     @Test
     void gemmaRankOneLora() throws Exception {
-        Model model = Model.load(SteeringFixtures.dir("gemma-tiny"));
+        Model model = Model.load(Fixtures.dir("gemma-tiny"));
         int layer = 1, d = 64, ff = model.config().intermediateSize(), vocab = model.config().vocabSize();
         Random rnd = new Random(8);
         HookName hook = new HookName(layer, HookPoint.RESID_POST);
@@ -176,7 +177,7 @@ class AdapterTest {
         assertEquals("down_proj", cfg.get("target_modules").get(0).asText());
         assertEquals(1, cfg.get("layers_to_transform").get(0).asInt());
 
-        Model gemma2 = Model.load(SteeringFixtures.dir("gemma2-tiny"));
+        Model gemma2 = Model.load(Fixtures.dir("gemma2-tiny"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> RankOneAdapter.lora(gemma2, vector(hook, gemma2.config().hiddenSize(), 1), 1, new float[gemma2.config().intermediateSize()], 0));
         assertEquals("Gemma2ForCausalLM normalises the MLP output (post_feedforward_layernorm) before adding it: no change of down_proj adds a fixed vector to the residual stream", e.getMessage());

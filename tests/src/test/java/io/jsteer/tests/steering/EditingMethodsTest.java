@@ -15,6 +15,7 @@ import io.jsteer.steering.caa.Caa;
 import io.jsteer.steering.sparse.SparseMeanDifference;
 import io.jsteer.steering.sparse.WhitenedSparseMeanDifference;
 import io.jsteer.steering.vector.SteeringVector;
+import io.jsteer.tests.Fixtures;
 import io.jsteer.transformer.Model;
 import io.jsteer.transformer.State;
 import io.jsteer.transformer.hooks.HookName;
@@ -34,11 +35,11 @@ class EditingMethodsTest {
 
     @BeforeAll
     static void load() {
-        model = Model.load(SteeringFixtures.dir(SteeringFixtures.PYTHIA));
-        JsonNode ref = SteeringFixtures.json(SteeringFixtures.PYTHIA, "steering.json");
+        model = Model.load(Fixtures.dir(SteeringFixtures.PYTHIA));
+        JsonNode ref = Fixtures.json(SteeringFixtures.PYTHIA, "steering.json");
         hook = new HookName(ref.get("layer").asInt(), HookPoint.RESID_POST);
-        caa = new ContrastSet(SteeringFixtures.intLists(ref.get("caa").get("positive_ids")), SteeringFixtures.intLists(ref.get("caa").get("negative_ids")));
-        eval = SteeringFixtures.ints(ref.get("eval_input_ids"));
+        caa = new ContrastSet(Fixtures.intLists(ref.get("caa").get("positive_ids")), Fixtures.intLists(ref.get("caa").get("negative_ids")));
+        eval = Fixtures.ints(ref.get("eval_input_ids"));
     }
 
     /** Copies of the activations a hook attached at {@code point} sees, one array per forward call. */

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.jsteer.steering.ContrastSet;
 import io.jsteer.steering.sara.Sara;
+import io.jsteer.tests.Fixtures;
 import io.jsteer.transformer.Model;
 import io.jsteer.transformer.State;
 import io.jsteer.transformer.hooks.HookName;
@@ -29,13 +30,13 @@ class SaraTest {
 
     @BeforeAll
     static void load() {
-        model = Model.load(SteeringFixtures.dir(SteeringFixtures.PYTHIA));
-        ref = SteeringFixtures.json(SteeringFixtures.PYTHIA, "steering.json");
+        model = Model.load(Fixtures.dir(SteeringFixtures.PYTHIA));
+        ref = Fixtures.json(SteeringFixtures.PYTHIA, "steering.json");
         // the paper steers the input of a block
         hook = new HookName(2, HookPoint.RESID_PRE);
-        eval = SteeringFixtures.ints(ref.get("eval_input_ids"));
+        eval = Fixtures.ints(ref.get("eval_input_ids"));
         JsonNode a = ref.get("actadd");
-        pair = new ContrastSet(List.of(SteeringFixtures.ints(a.get("prompt_plus_ids"))), List.of(SteeringFixtures.ints(a.get("prompt_minus_ids"))));
+        pair = new ContrastSet(List.of(Fixtures.ints(a.get("prompt_plus_ids"))), List.of(Fixtures.ints(a.get("prompt_minus_ids"))));
     }
 
     static List<float[]> recorder(State s, HookName point) {

@@ -13,6 +13,7 @@ import io.jsteer.steering.activations.Readout;
 import io.jsteer.steering.sas.Sas;
 import io.jsteer.steering.sas.SparseAutoencoder;
 import io.jsteer.steering.vector.AddVector;
+import io.jsteer.tests.Fixtures;
 import io.jsteer.transformer.Model;
 import io.jsteer.transformer.hooks.HookName;
 import io.jsteer.transformer.hooks.HookPoint;
@@ -31,11 +32,11 @@ class SasTest {
 
     @BeforeAll
     static void load() {
-        model = Model.load(SteeringFixtures.dir(SteeringFixtures.PYTHIA));
-        JsonNode ref = SteeringFixtures.json(SteeringFixtures.PYTHIA, "steering.json");
+        model = Model.load(Fixtures.dir(SteeringFixtures.PYTHIA));
+        JsonNode ref = Fixtures.json(SteeringFixtures.PYTHIA, "steering.json");
         hook = new HookName(ref.get("layer").asInt(), HookPoint.RESID_POST);
-        caa = new ContrastSet(SteeringFixtures.intLists(ref.get("caa").get("positive_ids")), SteeringFixtures.intLists(ref.get("caa").get("negative_ids")));
-        eval = SteeringFixtures.ints(ref.get("eval_input_ids"));
+        caa = new ContrastSet(Fixtures.intLists(ref.get("caa").get("positive_ids")), Fixtures.intLists(ref.get("caa").get("negative_ids")));
+        eval = Fixtures.ints(ref.get("eval_input_ids"));
         sae = randomSae(new Random(17), 64, 128);
     }
 

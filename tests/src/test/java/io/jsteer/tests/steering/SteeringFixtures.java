@@ -2,19 +2,12 @@ package io.jsteer.tests.steering;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.jsteer.steering.Intervention;
+import io.jsteer.tests.Fixtures;
 import io.jsteer.transformer.Model;
 import io.jsteer.transformer.State;
 import io.jsteer.transformer.hooks.Hooks;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.URISyntaxException;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 
 /** Fixture access and comparison helpers for the steering tests. */
 final class SteeringFixtures {
@@ -22,59 +15,12 @@ final class SteeringFixtures {
 
     static final String PYTHIA = "pythia-tiny-parallel";
 
-    static Path dir(String model) {
-        try {
-            return Path.of(SteeringFixtures.class.getResource("/fixtures/" + model + "/config.json").toURI()).getParent();
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    static JsonNode json(String model, String file) {
-        try {
-            return new ObjectMapper().readTree(dir(model).resolve(file).toFile());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    static int[] ints(JsonNode a) {
-        int[] out = new int[a.size()];
-        for (int i = 0; i < out.length; i++) out[i] = a.get(i).asInt();
-        return out;
-    }
-
-    static List<int[]> intLists(JsonNode a) {
-        List<int[]> out = new ArrayList<>();
-        for (JsonNode n : a) out.add(ints(n));
-        return out;
-    }
-
-    /** A 1-D array, or a 2-D one flattened row-major. */
-    static float[] floats(JsonNode a) {
-        if (a.size() > 0 && a.get(0).isArray()) {
-            int cols = a.get(0).size();
-            float[] out = new float[a.size() * cols];
-            for (int r = 0; r < a.size(); r++) for (int c = 0; c < cols; c++) out[r * cols + c] = (float) a.get(r).get(c).asDouble();
-            return out;
-        }
-        float[] out = new float[a.size()];
-        for (int i = 0; i < out.length; i++) out[i] = (float) a.get(i).asDouble();
-        return out;
-    }
-
-    static float maxAbs(float[] a) {
-        float m = 0;
-        for (float v : a) m = Math.max(m, Math.abs(v));
-        return m;
-    }
-
     /** Asserts {@code max |actual - expected| <= tol * max(1, max |expected|)}. */
     static void assertClose(float[] expected, float[] actual, double tol, String what) {
         assertTrue(expected.length == actual.length, what + ": length " + actual.length + " != " + expected.length);
         double err = 0;
         for (int i = 0; i < expected.length; i++) err = Math.max(err, Math.abs(expected[i] - actual[i]));
-        double scale = Math.max(1, maxAbs(expected));
+        double scale = Math.max(1, Fixtures.maxAbs(expected));
         System.out.printf("%s: max abs err %.3g (scale %.3g)%n", what, err, scale);
         assertTrue(err <= tol * scale, what + ": max abs error " + err + " exceeds " + tol + " x " + scale);
     }
