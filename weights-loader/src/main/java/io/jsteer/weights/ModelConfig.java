@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The hyper-parameters of a checkpoint, read from Hugging Face {@code config.json}, with each
@@ -18,6 +20,7 @@ import java.nio.file.Path;
  * @param attnSoftcap        attention logit soft-cap, 0 when none
  * @param finalSoftcap       final logit soft-cap, 0 when none
  * @param attentionScale     multiplier of q.k (1/sqrt(head_dim) or query_pre_attn_scalar^-1/2)
+ * @param eosTokenIds        every end-of-sequence id ({@code eos_token_id} may list several, as Gemma 3's does)
  */
 public record ModelConfig(
         Architecture architecture,
@@ -44,7 +47,7 @@ public record ModelConfig(
         float attentionScale,
         int maxPositions,
         int bosTokenId,
-        int eosTokenId) {
+        int[] eosTokenIds) {
 
 
     /** Reads {@code dir/config.json} (or the given file). */
@@ -123,7 +126,7 @@ public record ModelConfig(
                 scale,
                 r.positiveInt("max_position_embeddings", 8192),
                 r.tokenId("bos_token_id", neox ? 0 : 2),
-                r.tokenId("eos_token_id", neox ? 0 : 1));
+                r.tokenIds("eos_token_id", neox ? 0 : 1));
     }
 
     /**
@@ -200,13 +203,26 @@ public record ModelConfig(
 
         /** A token id; for a list (Gemma 3 lists several end-of-turn ids) the first one. */
         int tokenId(String key, int dflt) {
+            return tokenIds(key, dflt)[0];
+        }
+
+        /** A token id or a non-empty list of them; {@code dflt} when absent. */
+        int[] tokenIds(String key, int dflt) {
             JsonNode n = c.get(key);
-            if (n == null || n.isNull()) return dflt;
-            JsonNode id = n.isArray() && !n.isEmpty() ? n.get(0) : n;
-            if (!id.isIntegralNumber() || !id.canConvertToInt() || id.asInt() < 0) {
-                throw new WeightsException(file, "'" + key + "' must be a token id or a list of them, got " + n);
+            if (n == null || n.isNull()) return new int[] {dflt};
+            List<JsonNode> ids = new ArrayList<>();
+            if (n.isArray()) n.forEach(ids::add);
+            else ids.add(n);
+            if (ids.isEmpty()) throw new WeightsException(file, "'" + key + "' must be a token id or a list of them, got " + n);
+            int[] out = new int[ids.size()];
+            for (int i = 0; i < out.length; i++) {
+                JsonNode id = ids.get(i);
+                if (!id.isIntegralNumber() || !id.canConvertToInt() || id.asInt() < 0) {
+                    throw new WeightsException(file, "'" + key + "' must be a token id or a list of them, got " + n);
+                }
+                out[i] = id.asInt();
             }
-            return id.asInt();
+            return out;
         }
 
         boolean bool(String key, boolean dflt) {

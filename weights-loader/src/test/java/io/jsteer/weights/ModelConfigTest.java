@@ -1,6 +1,7 @@
 package io.jsteer.weights;
 
 import static io.jsteer.weights.RawFiles.assertWeightsError;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -47,7 +48,7 @@ class ModelConfigTest {
         assertEquals((float) (1 / Math.sqrt(24)), c.attentionScale());
         assertEquals(128, c.maxPositions());
         assertEquals(2, c.bosTokenId());
-        assertEquals(1, c.eosTokenId());
+        assertArrayEquals(new int[] {1}, c.eosTokenIds());
         for (int l = 0; l < 3; l++) assertFalse(c.isSliding(l));
     }
 
@@ -108,7 +109,7 @@ class ModelConfigTest {
         assertEquals(0f, c.attnSoftcap());
         assertEquals(0, c.slidingWindow());
         assertEquals(0, c.bosTokenId());
-        assertEquals(0, c.eosTokenId());
+        assertArrayEquals(new int[] {0}, c.eosTokenIds());
         assertFalse(c.isSliding(0));
     }
 
@@ -179,10 +180,12 @@ class ModelConfigTest {
     }
 
     @Test
-    void eosListTakesFirst() throws Exception {
+    void eosListKeepsEveryId() throws Exception {
         ModelConfig c = ModelConfig.load(edited("gemma3-tiny", n -> n.putArray("eos_token_id").add(1).add(106)));
-        assertEquals(1, c.eosTokenId());
+        assertArrayEquals(new int[] {1, 106}, c.eosTokenIds());
         assertConfigError(edited("gemma3-tiny", n -> n.put("eos_token_id", "one")), "'eos_token_id' must be a token id or a list of them, got \"one\"");
+        assertConfigError(edited("gemma3-tiny", n -> n.putArray("eos_token_id").add(1).add(-3)), "'eos_token_id' must be a token id or a list of them, got [1,-3]");
+        assertConfigError(edited("gemma3-tiny", n -> n.putArray("eos_token_id")), "'eos_token_id' must be a token id or a list of them, got []");
     }
 
     @Test

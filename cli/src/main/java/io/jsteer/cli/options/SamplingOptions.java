@@ -38,6 +38,6 @@ public final class SamplingOptions {
 
     /** Token ids that end generation. */
     public int[] stopTokens(ModelConfig config) {
-        return ignoreEos ? new int[0] : new int[] {config.eosTokenId()};
+        return ignoreEos ? new int[0] : config.eosTokenIds().clone();
     }
 }
