@@ -26,7 +26,7 @@ import picocli.CommandLine.Option;
 
 /** Evaluates a method over a grid of layers, coefficients and k, and writes the results and a report. */
 @Command(name = "sweep", description = "Fit and evaluate a steering method at every layer x coefficient (x k) setting; write "
-        + SweepRun.CSV + ", " + SweepRun.JSON + " and an HTML " + SweepRun.REPORT + " (plots, table, best setting, examples) into --out.")
+        + SweepRun.CSV + ", " + SweepRun.JSON + ", PNG plots and an HTML " + SweepRun.REPORT + " (plots, table, best setting, examples) into --out.")
 public final class SweepCommand extends CommandBase {
     @Mixin
     ModelOptions model;
@@ -85,7 +85,7 @@ public final class SweepCommand extends CommandBase {
         List<Prompt> prompts = evaluation.prompts();
         Optional<SweepRow> best = SweepRun.write(out, "jsteer sweep: " + spec.name(), meta, result, maxPerplexityRatio, factory, m,
                 prompts.subList(0, Math.min(examples, prompts.size())), sampling.maxNewTokens, sampling::sampler);
-        out().printf("wrote %s: %d settings (%s, %s, %s)%n", out, result.rows().size(), SweepRun.CSV, SweepRun.JSON, SweepRun.REPORT);
+        out().printf("wrote %s: %d settings (%s, %s, %s and the plots as PNG)%n", out, result.rows().size(), SweepRun.CSV, SweepRun.JSON, SweepRun.REPORT);
         out().println(best.map(r -> "best within perplexity x" + maxPerplexityRatio + ": " + r.point() + ", " + r.evaluation().onTarget().measure()
                 + " change " + String.format("%+.4g", r.evaluation().onTarget().mean())).orElse("no setting stays within perplexity x" + maxPerplexityRatio));
     }

@@ -161,7 +161,7 @@ public final class Demo {
                 "-t", Double.toString(TEMPERATURE), "--seed", Long.toString(s.seed()), "-n", Integer.toString(EXAMPLE_TOKENS)));
         out.printf("(jsteer sweep @%s -o %s   reruns this sweep; the file lists its arguments)%n%n", args, dir);
 
-        out.printf(Locale.ROOT, "Wrote %s: report.html, sweep.csv, sweep.json, caa.safetensors and the demo data (%.1f s).%n",
+        out.printf(Locale.ROOT, "Wrote %s: report.html, plots (PNG), sweep.csv, sweep.json, caa.safetensors and the demo data (%.1f s).%n",
                 dir, (System.nanoTime() - start) / 1e9);
     }
 

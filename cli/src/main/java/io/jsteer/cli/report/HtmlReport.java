@@ -9,10 +9,10 @@ import io.jsteer.steering.eval.SweepRow;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Base64;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import org.knowm.xchart.internal.chartpart.Chart;
 
 /**
  * A single self-contained HTML file: inline CSS, plots as base64 PNG data URIs, no script and
@@ -35,11 +35,21 @@ public final class HtmlReport {
 
     /** Renders and writes the report atomically. */
     public static void write(Report report, Path file) {
-        AtomicFiles.write(file, render(report).getBytes(StandardCharsets.UTF_8));
+        write(report, SweepCharts.plots(report.sweep()), file);
+    }
+
+    /** Renders and writes the report atomically, inlining {@code plots}. */
+    public static void write(Report report, List<Plot> plots, Path file) {
+        AtomicFiles.write(file, render(report, plots).getBytes(StandardCharsets.UTF_8));
     }
 
     /** The report's HTML text. */
     public static String render(Report r) {
+        return render(r, SweepCharts.plots(r.sweep()));
+    }
+
+    /** The report's HTML text, inlining {@code plots}. */
+    public static String render(Report r, List<Plot> plots) {
         SweepResult sweep = r.sweep();
         Optional<SweepRow> best = sweep.best(r.maxPerplexityRatio());
         StringBuilder h = new StringBuilder(1 << 16);
@@ -48,7 +58,8 @@ public final class HtmlReport {
                 .append(CSS).append("</style></head>\n<body>\n<h1>").append(esc(r.title())).append("</h1>\n");
         metadata(h, r.metadata(), sweep);
         bestSetting(h, sweep, best, r.maxPerplexityRatio());
-        plots(h, sweep);
+        h.append("<h2>Plots</h2>\n");
+        for (Plot p : plots) figure(h, p);
         table(h, sweep, best);
         examples(h, r);
         glossary(h, r.maxPerplexityRatio());
@@ -87,19 +98,10 @@ public final class HtmlReport {
         h.append("</div>\n");
     }
 
-    private static void plots(StringBuilder h, SweepResult sweep) {
-        h.append("<h2>Plots</h2>\n");
-        figure(h, SweepCharts.effectVsCoefficient(sweep), "On-target effect against coefficient; one line per layer, bars are 95% confidence intervals.");
-        figure(h, SweepCharts.tradeOff(sweep), "Trade-off: each point is a setting; lower is less damage, further right is more effect.");
-        long layers = sweep.rows().stream().map(r -> r.point().layer()).distinct().count();
-        long coefficients = sweep.rows().stream().map(r -> r.point().coefficient()).distinct().count();
-        if (layers > 1 && coefficients > 1) figure(h, SweepCharts.heatmap(sweep), "On-target effect over layer and coefficient (blue: against the target, red: towards it).");
-    }
-
-    private static void figure(StringBuilder h, Chart<?, ?> chart, String caption) {
-        String data = Base64.getEncoder().encodeToString(SweepCharts.png(chart));
-        h.append("<figure><img alt=\"").append(esc(chart.getTitle())).append("\" width=\"").append(chart.getWidth()).append("\" height=\"").append(chart.getHeight())
-                .append("\" src=\"data:image/png;base64,").append(data).append("\"><figcaption>").append(esc(caption)).append("</figcaption></figure>\n");
+    private static void figure(StringBuilder h, Plot p) {
+        String data = Base64.getEncoder().encodeToString(p.png());
+        h.append("<figure><img alt=\"").append(esc(p.title())).append("\" width=\"").append(p.width()).append("\" height=\"").append(p.height())
+                .append("\" src=\"data:image/png;base64,").append(data).append("\"><figcaption>").append(esc(p.caption())).append("</figcaption></figure>\n");
     }
 
     private static void table(StringBuilder h, SweepResult sweep, Optional<SweepRow> best) {

@@ -38,6 +38,27 @@ public final class SweepCharts {
     private SweepCharts() {}
 
     /**
+     * The sweep's plots: effect against coefficient, the on/off-target trade-off and, when both
+     * layers and coefficients vary, the layer x coefficient heat map.
+     */
+    public static List<Plot> plots(SweepResult sweep) {
+        List<Plot> plots = new ArrayList<>();
+        plots.add(plot("effect-vs-coefficient.png", effectVsCoefficient(sweep),
+                "On-target effect against coefficient; one line per layer, bars are 95% confidence intervals."));
+        plots.add(plot("trade-off.png", tradeOff(sweep), "Trade-off: each point is a setting; lower is less damage, further right is more effect."));
+        long layers = sweep.rows().stream().map(r -> r.point().layer()).distinct().count();
+        long coefficients = sweep.rows().stream().map(r -> r.point().coefficient()).distinct().count();
+        if (layers > 1 && coefficients > 1) {
+            plots.add(plot("effect-heatmap.png", heatmap(sweep), "On-target effect over layer and coefficient (blue: against the target, red: towards it)."));
+        }
+        return plots;
+    }
+
+    private static Plot plot(String file, Chart<?, ?> chart, String caption) {
+        return new Plot(file, chart.getTitle(), chart.getWidth(), chart.getHeight(), png(chart), caption);
+    }
+
+    /**
      * Mean on-target effect against the coefficient, one line per layer (and k), with 95%
      * confidence intervals as error bars where defined.
      */

@@ -5,8 +5,11 @@ import io.jsteer.cli.io.Prompt;
 import io.jsteer.cli.progress.Progress;
 import io.jsteer.cli.report.GenerationExample;
 import io.jsteer.cli.report.HtmlReport;
+import io.jsteer.cli.report.Plot;
 import io.jsteer.cli.report.Report;
+import io.jsteer.cli.report.SweepCharts;
 import io.jsteer.steering.Intervention;
+import io.jsteer.steering.eval.AtomicFiles;
 import io.jsteer.steering.eval.Evaluator;
 import io.jsteer.steering.eval.InterventionFactory;
 import io.jsteer.steering.eval.Sweep;
@@ -38,7 +41,7 @@ public final class SweepRun {
     }
 
     /**
-     * Writes {@link #CSV}, {@link #JSON} and {@link #REPORT} into {@code dir}; the report shows
+     * Writes {@link #CSV}, {@link #JSON}, the plots as PNG files and {@link #REPORT} into {@code dir}; the report shows
      * unsteered vs steered continuations of {@code examplePrompts} at the best setting (largest
      * on-target effect within {@code maxPerplexityRatio}), when there is one.
      *
@@ -63,7 +66,9 @@ public final class SweepRun {
                         Continuation.generate(m, ids, maxNewTokens, sampler.get(), stops, steer, null).text()));
             }
         }
-        HtmlReport.write(new Report(title, metadata, result, maxPerplexityRatio, setting, examples), dir.resolve(REPORT));
+        List<Plot> plots = SweepCharts.plots(result);
+        for (Plot p : plots) AtomicFiles.write(dir.resolve(p.file()), p.png());
+        HtmlReport.write(new Report(title, metadata, result, maxPerplexityRatio, setting, examples), plots, dir.resolve(REPORT));
         return best;
     }
 

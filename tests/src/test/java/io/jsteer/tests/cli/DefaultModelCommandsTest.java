@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -72,13 +73,17 @@ class DefaultModelCommandsTest {
         Cli.Result r = Cli.run(args(List.of("sweep", "--method", "caa", "--contrast", data.resolve("contrast.jsonl"), "--layers", "0,2",
                 "--coeffs", "-2,2", "--examples", 1, "-n", 6), args2(evaluation(), "-o", dir))).ok();
         assertTrue(r.out().contains("4 settings"), r.out());
-        assertEquals(List.of("report.html", "sweep.csv", "sweep.json"), Cli.strayFiles(dir));
+        assertEquals(List.of("effect-heatmap.png", "effect-vs-coefficient.png", "report.html", "sweep.csv", "sweep.json", "trade-off.png"), Cli.strayFiles(dir));
         List<String> csv = Files.readAllLines(dir.resolve("sweep.csv"));
         assertEquals(5, csv.size(), "header and one row per setting");
         JsonNode rows = Fixtures.json(dir.resolve("sweep.json")).get("rows");
         assertEquals(4, rows.size());
         String html = Files.readString(dir.resolve("report.html"));
         assertTrue(html.contains("jsteer sweep: caa") && html.contains("<img"), "report has its title and plots");
+        for (String png : List.of("effect-vs-coefficient.png", "trade-off.png", "effect-heatmap.png")) {
+            String inline = Base64.getEncoder().encodeToString(Files.readAllBytes(dir.resolve(png)));
+            assertTrue(html.contains("src=\"data:image/png;base64," + inline + "\""), png + " is the chart shown in the report");
+        }
 
         Path out = tmp.resolve("eval.json");
         Cli.run(args(List.of("eval", "--method", "caa:layer=2,coeff=2", "--contrast", data.resolve("contrast.jsonl")), args2(evaluation(), "-o", out))).ok();
@@ -137,7 +142,8 @@ class DefaultModelCommandsTest {
         for (String part : List.of("== 1.", "== 2.", "cosine with the planted u", "== 3.", "steered x+2.0 (love)", "== 4.", "best within perplexity")) {
             assertTrue(r.out().contains(part), "demo output lacks '" + part + "':\n" + r.out());
         }
-        assertEquals(List.of("caa.safetensors", "contrast.jsonl", "heldout.txt", "prompts.txt", "report.html", "sweep.args", "sweep.csv", "sweep.json"),
+        assertEquals(List.of("caa.safetensors", "contrast.jsonl", "effect-heatmap.png", "effect-vs-coefficient.png", "heldout.txt", "prompts.txt", "report.html",
+                        "sweep.args", "sweep.csv", "sweep.json", "trade-off.png"),
                 Cli.strayFiles(dir));
         double cosine = Double.parseDouble(r.out().replaceAll("(?s).*cosine with the planted u (-?[0-9.]+).*", "$1"));
         assertTrue(cosine > 0.3, "the CAA vector points along the planted direction: cosine " + cosine);
