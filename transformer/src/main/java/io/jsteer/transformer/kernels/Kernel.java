@@ -4,38 +4,36 @@ import io.jsteer.weights.DType;
 import java.lang.foreign.MemorySegment;
 
 /**
- * The inner loops of {@link MatMul} at one vector width: products of a few weight rows with a few
- * activation rows over a column range whose length is a multiple of {@link #lanes()}. Row
- * addresses are byte offsets into the weight segment, so the caller can repeat a row to pad a
- * block at the edge of the matrix. Implemented by {@link VectorKernel}.
+ * The loops of {@link MatMul} and {@link Vectors} at one vector width, implemented by
+ * {@link VectorKernel}. A product is handed over a whole chunk of rows at a time, so the inner
+ * loops call only into their own class: one call site never sees two widths, which would stop the
+ * JIT from inlining the vector code (the product then runs at half speed or worse).
  */
 interface Kernel {
     /** Vector bit width of this kernel (128, 256 or 512). */
     int bits();
 
-    /** float32 lanes per vector: column counts passed in must be multiples of this. */
-    int lanes();
-
     /**
-     * {@code sum_{c < n} W[c] * x[xo + c]} for one row stored as {@code dtype} at byte offset
-     * {@code w0} of {@code w}, read front to back with several accumulators. Faster than
-     * {@link #dot4x1} while x is small enough to stay in the L1 cache next to the stream.
+     * {@code x[0..cols)} laid out for one-token BF16 products: within each block of two vectors'
+     * worth of columns, the even columns, then the odd ones (a 32-bit load of BF16 weights holds
+     * one of each); the columns past the last full block stay in place.
      */
-    float rowDot(DType dtype, MemorySegment w, long w0, float[] x, int xo, int n);
+    float[] bf16Input(float[] x, int cols);
 
     /**
-     * {@code acc[i] = sum_{c < n} W_i[c] * x[xo + c]} for four rows stored as {@code dtype} at byte
-     * offsets {@code w0..w3} of {@code w}, widened to float32 in registers.
+     * {@code out[r] = sum_c W[r][c] * x[c]} for rows {@code [r0, r1)} of {@code W[rows][cols]}
+     * stored as {@code dtype} at the start of {@code w}; for BF16, {@code x} as laid out by
+     * {@link #bf16Input}. Rows are read one after another when {@code sequential}, else four
+     * at a time sharing each load of x.
      */
-    void dot4x1(DType dtype, MemorySegment w, long w0, long w1, long w2, long w3, float[] x, int xo, int n, float[] acc);
+    void matvec(DType dtype, MemorySegment w, int rows, int cols, float[] x, float[] out, int r0, int r1, boolean sequential);
 
     /**
-     * {@code acc[4 i + j] = sum_{c < n} W_i[c] * x[xj + c]} for four rows stored as {@code dtype} at
-     * byte offsets {@code w0..w3} and four activation rows at {@code x0..x3}: each weight vector
+     * {@code out[t][r] = sum_c W[r][c] * x[t][c]} for {@code t < tokens} and rows
+     * {@code [r0, r1)}: x is {@code [tokens][cols]}, out {@code [tokens][rows]}. Each weight vector
      * loaded serves four tokens.
      */
-    void dot4x4(DType dtype, MemorySegment w, long w0, long w1, long w2, long w3, float[] x, int x0, int x1, int x2, int x3, int n, float[] acc);
-
+    void matmul(DType dtype, MemorySegment w, int rows, int cols, float[] x, float[] out, int tokens, int r0, int r1);
 
     /** {@code sum_{i < n} a[ao + i] * b[bo + i]}; {@code n} may be any length. */
     float dot(float[] a, int ao, float[] b, int bo, int n);

@@ -37,6 +37,8 @@ final class VectorKernel implements Kernel {
     /** 16-bit lanes of half the width: one load widens to one float vector. */
     private static final VectorSpecies<Short> H;
     private static final int L;
+    /** Rows (and tokens) per block: the 4x4 register tile. */
+    private static final int B = 4;
     /** Lane rotations by 8, 4, 2 and 1 for {@link #sum}; those at or past the lane count are unused. */
     private static final VectorShuffle<Float> ROT8, ROT4, ROT2, ROT1;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -77,124 +79,188 @@ final class VectorKernel implements Kernel {
     }
 
     @Override
-    public int lanes() {
-        return L;
+    public float[] bf16Input(float[] x, int cols) {
+        float[] split = new float[cols];
+        int main = cols - cols % (2 * L);
+        for (int b = 0; b < main; b += 2 * L) {
+            for (int i = 0; i < L; i++) {
+                split[b + i] = x[b + 2 * i];
+                split[b + L + i] = x[b + 2 * i + 1];
+            }
+        }
+        System.arraycopy(x, main, split, main, cols - main);
+        return split;
     }
 
     @Override
-    public float rowDot(DType dtype, MemorySegment w, long w0, float[] x, int xo, int n) {
-        if (dtype == DType.F32) return rowF32(w, w0, x, xo, n);
-        if (dtype == DType.BF16) return rowBf16(w, w0, x, xo, n);
-        return rowF16(w, w0, x, xo, n);
+    public void matvec(DType dtype, MemorySegment w, int rows, int cols, float[] x, float[] out, int r0, int r1, boolean sequential) {
+        long rowBytes = (long) cols * dtype.bytes();
+        if (sequential) {
+            for (int r = r0; r < r1; r++) out[r] = row(dtype, w, r * rowBytes, x, cols);
+            return;
+        }
+        float[] acc = new float[B];
+        for (int r = r0; r < r1; r += B) {
+            // past the last row the block repeats it; those results are not stored
+            long w0 = r * rowBytes, w1 = Math.min(r + 1, rows - 1) * rowBytes;
+            long w2 = Math.min(r + 2, rows - 1) * rowBytes, w3 = Math.min(r + 3, rows - 1) * rowBytes;
+            switch (dtype) {
+                case F32 -> dotF32(w, w0, w1, w2, w3, x, cols, acc);
+                case BF16 -> dotBf16(w, w0, w1, w2, w3, x, cols, acc);
+                case F16 -> {
+                    dotF16(w, w0, w1, x, cols, acc, 0);
+                    dotF16(w, w2, w3, x, cols, acc, 2);
+                }
+            }
+            for (int i = 0; i < Math.min(B, r1 - r); i++) out[r + i] = acc[i];
+        }
     }
 
-    private static float rowF32(MemorySegment w, long w0, float[] x, int xo, int n) {
+    /** One row's product with x, read front to back: faster than four rows at once while x stays in L1 beside the stream. */
+    private static float row(DType dtype, MemorySegment w, long w0, float[] x, int n) {
+        return switch (dtype) {
+            case F32 -> rowF32(w, w0, x, n);
+            case BF16 -> rowBf16(w, w0, x, n);
+            case F16 -> rowF16(w, w0, x, n);
+        };
+    }
+
+    private static float rowF32(MemorySegment w, long w0, float[] x, int n) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         int c = 0;
         for (; c <= n - 4 * L; c += 4 * L) {
             long o = w0 + 4L * c;
-            a0 = FloatVector.fromMemorySegment(F, w, o, LE).fma(FloatVector.fromArray(F, x, xo + c), a0);
-            a1 = FloatVector.fromMemorySegment(F, w, o + 4L * L, LE).fma(FloatVector.fromArray(F, x, xo + c + L), a1);
-            a2 = FloatVector.fromMemorySegment(F, w, o + 8L * L, LE).fma(FloatVector.fromArray(F, x, xo + c + 2 * L), a2);
-            a3 = FloatVector.fromMemorySegment(F, w, o + 12L * L, LE).fma(FloatVector.fromArray(F, x, xo + c + 3 * L), a3);
+            a0 = FloatVector.fromMemorySegment(F, w, o, LE).fma(FloatVector.fromArray(F, x, c), a0);
+            a1 = FloatVector.fromMemorySegment(F, w, o + 4L * L, LE).fma(FloatVector.fromArray(F, x, c + L), a1);
+            a2 = FloatVector.fromMemorySegment(F, w, o + 8L * L, LE).fma(FloatVector.fromArray(F, x, c + 2 * L), a2);
+            a3 = FloatVector.fromMemorySegment(F, w, o + 12L * L, LE).fma(FloatVector.fromArray(F, x, c + 3 * L), a3);
         }
-        for (; c < n; c += L) a0 = FloatVector.fromMemorySegment(F, w, w0 + 4L * c, LE).fma(FloatVector.fromArray(F, x, xo + c), a0);
-        return sum(a0.add(a1).add(a2.add(a3)));
+        for (; c <= n - L; c += L) a0 = FloatVector.fromMemorySegment(F, w, w0 + 4L * c, LE).fma(FloatVector.fromArray(F, x, c), a0);
+        return sum(a0.add(a1).add(a2.add(a3))) + tail(DType.F32, w, w0, x, 0, c, n);
     }
 
-    private static float rowBf16(MemorySegment w, long w0, float[] x, int xo, int n) {
+    /**
+     * Each 32-bit word of a BF16 row holds an even column in its low half and the next odd one
+     * in its high half, both already float32 bit patterns once moved to the top: shift one, mask
+     * the other, and multiply by x split into even and odd columns ({@link #bf16Input}). No
+     * widening conversion is needed.
+     */
+    private static float rowBf16(MemorySegment w, long w0, float[] x, int n) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         int c = 0;
         for (; c <= n - 4 * L; c += 4 * L) {
-            long o = w0 + 2L * c;
-            a0 = bf16(w, o).fma(FloatVector.fromArray(F, x, xo + c), a0);
-            a1 = bf16(w, o + 2L * L).fma(FloatVector.fromArray(F, x, xo + c + L), a1);
-            a2 = bf16(w, o + 4L * L).fma(FloatVector.fromArray(F, x, xo + c + 2 * L), a2);
-            a3 = bf16(w, o + 6L * L).fma(FloatVector.fromArray(F, x, xo + c + 3 * L), a3);
+            IntVector p = IntVector.fromMemorySegment(I, w, w0 + 2L * c, LE);
+            IntVector q = IntVector.fromMemorySegment(I, w, w0 + 2L * c + 4L * L, LE);
+            a0 = even(p).fma(FloatVector.fromArray(F, x, c), a0);
+            a1 = odd(p).fma(FloatVector.fromArray(F, x, c + L), a1);
+            a2 = even(q).fma(FloatVector.fromArray(F, x, c + 2 * L), a2);
+            a3 = odd(q).fma(FloatVector.fromArray(F, x, c + 3 * L), a3);
         }
-        for (; c < n; c += L) a0 = bf16(w, w0 + 2L * c).fma(FloatVector.fromArray(F, x, xo + c), a0);
-        return sum(a0.add(a1).add(a2.add(a3)));
+        for (; c <= n - 2 * L; c += 2 * L) {
+            IntVector p = IntVector.fromMemorySegment(I, w, w0 + 2L * c, LE);
+            a0 = even(p).fma(FloatVector.fromArray(F, x, c), a0);
+            a1 = odd(p).fma(FloatVector.fromArray(F, x, c + L), a1);
+        }
+        return sum(a0.add(a1).add(a2.add(a3))) + tail(DType.BF16, w, w0, x, 0, c, n);
     }
 
     /** Two accumulators only: the conversion is too large for four in one method (see the class comment). */
-    private static float rowF16(MemorySegment w, long w0, float[] x, int xo, int n) {
+    private static float rowF16(MemorySegment w, long w0, float[] x, int n) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int c = 0;
         for (; c <= n - 2 * L; c += 2 * L) {
             long o = w0 + 2L * c;
-            a0 = f16(w, o).fma(FloatVector.fromArray(F, x, xo + c), a0);
-            a1 = f16(w, o + 2L * L).fma(FloatVector.fromArray(F, x, xo + c + L), a1);
+            a0 = f16(w, o).fma(FloatVector.fromArray(F, x, c), a0);
+            a1 = f16(w, o + 2L * L).fma(FloatVector.fromArray(F, x, c + L), a1);
         }
-        if (c < n) a0 = f16(w, w0 + 2L * c).fma(FloatVector.fromArray(F, x, xo + c), a0);
-        return sum(a0.add(a1));
+        if (c <= n - L) {
+            a0 = f16(w, w0 + 2L * c).fma(FloatVector.fromArray(F, x, c), a0);
+            c += L;
+        }
+        return sum(a0.add(a1)) + tail(DType.F16, w, w0, x, 0, c, n);
     }
 
-    @Override
-    public void dot4x1(DType dtype, MemorySegment w, long w0, long w1, long w2, long w3, float[] x, int xo, int n, float[] acc) {
-        if (dtype == DType.F32) {
-            dotF32(w, w0, w1, w2, w3, x, xo, n, acc);
-        } else if (dtype == DType.BF16) {
-            dotBf16(w, w0, w1, w2, w3, x, xo, n, acc);
-        } else {
-            dotF16(w, w0, w1, x, xo, n, acc, 0);
-            dotF16(w, w2, w3, x, xo, n, acc, 2);
-        }
-    }
-
-    private static void dotF32(MemorySegment w, long w0, long w1, long w2, long w3, float[] x, int xo, int n, float[] acc) {
+    private static void dotF32(MemorySegment w, long w0, long w1, long w2, long w3, float[] x, int n, float[] acc) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        for (int c = 0; c < n; c += L) {
-            FloatVector xv = FloatVector.fromArray(F, x, xo + c);
+        int c = 0;
+        for (; c <= n - L; c += L) {
+            FloatVector xv = FloatVector.fromArray(F, x, c);
             long o = 4L * c;
             a0 = FloatVector.fromMemorySegment(F, w, w0 + o, LE).fma(xv, a0);
             a1 = FloatVector.fromMemorySegment(F, w, w1 + o, LE).fma(xv, a1);
             a2 = FloatVector.fromMemorySegment(F, w, w2 + o, LE).fma(xv, a2);
             a3 = FloatVector.fromMemorySegment(F, w, w3 + o, LE).fma(xv, a3);
         }
-        acc[0] = sum(a0);
-        acc[1] = sum(a1);
-        acc[2] = sum(a2);
-        acc[3] = sum(a3);
+        acc[0] = sum(a0) + tail(DType.F32, w, w0, x, 0, c, n);
+        acc[1] = sum(a1) + tail(DType.F32, w, w1, x, 0, c, n);
+        acc[2] = sum(a2) + tail(DType.F32, w, w2, x, 0, c, n);
+        acc[3] = sum(a3) + tail(DType.F32, w, w3, x, 0, c, n);
     }
 
-    private static void dotBf16(MemorySegment w, long w0, long w1, long w2, long w3, float[] x, int xo, int n, float[] acc) {
+    /** Four BF16 rows, each word split into its even and odd column as in {@link #rowBf16}. */
+    private static void dotBf16(MemorySegment w, long w0, long w1, long w2, long w3, float[] x, int n, float[] acc) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        for (int c = 0; c < n; c += L) {
-            FloatVector xv = FloatVector.fromArray(F, x, xo + c);
+        int c = 0;
+        for (; c <= n - 2 * L; c += 2 * L) {
+            FloatVector xe = FloatVector.fromArray(F, x, c), xo = FloatVector.fromArray(F, x, c + L);
             long o = 2L * c;
-            a0 = bf16(w, w0 + o).fma(xv, a0);
-            a1 = bf16(w, w1 + o).fma(xv, a1);
-            a2 = bf16(w, w2 + o).fma(xv, a2);
-            a3 = bf16(w, w3 + o).fma(xv, a3);
+            IntVector p = IntVector.fromMemorySegment(I, w, w0 + o, LE);
+            a0 = odd(p).fma(xo, even(p).fma(xe, a0));
+            p = IntVector.fromMemorySegment(I, w, w1 + o, LE);
+            a1 = odd(p).fma(xo, even(p).fma(xe, a1));
+            p = IntVector.fromMemorySegment(I, w, w2 + o, LE);
+            a2 = odd(p).fma(xo, even(p).fma(xe, a2));
+            p = IntVector.fromMemorySegment(I, w, w3 + o, LE);
+            a3 = odd(p).fma(xo, even(p).fma(xe, a3));
         }
-        acc[0] = sum(a0);
-        acc[1] = sum(a1);
-        acc[2] = sum(a2);
-        acc[3] = sum(a3);
+        acc[0] = sum(a0) + tail(DType.BF16, w, w0, x, 0, c, n);
+        acc[1] = sum(a1) + tail(DType.BF16, w, w1, x, 0, c, n);
+        acc[2] = sum(a2) + tail(DType.BF16, w, w2, x, 0, c, n);
+        acc[3] = sum(a3) + tail(DType.BF16, w, w3, x, 0, c, n);
     }
 
-    /** Two F16 rows: the conversion is too large for four in one method (see the class comment). */
-    private static void dotF16(MemorySegment w, long w0, long w1, float[] x, int xo, int n, float[] acc, int at) {
+    /** Two F16 rows into {@code acc[at], acc[at + 1]}: the conversion is too large for four in one method (see the class comment). */
+    private static void dotF16(MemorySegment w, long w0, long w1, float[] x, int n, float[] acc, int at) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        for (int c = 0; c < n; c += L) {
-            FloatVector xv = FloatVector.fromArray(F, x, xo + c);
+        int c = 0;
+        for (; c <= n - L; c += L) {
+            FloatVector xv = FloatVector.fromArray(F, x, c);
             long o = 2L * c;
             a0 = f16(w, w0 + o).fma(xv, a0);
             a1 = f16(w, w1 + o).fma(xv, a1);
         }
-        acc[at] = sum(a0);
-        acc[at + 1] = sum(a1);
+        acc[at] = sum(a0) + tail(DType.F16, w, w0, x, 0, c, n);
+        acc[at + 1] = sum(a1) + tail(DType.F16, w, w1, x, 0, c, n);
     }
 
     @Override
-    public void dot4x4(DType dtype, MemorySegment w, long w0, long w1, long w2, long w3, float[] x, int x0, int x1, int x2, int x3, int n, float[] acc) {
-        if (dtype == DType.F32) {
-            tileF32(w, w0, w1, w2, w3, x, x0, x1, x2, x3, n, acc);
-        } else if (dtype == DType.BF16) {
-            tileBf16(w, w0, w1, w2, w3, x, x0, x1, x2, x3, n, acc);
-        } else {
-            tileF16(w, w0, w1, x, x0, x1, x2, x3, n, acc, 0);
-            tileF16(w, w2, w3, x, x0, x1, x2, x3, n, acc, 8);
+    public void matmul(DType dtype, MemorySegment w, int rows, int cols, float[] x, float[] out, int tokens, int r0, int r1) {
+        long rowBytes = (long) cols * dtype.bytes();
+        int main = cols - cols % L;
+        float[] acc = new float[B * B];
+        long[] at = new long[B];
+        for (int r = r0; r < r1; r += B) {
+            int n = Math.min(B, r1 - r);
+            // past the last row (token) the block repeats it; those results are not stored
+            for (int i = 0; i < B; i++) at[i] = Math.min(r + i, rows - 1) * rowBytes;
+            for (int t = 0; t < tokens; t += B) {
+                int m = Math.min(B, tokens - t);
+                int x0 = t * cols, x1 = Math.min(t + 1, tokens - 1) * cols, x2 = Math.min(t + 2, tokens - 1) * cols, x3 = Math.min(t + 3, tokens - 1) * cols;
+                switch (dtype) {
+                    case F32 -> tileF32(w, at[0], at[1], at[2], at[3], x, x0, x1, x2, x3, main, acc);
+                    case BF16 -> tileBf16(w, at[0], at[1], at[2], at[3], x, x0, x1, x2, x3, main, acc);
+                    case F16 -> {
+                        tileF16(w, at[0], at[1], x, x0, x1, x2, x3, main, acc, 0);
+                        tileF16(w, at[2], at[3], x, x0, x1, x2, x3, main, acc, 8);
+                    }
+                }
+                for (int i = 0; i < n; i++) {
+                    for (int j = 0; j < m; j++) {
+                        int xo = (t + j) * cols;
+                        out[(t + j) * rows + r + i] = acc[B * i + j] + tail(dtype, w, at[i], x, xo, main, cols);
+                    }
+                }
+            }
         }
     }
 
@@ -350,6 +416,30 @@ final class VectorKernel implements Kernel {
             FloatVector.fromArray(F, x, xo + i).fma(av, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
         }
         for (int i = main; i < n; i++) y[yo + i] += alpha * x[xo + i];
+    }
+
+    /** The even column of each word of BF16 pairs: the low half moved up. */
+    private static FloatVector even(IntVector pairs) {
+        return pairs.lanewise(LSHL, 16).reinterpretAsFloats();
+    }
+
+    /** The odd column of each word of BF16 pairs: the high half, low bits cleared. */
+    private static FloatVector odd(IntVector pairs) {
+        return pairs.and(0xffff0000).reinterpretAsFloats();
+    }
+
+    /** {@code sum_{c in [from, to)} W[c] * x[xo + c]} for the columns past the last full vector. */
+    private static float tail(DType dtype, MemorySegment w, long row, float[] x, int xo, int from, int to) {
+        float s = 0;
+        for (int c = from; c < to; c++) {
+            float v = switch (dtype) {
+                case F32 -> w.get(F32, row + 4L * c);
+                case BF16 -> Float.intBitsToFloat(w.get(U16, row + 2L * c) << 16);
+                case F16 -> Float.float16ToFloat(w.get(U16, row + 2L * c));
+            };
+            s += v * x[xo + c];
+        }
+        return s;
     }
 
     /** L 16-bit values, sign-extended to int lanes. */

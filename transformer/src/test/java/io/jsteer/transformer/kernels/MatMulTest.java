@@ -76,6 +76,31 @@ class MatMulTest {
         }
     }
 
+    /**
+     * The same product gives the same bits on its first, interpreted run and after the JIT has
+     * compiled the kernels: every sum is added in a fixed order (lanes included).
+     */
+    @Test
+    void resultsDoNotChangeOnceCompiled() {
+        SplittableRandom rnd = new SplittableRandom(9);
+        for (DType dtype : DType.values()) {
+            Tensor w = randomTensor(dtype, 64, 777, rnd);
+            float[] x = randomFloats(5 * 777, rnd);
+            for (int bits : widths()) {
+                for (MatMul mm : bothRowOrders(bits)) {
+                    for (int tokens : new int[] {1, 5}) {
+                        float[] first = new float[tokens * 64], again = new float[tokens * 64];
+                        mm.multiply(w, x, first, tokens);
+                        for (int i = 0; i < 3000; i++) mm.multiply(w, x, again, tokens);
+                        for (int r = 0; r < first.length; r++) {
+                            assertEquals(Float.floatToRawIntBits(first[r]), Float.floatToRawIntBits(again[r]), dtype + " " + mm + " tokens=" + tokens + " out[" + r + "]");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void leavesOutputBeyondTokensUntouched() {
         SplittableRandom rnd = new SplittableRandom(5);
