@@ -35,6 +35,12 @@ interface Kernel {
      */
     void matmul(DType dtype, MemorySegment w, int rows, int cols, float[] x, float[] out, int tokens, int r0, int r1);
 
+    /** Exact GELU, {@code x Phi(x)}, over {@code x[from..to)} in place (see {@link Vectors#geluErf}). */
+    void geluErf(float[] x, int from, int to);
+
+    /** Tanh-approximated GELU over {@code x[from..to)} in place (see {@link Vectors#geluTanh}). */
+    void geluTanh(float[] x, int from, int to);
+
     /** {@code sum_{i < n} a[ao + i] * b[bo + i]}; {@code n} may be any length. */
     float dot(float[] a, int ao, float[] b, int bo, int n);
 

@@ -1,6 +1,7 @@
 package io.jsteer.transformer.kernels;
 
 import static jdk.incubator.vector.VectorOperators.ASHR;
+import static jdk.incubator.vector.VectorOperators.F2I;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.S2I;
 
@@ -44,6 +45,25 @@ final class VectorKernel implements Kernel {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+    private static final float SQRT_HALF = 0.70710677f;
+    /**
+     * erf(u) = u P(u^2) / Q(u^2) on [-4, 4] (erf is +-1 in float32 beyond), absolute error
+     * under 3.5e-7 evaluated in float32: the rational approximation of Eigen and XLA, coefficients from the highest power.
+     */
+    private static final float[] ERF_P = {-2.72614225801306e-10f, 2.77068142495902e-08f, -2.10102402082508e-06f,
+        -5.69250639462346e-05f, -7.34990630326855e-04f, -2.95459980854025e-03f, -1.60960333262415e-02f};
+    private static final float[] ERF_Q = {-1.45660718464996e-05f, -2.13374055278905e-04f, -1.68282697438203e-03f,
+        -7.37332916720468e-03f, -1.42647390514189e-02f};
+    private static final float SQRT_2_OVER_PI = 0.7978846f, GELU_CUBIC = 0.044715f;
+    /**
+     * exp(t) = 2^n exp(r), n = round(t / ln 2), r = t - n ln 2 with ln 2 split in two for an exact
+     * product, and exp(r) = 1 + r + r^2 P(r): Cephes' expf, relative error about 2e-7. Adding and
+     * subtracting 1.5 * 2^23 rounds to the nearest integer in plain float arithmetic.
+     */
+    private static final float LOG2E = 1.44269504f, LN2_HI = 0.693359375f, LN2_LO = 2.12194440e-4f, ROUNDER = 12582912f;
+    private static final float[] EXP_P = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f, 4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f};
+    /** exp is 0 or 1 + x to float precision outside this range, and 2^n stays a normal float inside it. */
+    private static final float EXP_MIN = -87f, EXP_MAX = 88f;
 
     static {
         try {
@@ -393,6 +413,55 @@ final class VectorKernel implements Kernel {
         acc[at + 5] = sum(a11);
         acc[at + 6] = sum(a12);
         acc[at + 7] = sum(a13);
+    }
+
+    @Override
+    public void geluErf(float[] x, int from, int to) {
+        int i = from;
+        for (; i <= to - L; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, i);
+            FloatVector u = v.mul(SQRT_HALF).max(-4f).min(4f), u2 = u.mul(u);
+            FloatVector p = FloatVector.broadcast(F, ERF_P[0]), q = FloatVector.broadcast(F, ERF_Q[0]);
+            for (int k = 1; k < ERF_P.length; k++) p = p.fma(u2, FloatVector.broadcast(F, ERF_P[k]));
+            for (int k = 1; k < ERF_Q.length; k++) q = q.fma(u2, FloatVector.broadcast(F, ERF_Q[k]));
+            FloatVector h = v.mul(0.5f);
+            h.fma(u.mul(p).div(q), h).intoArray(x, i);
+        }
+        for (; i < to; i++) {
+            float u = Math.min(Math.max(x[i] * SQRT_HALF, -4f), 4f), u2 = u * u;
+            float p = ERF_P[0], q = ERF_Q[0];
+            for (int k = 1; k < ERF_P.length; k++) p = Math.fma(p, u2, ERF_P[k]);
+            for (int k = 1; k < ERF_Q.length; k++) q = Math.fma(q, u2, ERF_Q[k]);
+            float h = x[i] * 0.5f;
+            x[i] = Math.fma(h, u * p / q, h);
+        }
+    }
+
+    @Override
+    public void geluTanh(float[] x, int from, int to) {
+        int i = from;
+        for (; i <= to - L; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, i);
+            // 0.5 (1 + tanh z) = 1 / (1 + exp(-2 z))
+            FloatVector t = v.mul(v).mul(v).fma(FloatVector.broadcast(F, GELU_CUBIC), v).mul(-2 * SQRT_2_OVER_PI).max(EXP_MIN).min(EXP_MAX);
+            FloatVector n = t.fma(LOG2E, ROUNDER).sub(ROUNDER);
+            FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), t).add(n.mul(LN2_LO));
+            FloatVector p = FloatVector.broadcast(F, EXP_P[0]);
+            for (int k = 1; k < EXP_P.length; k++) p = p.fma(r, FloatVector.broadcast(F, EXP_P[k]));
+            FloatVector scale = ((IntVector) n.convert(F2I, 0)).add(127).lanewise(LSHL, 23).reinterpretAsFloats();
+            FloatVector e = p.fma(r.mul(r), r).add(1f).mul(scale);
+            v.div(e.add(1f)).intoArray(x, i);
+        }
+        for (; i < to; i++) {
+            float v = x[i];
+            float t = Math.min(Math.max(Math.fma(v * v * v, GELU_CUBIC, v) * (-2 * SQRT_2_OVER_PI), EXP_MIN), EXP_MAX);
+            float n = Math.fma(t, LOG2E, ROUNDER) - ROUNDER;
+            float r = Math.fma(n, -LN2_HI, t) + n * LN2_LO;
+            float p = EXP_P[0];
+            for (int k = 1; k < EXP_P.length; k++) p = Math.fma(p, r, EXP_P[k]);
+            float e = (Math.fma(p, r * r, r) + 1f) * Float.intBitsToFloat(((int) n + 127) << 23);
+            x[i] = v / (e + 1f);
+        }
     }
 
     @Override
