@@ -182,26 +182,19 @@ public final class Model {
         long work = (long) T * H * (start + T) * hd;
         int pairs = T * H, grain = work < PARALLEL_ATTENTION_WORK ? pairs : Math.max(1, pairs / (4 * Parallel.threads()));
         Parallel.forRange(pairs, grain, (from, to) -> {
-            float[] scores = new float[start + T];
+            float[] p = new float[start + T];
             for (int pair = from; pair < to; pair++) {
                 int t = pair / H, head = pair % H;
                 int pos = start + t;
                 int first = Math.max(0, pos - window + 1);
                 int qo = t * qW + head * hd, kvo = (head / group) * hd;
-                float max = Float.NEGATIVE_INFINITY;
+                Vectors.dots(q, qo, kc, kvo, kvW, first, pos + 1, hd, p);
                 for (int j = first; j <= pos; j++) {
-                    float sc = Vectors.dot(q, qo, kc, j * kvW + kvo, hd) * scale;
-                    if (cap > 0) sc = (float) (Math.tanh(sc / cap) * cap);
-                    scores[j] = sc;
-                    max = Math.max(max, sc);
+                    p[j] *= scale;
+                    if (cap > 0) p[j] = (float) (Math.tanh(p[j] / cap) * cap);
                 }
-                double sum = 0;
-                for (int j = first; j <= pos; j++) {
-                    scores[j] = (float) Math.exp(scores[j] - max);
-                    sum += scores[j];
-                }
-                float inv = (float) (1 / sum);
-                for (int j = first; j <= pos; j++) Vectors.axpy(scores[j] * inv, vc, j * kvW + kvo, out, qo, hd);
+                Vectors.softmax(p, first, pos + 1);
+                Vectors.weightedSum(p, first, pos + 1, vc, kvo, kvW, hd, out, qo);
             }
         });
         float[] y = new float[T * config.hiddenSize()];

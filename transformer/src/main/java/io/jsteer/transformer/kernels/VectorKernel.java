@@ -443,24 +443,75 @@ final class VectorKernel implements Kernel {
         for (; i <= to - L; i += L) {
             FloatVector v = FloatVector.fromArray(F, x, i);
             // 0.5 (1 + tanh z) = 1 / (1 + exp(-2 z))
-            FloatVector t = v.mul(v).mul(v).fma(FloatVector.broadcast(F, GELU_CUBIC), v).mul(-2 * SQRT_2_OVER_PI).max(EXP_MIN).min(EXP_MAX);
-            FloatVector n = t.fma(LOG2E, ROUNDER).sub(ROUNDER);
-            FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), t).add(n.mul(LN2_LO));
-            FloatVector p = FloatVector.broadcast(F, EXP_P[0]);
-            for (int k = 1; k < EXP_P.length; k++) p = p.fma(r, FloatVector.broadcast(F, EXP_P[k]));
-            FloatVector scale = ((IntVector) n.convert(F2I, 0)).add(127).lanewise(LSHL, 23).reinterpretAsFloats();
-            FloatVector e = p.fma(r.mul(r), r).add(1f).mul(scale);
-            v.div(e.add(1f)).intoArray(x, i);
+            FloatVector t = v.mul(v).mul(v).fma(FloatVector.broadcast(F, GELU_CUBIC), v).mul(-2 * SQRT_2_OVER_PI);
+            v.div(exp(t).add(1f)).intoArray(x, i);
         }
         for (; i < to; i++) {
             float v = x[i];
-            float t = Math.min(Math.max(Math.fma(v * v * v, GELU_CUBIC, v) * (-2 * SQRT_2_OVER_PI), EXP_MIN), EXP_MAX);
-            float n = Math.fma(t, LOG2E, ROUNDER) - ROUNDER;
-            float r = Math.fma(n, -LN2_HI, t) + n * LN2_LO;
-            float p = EXP_P[0];
-            for (int k = 1; k < EXP_P.length; k++) p = Math.fma(p, r, EXP_P[k]);
-            float e = (Math.fma(p, r * r, r) + 1f) * Float.intBitsToFloat(((int) n + 127) << 23);
-            x[i] = v / (e + 1f);
+            x[i] = v / (exp(Math.fma(v * v * v, GELU_CUBIC, v) * (-2 * SQRT_2_OVER_PI)) + 1f);
+        }
+    }
+
+    @Override
+    public void expShifted(float[] x, int from, int to, float shift) {
+        int i = from;
+        for (; i <= to - L; i += L) exp(FloatVector.fromArray(F, x, i).sub(shift)).intoArray(x, i);
+        for (; i < to; i++) x[i] = exp(x[i] - shift);
+    }
+
+    /** exp(t), to about 2e-7 relative, for t clamped to [{@link #EXP_MIN}, {@link #EXP_MAX}]: Cephes' expf lane by lane. */
+    private static FloatVector exp(FloatVector x) {
+        FloatVector t = x.max(EXP_MIN).min(EXP_MAX);
+        FloatVector n = t.fma(LOG2E, ROUNDER).sub(ROUNDER);
+        FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), t).add(n.mul(LN2_LO));
+        FloatVector p = FloatVector.broadcast(F, EXP_P[0]);
+        for (int k = 1; k < EXP_P.length; k++) p = p.fma(r, FloatVector.broadcast(F, EXP_P[k]));
+        FloatVector scale = ((IntVector) n.convert(F2I, 0)).add(127).lanewise(LSHL, 23).reinterpretAsFloats();
+        return p.fma(r.mul(r), r).add(1f).mul(scale);
+    }
+
+    /** {@link #exp(FloatVector)} for one value, with the same operations. */
+    private static float exp(float x) {
+        float t = Math.min(Math.max(x, EXP_MIN), EXP_MAX);
+        float n = Math.fma(t, LOG2E, ROUNDER) - ROUNDER;
+        float r = Math.fma(n, -LN2_HI, t) + n * LN2_LO;
+        float p = EXP_P[0];
+        for (int k = 1; k < EXP_P.length; k++) p = Math.fma(p, r, EXP_P[k]);
+        return (Math.fma(p, r * r, r) + 1f) * Float.intBitsToFloat(((int) n + 127) << 23);
+    }
+
+    @Override
+    public void dots(float[] q, int qo, float[] k, int ko, int stride, int from, int to, int n, float[] scores) {
+        for (int j = from; j < to; j++) scores[j] = dot(q, qo, k, ko + j * stride, n);
+    }
+
+    @Override
+    public void weightedSum(float[] p, int from, int to, float[] v, int vo, int stride, int n, float[] out, int oo) {
+        int i = 0;
+        for (; i <= n - 4 * L; i += 4 * L) {
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            for (int j = from; j < to; j++) {
+                FloatVector pj = FloatVector.broadcast(F, p[j]);
+                int o = vo + j * stride + i;
+                a0 = FloatVector.fromArray(F, v, o).fma(pj, a0);
+                a1 = FloatVector.fromArray(F, v, o + L).fma(pj, a1);
+                a2 = FloatVector.fromArray(F, v, o + 2 * L).fma(pj, a2);
+                a3 = FloatVector.fromArray(F, v, o + 3 * L).fma(pj, a3);
+            }
+            a0.intoArray(out, oo + i);
+            a1.intoArray(out, oo + i + L);
+            a2.intoArray(out, oo + i + 2 * L);
+            a3.intoArray(out, oo + i + 3 * L);
+        }
+        for (; i <= n - L; i += L) {
+            FloatVector a = FloatVector.zero(F);
+            for (int j = from; j < to; j++) a = FloatVector.fromArray(F, v, vo + j * stride + i).fma(FloatVector.broadcast(F, p[j]), a);
+            a.intoArray(out, oo + i);
+        }
+        for (; i < n; i++) {
+            float a = 0;
+            for (int j = from; j < to; j++) a = Math.fma(v[vo + j * stride + i], p[j], a);
+            out[oo + i] = a;
         }
     }
 
@@ -475,16 +526,6 @@ final class VectorKernel implements Kernel {
         float s = sum(s0.add(s1));
         for (int i = main; i < n; i++) s += a[ao + i] * b[bo + i];
         return s;
-    }
-
-    @Override
-    public void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
-        int main = n - n % L;
-        FloatVector av = FloatVector.broadcast(F, alpha);
-        for (int i = 0; i < main; i += L) {
-            FloatVector.fromArray(F, x, xo + i).fma(av, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
-        }
-        for (int i = main; i < n; i++) y[yo + i] += alpha * x[xo + i];
     }
 
     /** The even column of each word of BF16 pairs: the low half moved up. */

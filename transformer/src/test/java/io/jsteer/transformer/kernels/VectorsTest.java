@@ -6,28 +6,35 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 class VectorsTest {
+    /** Rows of every length up to a few vectors, at a stride and offsets, against double precision. */
     @Test
-    void dotAndAxpyMatchDoublePrecisionForEveryTailLength() {
+    void dotsAndWeightedSumsMatchDoublePrecision() {
         SplittableRandom rnd = new SplittableRandom(1);
+        int rows = 9, from = 2, to = 7;
         for (int n = 0; n <= 70; n++) {
-            for (int off : new int[] {0, 3}) {
-                float[] a = random(n + off, rnd), b = random(n + 2 * off, rnd), y = random(n + off, rnd);
+            int stride = n + 5, off = 3;
+            float[] q = random(n + off, rnd), m = random(rows * stride + off, rnd), p = random(rows, rnd);
+            float[] scores = new float[rows], out = random(n + 2 * off, rnd), before = out.clone();
+            Vectors.dots(q, off, m, off, stride, from, to, n, scores);
+            Vectors.weightedSum(p, from, to, m, off, stride, n, out, 2 * off);
+            for (int j = from; j < to; j++) {
                 double dot = 0, abs = 0;
                 for (int i = 0; i < n; i++) {
-                    dot += (double) a[off + i] * b[2 * off + i];
-                    abs += Math.abs((double) a[off + i] * b[2 * off + i]);
+                    dot += (double) q[off + i] * m[off + j * stride + i];
+                    abs += Math.abs((double) q[off + i] * m[off + j * stride + i]);
                 }
-                int len = n;
-                assertEquals(dot, Vectors.dot(a, off, b, 2 * off, n), 1e-6 * abs + 1e-30, () -> "dot n=" + len);
-
-                float alpha = (float) rnd.nextGaussian();
-                double[] expected = new double[n];
-                for (int i = 0; i < n; i++) expected[i] = y[off + i] + (double) alpha * a[off + i];
-                float before = off > 0 ? y[off - 1] : 0;
-                Vectors.axpy(alpha, a, off, y, off, n);
-                for (int i = 0; i < n; i++) assertEquals(expected[i], y[off + i], 1e-6 * (Math.abs(expected[i]) + 1), "axpy n=" + n + " i=" + i);
-                if (off > 0) assertEquals(before, y[off - 1], "axpy wrote before its range");
+                assertEquals(dot, scores[j], 1e-6 * abs + 1e-30, "dot n=" + n + " row " + j);
             }
+            for (int i = 0; i < n; i++) {
+                double sum = 0, abs = 0;
+                for (int j = from; j < to; j++) {
+                    sum += (double) p[j] * m[off + j * stride + i];
+                    abs += Math.abs((double) p[j] * m[off + j * stride + i]);
+                }
+                assertEquals(sum, out[2 * off + i], 1e-6 * abs + 1e-30, "weighted sum n=" + n + " i=" + i);
+            }
+            for (int i = 0; i < 2 * off; i++) assertEquals(before[i], out[i], "weighted sum wrote before its range");
+            for (int i = 2 * off + n; i < out.length; i++) assertEquals(before[i], out[i], "weighted sum wrote past its range");
         }
     }
 
@@ -55,6 +62,26 @@ class VectorsTest {
             // exp to about 2e-7 relative, of an exponent t rounded to float32 (relative error up to 1.2e-7 |t|);
             // t stops at 88, so far below zero the result is x / exp(88) instead of 0
             assertEquals(expected, y[i], (1e-6 + 2e-7 * Math.min(Math.abs(t), 88)) * Math.abs(expected) + Math.ulp((float) expected) + 1e-38 * Math.abs(v), "gelu_tanh(" + v + ")");
+        }
+    }
+
+    @Test
+    void softmaxMatchesDoublePrecision() {
+        SplittableRandom rnd = new SplittableRandom(4);
+        for (int n : new int[] {1, 7, 8, 33, 300}) {
+            float[] x = random(n + 4, rnd);
+            for (int i = 0; i < x.length; i++) x[i] *= 30;
+            float[] y = x.clone();
+            Vectors.softmax(y, 2, 2 + n);
+            double max = Double.NEGATIVE_INFINITY, sum = 0;
+            for (int i = 2; i < 2 + n; i++) max = Math.max(max, x[i]);
+            for (int i = 2; i < 2 + n; i++) sum += Math.exp(x[i] - max);
+            for (int i = 0; i < x.length; i++) {
+                double expected = i < 2 || i >= 2 + n ? x[i] : Math.exp(x[i] - max) / sum;
+                // exp to about 2e-7 relative of x - max rounded to float32; exp(-87) stands in for anything smaller
+                double rel = i < 2 || i >= 2 + n ? 0 : 1e-6 + 1.2e-7 * (max - x[i]);
+                assertEquals(expected, y[i], rel * Math.abs(expected) + 1e-37, "softmax n=" + n + " at " + i);
+            }
         }
     }
 
