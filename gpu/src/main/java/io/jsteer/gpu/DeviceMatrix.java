@@ -152,7 +152,7 @@ final class DeviceMatrix implements AutoCloseable {
     }
 
     /** The weight as a host F32 array; F16/BF16 are widened (OpenCL devices may lack half precision). */
-    private static FloatArray toFloatArray(Tensor w) {
+    static FloatArray toFloatArray(Tensor w) {
         int size = Math.toIntExact(w.size());
         FloatArray array = new FloatArray(size);
         MemorySegment dst = array.getSegment();

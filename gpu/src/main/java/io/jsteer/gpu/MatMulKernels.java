@@ -47,7 +47,7 @@ final class MatMulKernels {
     }
 
     /** The work-group's dot product of {@code w[wOffset, wOffset + n)} and {@code x[xOffset, xOffset + n)}. */
-    private static float rowDot(KernelContext context, FloatArray w, int wOffset, FloatArray x, int xOffset, int n) {
+    static float rowDot(KernelContext context, FloatArray w, int wOffset, FloatArray x, int xOffset, int n) {
         int lid = context.localIdx;
         float[] partial = context.allocateFloatLocalArray(GROUP_SIZE);
         float sum = 0.0f;

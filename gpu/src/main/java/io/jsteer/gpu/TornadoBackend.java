@@ -1,13 +1,17 @@
 package io.jsteer.gpu;
 
+import io.jsteer.transformer.Model;
+import io.jsteer.transformer.State;
 import io.jsteer.transformer.backend.Backend;
 import io.jsteer.transformer.backend.CpuBackend;
+import io.jsteer.transformer.backend.DeviceBackend;
 import io.jsteer.weights.Tensor;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.WeakHashMap;
 import java.util.function.Consumer;
 import uk.ac.manchester.tornado.api.TornadoRuntime;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
@@ -15,8 +19,10 @@ import uk.ac.manchester.tornado.api.enums.TornadoDeviceType;
 import uk.ac.manchester.tornado.api.runtime.TornadoRuntimeProvider;
 
 /**
- * A {@link Backend} that runs the weight products on a TornadoVM device (a GPU through OpenCL,
- * PTX or SPIR-V, or a CPU OpenCL device such as PoCL).
+ * A {@link DeviceBackend} on a TornadoVM device (a GPU through OpenCL, PTX or SPIR-V, or a CPU
+ * OpenCL device such as PoCL). {@link io.jsteer.transformer.Model#forward} runs whole forward passes
+ * here ({@link #forward}): weights, residual stream and KV cache stay on the device, only logits
+ * come back. {@link #matmul} offloads a single weight product for callers outside a forward pass.
  *
  * <p>Each weight matrix is uploaded, widened to F32, the first time it is multiplied, and stays on
  * the device until {@link #close()}; afterwards only activations move. A matrix that would not fit
@@ -26,7 +32,7 @@ import uk.ac.manchester.tornado.api.runtime.TornadoRuntimeProvider;
  * <p>Obtain one with {@link #tryCreate}, which returns empty instead of failing when TornadoVM is
  * not on this JVM or has no usable device, so the caller can keep the CPU backend.
  */
-public final class TornadoBackend implements Backend, AutoCloseable {
+public final class TornadoBackend implements DeviceBackend, AutoCloseable {
     /** System property choosing the device as {@code backendIndex:deviceIndex} (as {@code tornado --devices} lists them). */
     public static final String DEVICE_PROPERTY = "jsteer.tornado.device";
     /**
@@ -34,6 +40,8 @@ public final class TornadoBackend implements Backend, AutoCloseable {
      * run. For this backend that would only hide the failure behind a very slow product.
      */
     static final String BAILOUT_PROPERTY = "tornado.recover.bailout";
+    /** TornadoVM's bytecode buffer per task graph, read once when TornadoVM first compiles a graph. */
+    static final String BYTECODE_PROPERTY = "tornado.tvm.maxbytecodesize";
     /** Share of the device's global memory the weights may take; the rest is left to the runtime. */
     private static final double MEMORY_SHARE = 0.9;
 
@@ -43,6 +51,8 @@ public final class TornadoBackend implements Backend, AutoCloseable {
     private final Consumer<String> report;
     private final Map<Tensor, DeviceMatrix> resident = new IdentityHashMap<>();
     private final Map<Tensor, Boolean> onCpu = new IdentityHashMap<>();
+    /** Models run on the device, by identity (Model keeps Object's equality); a model's device copy goes when the model does. */
+    private final Map<Model, DeviceModel> models = new WeakHashMap<>();
     private long usedBytes;
 
     TornadoBackend(TornadoDevice device, long maxAllocBytes, long budgetBytes, Consumer<String> report) {
@@ -76,6 +86,8 @@ public final class TornadoBackend implements Backend, AutoCloseable {
             report.accept("warning: " + BAILOUT_PROPERTY + "=" + bailout
                     + ": a kernel that fails on the device will run as sequential Java, silently and slowly");
         }
+        // a block's task graph outgrows TornadoVM's default 4 KiB of bytecode per graph
+        if (System.getProperty(BYTECODE_PROPERTY) == null) System.setProperty(BYTECODE_PROPERTY, "65536");
         TornadoBackend backend;
         try {
             TornadoDevice device = chooseDevice(TornadoRuntimeProvider.getTornadoRuntime(), System.getProperty(DEVICE_PROPERTY));
@@ -141,6 +153,20 @@ public final class TornadoBackend implements Backend, AutoCloseable {
         }
     }
 
+    /**
+     * Runs the whole forward pass on the device (see {@link DeviceModel}): the model's weights are
+     * uploaded on its first call and stay, as do the residual stream and the sequence's KV cache;
+     * only the logits (and hooked activations) cross to the host.
+     */
+    @Override
+    public float[] forward(Model model, State state, int[] tokens, boolean allLogits) {
+        DeviceModel m;
+        synchronized (this) {
+            m = models.computeIfAbsent(model, k -> new DeviceModel(k, device));
+        }
+        return m.forward(state, tokens, allLogits);
+    }
+
     /** The device copy of {@code w}, uploading it on first use; null when it must stay on the CPU. */
     private synchronized DeviceMatrix residentOrNull(Tensor w) {
         DeviceMatrix m = resident.get(w);
@@ -181,11 +207,13 @@ public final class TornadoBackend implements Backend, AutoCloseable {
         return "tornadovm";
     }
 
-    /** Frees the device copies of all weights. */
+    /** Frees the device copies of all weights, models and KV caches. */
     @Override
     public synchronized void close() {
         for (DeviceMatrix m : resident.values()) m.close();
         resident.clear();
+        for (DeviceModel m : models.values()) m.close();
+        models.clear();
         onCpu.clear();
         usedBytes = 0;
     }

@@ -1,0 +1,486 @@
+package io.jsteer.gpu;
+
+import static io.jsteer.gpu.ForwardKernels.CONTROL_SIZE;
+import static io.jsteer.gpu.ForwardKernels.FROM;
+import static io.jsteer.gpu.ForwardKernels.GROUP;
+import static io.jsteer.gpu.ForwardKernels.INJECT;
+import static io.jsteer.gpu.ForwardKernels.POS;
+import static io.jsteer.gpu.ForwardKernels.SLOT;
+import static io.jsteer.gpu.ForwardKernels.TO;
+import static io.jsteer.gpu.ForwardKernels.TOKEN;
+
+import io.jsteer.transformer.LayerWeights;
+import io.jsteer.transformer.Model;
+import io.jsteer.transformer.ModelWeights;
+import io.jsteer.transformer.State;
+import io.jsteer.transformer.blocks.Norm;
+import io.jsteer.transformer.hooks.HookContext;
+import io.jsteer.transformer.hooks.HookName;
+import io.jsteer.transformer.hooks.HookPoint;
+import io.jsteer.weights.Activation;
+import io.jsteer.weights.Architecture;
+import io.jsteer.weights.ModelConfig;
+import io.jsteer.weights.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import uk.ac.manchester.tornado.api.GridScheduler;
+import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.TaskGraph;
+import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
+import uk.ac.manchester.tornado.api.TornadoExecutionResult;
+import uk.ac.manchester.tornado.api.WorkerGrid;
+import uk.ac.manchester.tornado.api.WorkerGrid1D;
+import uk.ac.manchester.tornado.api.common.TornadoDevice;
+import uk.ac.manchester.tornado.api.enums.DataTransferMode;
+import uk.ac.manchester.tornado.api.exceptions.TornadoExecutionPlanException;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
+/**
+ * One model resident on a TornadoVM device: its weights (widened to F32), the residual stream,
+ * every intermediate activation and the KV caches of up to {@link #SEQUENCES_PROPERTY} sequences,
+ * with one task graph that runs a token through every block (see {@link ForwardKernels}).
+ *
+ * <p>Per token the host sends a control array (token id, position, cache slot, the segment range
+ * to run) and the rotary cos/sin of that position, computed as {@link io.jsteer.transformer.blocks.Rope}
+ * does; only the logits come back. With hooks attached, the graph runs up to each hooked point,
+ * that activation comes to the host, the hooks run on it, and the next execution writes it back
+ * before resuming. Tokens go through one at a time, so a hook sees one row per call.
+ */
+final class DeviceModel implements AutoCloseable {
+    /** System property: how many sequences (states) keep a KV cache on the device at once; default 2. */
+    static final String SEQUENCES_PROPERTY = "jsteer.tornado.sequences";
+    /** System property: the longest sequence the device KV cache holds; default min(max_position_embeddings, 8192). */
+    static final String CONTEXT_PROPERTY = "jsteer.tornado.context";
+    private static final int POINTS = HookPoint.values().length;
+    private static final AtomicLong IDS = new AtomicLong();
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+    private final ModelConfig config;
+    private final int d;
+    private final int capacity;
+    private final Sequences sequences;
+    private final float[][] invFreq;
+    private final int ropeWidth;
+    /** The residual stream: one device buffer, handed from each graph to the next. */
+    private final FloatArray x;
+    private final String prefix = "forward" + IDS.incrementAndGet() + "_";
+    private final GridScheduler grids = new GridScheduler();
+    /** The current graph's weights by host object, so that one used twice is uploaded once. */
+    private final Map<Object, FloatArray> uploaded = new IdentityHashMap<>();
+    /** Graph 0 embeds, graph {@code l + 1} runs block l, the last one unembeds. */
+    private final List<Stage> stages = new ArrayList<>();
+    private final TornadoExecutionPlan plan;
+    /** The stage tasks are being added to while the graphs are built. */
+    private Stage current;
+
+    /** Uploads {@code model}'s weights to {@code device} and compiles its kernels (one execution that computes nothing). */
+    DeviceModel(Model model, TornadoDevice device) {
+        config = model.config();
+        ModelConfig c = config;
+        ModelWeights w = model.weights();
+        d = c.hiddenSize();
+        int H = c.numHeads(), KV = c.numKvHeads(), hd = c.headDim(), qW = H * hd, kvW = KV * hd, ff = c.intermediateSize();
+        int V = c.vocabSize(), L = c.numLayers(), half = c.rotaryDims() / 2;
+        capacity = Math.min(c.maxPositions(), Integer.getInteger(CONTEXT_PROPERTY, 8192));
+        sequences = new Sequences(Integer.getInteger(SEQUENCES_PROPERTY, 2));
+        int slots = sequences.size();
+
+        // rotary tables: one per distinct (base, scaling), shared by the layers that use it
+        List<double[]> ropes = new ArrayList<>();
+        int[] ropeOf = new int[L];
+        for (int l = 0; l < L; l++) {
+            double[] key = {c.ropeBase(l), c.ropeScaling(l)};
+            int r = 0;
+            while (r < ropes.size() && !(ropes.get(r)[0] == key[0] && ropes.get(r)[1] == key[1])) r++;
+            if (r == ropes.size()) ropes.add(key);
+            ropeOf[l] = r;
+        }
+        invFreq = new float[ropes.size()][half];
+        for (int r = 0; r < ropes.size(); r++) {
+            for (int i = 0; i < half; i++) {
+                invFreq[r][i] = (float) (1.0 / Math.pow(ropes.get(r)[0], (2.0 * i) / c.rotaryDims()) / ropes.get(r)[1]);
+            }
+        }
+        ropeWidth = Math.max(1, 2 * half * ropes.size());
+        x = new FloatArray(d);
+        int act = c.activation() == Activation.GELU_ERF ? ForwardKernels.GELU_ERF : ForwardKernels.GELU_TANH;
+        float embedScale = c.architecture() == Architecture.GPT_NEOX ? 1f : (float) Math.sqrt(d);
+
+        Stage embed = stage(0, 0, 0, 0);
+        FloatArray table = weight(w.embed());
+        elementwise(d, (g, n) -> g.task(n, ForwardKernels::embed, new KernelContext(), embed.control, 0, table, x, d, embedScale));
+        for (int l = 0; l < L; l++) {
+            LayerWeights lw = w.layers()[l];
+            int pre = boundary(l, HookPoint.RESID_PRE), s = boundary(l, HookPoint.ATTN_OUT), mid = boundary(l, HookPoint.RESID_MID);
+            int m = boundary(l, HookPoint.MLP_OUT), post = boundary(l, HookPoint.RESID_POST);
+            Stage st = stage(s, post, pre, post);
+            IntArray control = st.control;
+            FloatArray h = buffer(d), q = buffer(qW), k = buffer(kvW), v = buffer(kvW), att = buffer(qW), mlpIn = buffer(d);
+            FloatArray up = buffer(ff), gate = buffer(ff), scores = buffer(H * capacity);
+            FloatArray keys = buffer(slots * capacity * kvW), values = buffer(slots * capacity * kvW);
+            FloatArray attnOut = st.attnOut, mlpOut = st.mlpOut;
+            inject(pre, x);
+
+            norm(s, lw.attnNorm(), x, h, 1);
+            if (lw.qkv() != null) {
+                FloatArray qkv = buffer(3 * qW);
+                matvec(s, lw.qkv(), lw.qkvBias(), h, qkv);
+                elementwise(qW, (g, n) -> g.task(n, ForwardKernels::splitQkv, new KernelContext(), control, s, qkv, q, k, v, H, hd));
+            } else {
+                matvec(s, lw.q(), null, h, q);
+                matvec(s, lw.k(), null, h, k);
+                matvec(s, lw.v(), null, h, v);
+            }
+            if (lw.qNorm() != null) {
+                norm(s, lw.qNorm(), q, q, H);
+                norm(s, lw.kNorm(), k, k, KV);
+            }
+            if (half > 0) {
+                int offset = ropeOf[l] * 2 * half;
+                elementwise(H * half, (g, n) -> g.task(n, ForwardKernels::rope, new KernelContext(), control, s, q, H, hd, half, st.rope, offset));
+                elementwise(KV * half, (g, n) -> g.task(n, ForwardKernels::rope, new KernelContext(), control, s, k, KV, hd, half, st.rope, offset));
+            }
+            elementwise(kvW, (g, n) -> g.task(n, ForwardKernels::storeKv, new KernelContext(), control, s, k, v, keys, values, kvW, capacity));
+            int window = c.isSliding(l) ? c.slidingWindow() : capacity;
+            float scale = c.attentionScale(), cap = c.attnSoftcap();
+            groups(H, (g, n) -> g.task(n, ForwardKernels::attention, new KernelContext(), control, s, q, keys, values, scores, att,
+                    hd, H / KV, kvW, capacity, scale, cap, window));
+            matvec(s, lw.o(), lw.oBias(), att, attnOut);
+            if (lw.attnOutNorm() != null) norm(s, lw.attnOutNorm(), attnOut, attnOut, 1);
+            inject(s, attnOut);
+
+            if (c.parallelResidual()) copy(mid, x, mlpIn);
+            elementwise(d, (g, n) -> g.task(n, ForwardKernels::add, new KernelContext(), control, mid, x, attnOut, d));
+            if (!c.parallelResidual()) {
+                inject(mid, x);
+                copy(m, x, mlpIn);
+            }
+
+            norm(m, lw.mlpNorm(), mlpIn, mlpIn, 1);
+            matvec(m, lw.up(), lw.upBias(), mlpIn, up);
+            if (lw.gate() != null) {
+                matvec(m, lw.gate(), null, mlpIn, gate);
+                elementwise(ff, (g, n) -> g.task(n, ForwardKernels::activateGated, new KernelContext(), control, m, up, gate, act, ff));
+            } else {
+                elementwise(ff, (g, n) -> g.task(n, ForwardKernels::activate, new KernelContext(), control, m, up, act, ff));
+            }
+            matvec(m, lw.down(), lw.downBias(), up, mlpOut);
+            if (lw.mlpOutNorm() != null) norm(m, lw.mlpOutNorm(), mlpOut, mlpOut, 1);
+            inject(m, mlpOut);
+
+            elementwise(d, (g, n) -> g.task(n, ForwardKernels::add, new KernelContext(), control, post, x, mlpOut, d));
+            inject(post, x);
+        }
+        int last = L * POINTS;
+        Stage unembed = stage(last, last, -1, -1);
+        FloatArray h = buffer(d);
+        norm(last, w.finalNorm(), x, h, 1);
+        matvec(last, w.lmHead(), null, h, unembed.logits);
+        float finalCap = c.finalSoftcap();
+        if (finalCap > 0) {
+            elementwise(V, (g, n) -> g.task(n, ForwardKernels::softcap, new KernelContext(), unembed.control, last, unembed.logits, finalCap, V));
+        }
+
+        plan = new TornadoExecutionPlan(stages.stream().map(Stage::build).toArray(ImmutableTaskGraph[]::new));
+        plan.withDevice(device).withGridScheduler(grids);
+        uploaded.clear();
+        try {
+            // in graph order: each takes the residual stream's buffer from the one before
+            for (Stage stage : stages) execute(stage, 0, 0, -1);
+        } catch (RuntimeException e) {
+            try {
+                plan.close();
+            } catch (TornadoExecutionPlanException | RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Appends {@code tokens} to {@code state}'s sequence, as {@link io.jsteer.transformer.backend.DeviceBackend#forward}:
+     * logits of every token when {@code allLogits}, else of the last.
+     */
+    synchronized float[] forward(State state, int[] tokens, boolean allLogits) {
+        int T = tokens.length, V = config.vocabSize(), start = state.length();
+        if (start + T > capacity) {
+            throw new IllegalArgumentException("sequence of " + (start + T) + " tokens exceeds the device KV cache of " + capacity
+                    + " positions (-D" + CONTEXT_PROPERTY + "=N raises it, up to max_position_embeddings " + config.maxPositions() + ")");
+        }
+        int slot = sequences.slotFor(state);
+        int promptLength = state.promptLength() < 0 ? T : state.promptLength();
+        List<HookName> hooked = new ArrayList<>();
+        for (int l = 0; l < config.numLayers(); l++) {
+            for (HookPoint p : HookPoint.values()) if (state.hooks().active(l, p)) hooked.add(new HookName(l, p));
+        }
+        float[] out = new float[(allLogits ? T : 1) * V];
+        float[] activation = new float[d];
+        float[] rope = new float[ropeWidth];
+        for (int t = 0; t < T; t++) {
+            int pos = start + t;
+            ropeAt(pos, rope);
+            for (Stage stage : stages) {
+                stage.control.set(TOKEN, tokens[t]);
+                stage.control.set(POS, pos);
+                stage.control.set(SLOT, slot);
+                MemorySegment.copy(rope, 0, stage.rope.getSegment(), FLOAT, 0, ropeWidth);
+            }
+            int from = 0, inject = -1;
+            for (HookName name : hooked) {
+                int b = boundary(name.layer(), name.point());
+                Stage last = run(from, b + 1, inject);
+                FloatArray buffer = last.hookBuffer(name.point());
+                last.result.transferToHost(buffer);
+                MemorySegment.copy(buffer.getSegment(), FLOAT, 0, activation, 0, d);
+                state.hooks().run(new HookContext(name, pos, 1, d, promptLength), activation);
+                for (Stage stage : stages) MemorySegment.copy(activation, 0, stage.hostIn.getSegment(), FLOAT, 0, d);
+                from = b + 1;
+                inject = b;
+            }
+            boolean wanted = allLogits || t == T - 1;
+            // prompt tokens whose logits nobody reads stop before the final norm and unembedding
+            Stage last = run(from, config.numLayers() * POINTS + (wanted ? 1 : 0), inject);
+            if (wanted) {
+                Stage unembed = stages.getLast();
+                last.result.transferToHost(unembed.logits);
+                MemorySegment.copy(unembed.logits.getSegment(), FLOAT, 0, out, allLogits ? t * V : 0, V);
+            }
+        }
+        return out;
+    }
+
+    /** Executes, in order, the graphs with work in segments {@code [from, to)} or the pending injection; returns the last. */
+    private Stage run(int from, int to, int inject) {
+        Stage last = null;
+        for (Stage stage : stages) {
+            boolean work = stage.first < to && stage.last >= from;
+            boolean injects = inject >= 0 && stage.firstInject <= inject && inject <= stage.lastInject;
+            if (work || injects) {
+                execute(stage, from, to, inject);
+                last = stage;
+            }
+        }
+        return last;
+    }
+
+    private void execute(Stage stage, int from, int to, int inject) {
+        stage.control.set(FROM, from);
+        stage.control.set(TO, to);
+        stage.control.set(INJECT, inject);
+        stage.result = plan.withGraph(stage.index).execute();
+    }
+
+    /** cos then sin of {@code pos * invFreq} per rope, as {@link io.jsteer.transformer.blocks.Rope} computes them. */
+    private void ropeAt(int pos, float[] table) {
+        for (int r = 0; r < invFreq.length; r++) {
+            int half = invFreq[r].length, o = 2 * half * r;
+            for (int i = 0; i < half; i++) {
+                float angle = pos * invFreq[r][i];
+                table[o + i] = (float) Math.cos(angle);
+                table[o + half + i] = (float) Math.sin(angle);
+            }
+        }
+    }
+
+    /** Starts the next graph, running segments {@code [first, last]} and injecting at points {@code [firstInject, lastInject]}. */
+    private Stage stage(int first, int last, int firstInject, int lastInject) {
+        current = new Stage(stages.size(), first, last, firstInject, lastInject);
+        uploaded.clear();
+        stages.add(current);
+        return current;
+    }
+
+    /**
+     * One task graph of the plan. Each has its own small inputs (control, rope table, hooked
+     * activation), sent every execution, and its own work buffers; only the residual stream
+     * {@link #x} is shared, passed on from graph to graph on the device.
+     */
+    private final class Stage {
+        final int index, first, last, firstInject, lastInject;
+        final String name;
+        final IntArray control = new IntArray(CONTROL_SIZE);
+        final FloatArray rope = new FloatArray(ropeWidth);
+        final FloatArray hostIn = new FloatArray(d);
+        final FloatArray attnOut = new FloatArray(d), mlpOut = new FloatArray(d);
+        final FloatArray logits = new FloatArray(config.vocabSize());
+        final List<Object> firstExecution = new ArrayList<>();
+        final List<TaskAdder> steps = new ArrayList<>();
+        TornadoExecutionResult result;
+
+        Stage(int index, int first, int last, int firstInject, int lastInject) {
+            this.index = index;
+            this.first = first;
+            this.last = last;
+            this.firstInject = firstInject;
+            this.lastInject = lastInject;
+            this.name = prefix + index;
+        }
+
+        FloatArray hookBuffer(HookPoint point) {
+            return switch (point) {
+                case ATTN_OUT -> attnOut;
+                case MLP_OUT -> mlpOut;
+                case RESID_PRE, RESID_MID, RESID_POST -> x;
+            };
+        }
+
+        ImmutableTaskGraph build() {
+            TaskGraph g = new TaskGraph(name).transferToDevice(DataTransferMode.EVERY_EXECUTION, control, rope, hostIn);
+            if (index == 0) {
+                g.transferToDevice(DataTransferMode.FIRST_EXECUTION, x);
+            } else {
+                g.consumeFromDevice(x);
+            }
+            g.transferToDevice(DataTransferMode.FIRST_EXECUTION, attnOut, mlpOut, logits);
+            if (!firstExecution.isEmpty()) g.transferToDevice(DataTransferMode.FIRST_EXECUTION, firstExecution.toArray());
+            for (int i = 0; i < steps.size(); i++) steps.get(i).add(g, "t" + i);
+            return g.persistOnDevice(x, attnOut, mlpOut, logits).snapshot();
+        }
+    }
+
+    /** The hook point {@code point} of block {@code layer}, numbered in forward order; the work just before it is segment of the same number. */
+    private static int boundary(int layer, HookPoint point) {
+        return layer * POINTS + point.ordinal();
+    }
+
+    /** Adds one task, under the given name, to the graph. */
+    @FunctionalInterface
+    private interface TaskAdder {
+        void add(TaskGraph graph, String task);
+    }
+
+    /** A work buffer of the current graph. */
+    private FloatArray buffer(int n) {
+        FloatArray a = new FloatArray(n);
+        current.firstExecution.add(a);
+        return a;
+    }
+
+    /** A weight of the current graph, widened to F32 (a tied embedding is uploaded by both graphs using it). */
+    private FloatArray weight(Tensor t) {
+        return uploaded.computeIfAbsent(t, k -> {
+            FloatArray a = DeviceMatrix.toFloatArray(t);
+            current.firstExecution.add(a);
+            return a;
+        });
+    }
+
+    private FloatArray weight(float[] v) {
+        return uploaded.computeIfAbsent(v, k -> {
+            FloatArray a = FloatArray.fromArray(v);
+            current.firstExecution.add(a);
+            return a;
+        });
+    }
+
+    /** A task of one thread per element of {@code n}. */
+    private void elementwise(int n, TaskAdder adder) {
+        add((n + GROUP - 1) / GROUP * GROUP, adder);
+    }
+
+    /** A task of {@code count} work-groups. */
+    private void groups(int count, TaskAdder adder) {
+        add(count * GROUP, adder);
+    }
+
+    private void add(int threads, TaskAdder adder) {
+        WorkerGrid grid = new WorkerGrid1D(threads);
+        grid.setLocalWork(GROUP, 1, 1);
+        grids.addWorkerGrid(current.name + ".t" + current.steps.size(), grid);
+        current.steps.add(adder);
+    }
+
+    private void copy(int segment, FloatArray src, FloatArray dst) {
+        IntArray control = current.control;
+        elementwise(d, (g, n) -> g.task(n, ForwardKernels::copy, new KernelContext(), control, segment, src, dst, d));
+    }
+
+    private void inject(int point, FloatArray dst) {
+        Stage st = current;
+        elementwise(d, (g, n) -> g.task(n, ForwardKernels::inject, new KernelContext(), st.control, point, st.hostIn, dst, d));
+    }
+
+    private void norm(int segment, Norm norm, FloatArray src, FloatArray dst, int rows) {
+        IntArray control = current.control;
+        int width = norm.width();
+        switch (norm) {
+            case Norm.LayerNorm ln -> groups(rows, (g, n) -> g.task(n, ForwardKernels::layerNorm, new KernelContext(), control, segment, src, dst,
+                    weight(ln.weight()), weight(ln.bias()), width, ln.eps()));
+            case Norm.RmsNorm rms -> groups(rows, (g, n) -> g.task(n, ForwardKernels::rmsNorm, new KernelContext(), control, segment, src, dst,
+                    weight(rms.weight()), width, rms.eps()));
+        }
+    }
+
+    private void matvec(int segment, Tensor w, float[] bias, FloatArray in, FloatArray out) {
+        IntArray control = current.control;
+        FloatArray weights = weight(w);
+        int rows = w.dim(0), cols = w.dim(1);
+        if (bias == null) {
+            groups(rows, (g, n) -> g.task(n, ForwardKernels::matvec, new KernelContext(), control, segment, weights, in, out, cols));
+        } else {
+            FloatArray b = weight(bias);
+            groups(rows, (g, n) -> g.task(n, ForwardKernels::matvecBias, new KernelContext(), control, segment, weights, in, b, out, cols));
+        }
+    }
+
+    /**
+     * The device KV cache slots and the sequences holding them. A sequence keeps its slot while it
+     * is used; a new one (length 0) takes a free slot or the least recently used one. A sequence
+     * whose slot was taken cannot continue (its keys and values are gone) until it is reset.
+     */
+    private static final class Sequences {
+        private final java.lang.ref.WeakReference<?>[] owners;
+        private final long[] lastUse;
+        private long clock;
+
+        Sequences(int slots) {
+            if (slots < 1) throw new IllegalArgumentException("-D" + SEQUENCES_PROPERTY + "=" + slots + ": at least one sequence is needed");
+            owners = new java.lang.ref.WeakReference<?>[slots];
+            lastUse = new long[slots];
+        }
+
+        int size() {
+            return owners.length;
+        }
+
+        int slotFor(State state) {
+            int chosen = -1;
+            for (int i = 0; i < owners.length; i++) {
+                if (owners[i] != null && owners[i].get() == state) chosen = i;
+            }
+            if (chosen < 0) {
+                if (state.length() != 0) {
+                    throw new IllegalStateException("this sequence's KV cache was evicted from the device by newer sequences ("
+                            + owners.length + " fit: -D" + SEQUENCES_PROPERTY + "=N); reset the state and feed its tokens again");
+                }
+                chosen = 0;
+                for (int i = 0; i < owners.length; i++) {
+                    if (owners[i] == null || owners[i].get() == null) {
+                        chosen = i;
+                        break;
+                    }
+                    if (lastUse[i] < lastUse[chosen]) chosen = i;
+                }
+                owners[chosen] = new java.lang.ref.WeakReference<>(state);
+            }
+            lastUse[chosen] = ++clock;
+            return chosen;
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            plan.close();
+        } catch (TornadoExecutionPlanException e) {
+            throw new IllegalStateException("freeing the device memory of a model", e);
+        }
+    }
+}
