@@ -1,41 +1,47 @@
 #!/usr/bin/env bash
-# Generates the benchmark checkpoints (random weights, real shapes) and runs the JMH suite with
-# short settings, then prints the tables for RESULTS.md (also written to $DIR/tables.md).
+# Builds the benchmarks (Maven profile `benchmarks`), generates the checkpoints (random weights,
+# real shapes; not committed), runs the JMH suite and prints the tables of RESULTS.md (also
+# written to $DIR/tables.md). Every ratio in the tables comes from this one run.
 #
-#   benchmarks/run.sh                      everything (needs ~20 GB of disk under $DIR)
+#   benchmarks/run.sh                           everything (~16 GB of checkpoints under $DIR, ~15 min)
 #   MODELS="pythia-160m:bf16" benchmarks/run.sh
-#   CLEAN=1 benchmarks/run.sh              delete the generated checkpoints afterwards
+#   JMH="-wi 1 -i 2 -w 1 -r 1" benchmarks/run.sh   shorter iterations (exploratory, noisier)
+#   CLEAN=1 benchmarks/run.sh                   delete the generated checkpoints afterwards
 #
-# Environment: JSTEER_BENCH_DIR (default /tmp/jsteer-bench), MODELS, JAVA_HOME, CLEAN.
+# Environment: JSTEER_BENCH_DIR (default /tmp/jsteer-bench), MODELS, JMH (extra JMH options),
+# MVN (extra Maven options, e.g. -o), JAVA_HOME (a JDK 25; found automatically otherwise), CLEAN.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DIR=${JSTEER_BENCH_DIR:-/tmp/jsteer-bench}
 MODELS=${MODELS:-"pythia-160m:bf16 pythia-160m:f32 pythia-410m:bf16 pythia-410m:f32 gemma-2-2b:bf16 gemma-2-2b:f32"}
-JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
+JAVA="$(scripts/with-jdk25.sh sh -c 'echo "$JAVA_HOME"')/bin/java"
 FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED)
 JAR=benchmarks/target/benchmarks.jar
+read -r -a JMH_OPTS <<< "${JMH:-}"
 
-./mvnw -q install -DskipTests
-./mvnw -q -f benchmarks/pom.xml package
+# shellcheck disable=SC2086
+scripts/with-jdk25.sh ./mvnw -q ${MVN:-} -Pbenchmarks -pl benchmarks -am install -DskipTests
 
 mkdir -p "$DIR"
 echo "== disk under $DIR (the Gemma-2-2B f32 checkpoint alone is 10.5 GB)"
 df -h "$DIR"
+# shellcheck disable=SC2086
 "$JAVA" "${FLAGS[@]}" -cp "$JAR" io.jsteer.benchmarks.ModelGenerator "$DIR" matrices $MODELS
 
 names=$(echo $MODELS | tr ' :' ',-')
-bf16=$(echo $MODELS | tr ' ' '\n' | grep ':bf16$' | tr ':' '-' | paste -sd, -)
+bf16=$(echo $MODELS | tr ' ' '\n' | grep ':bf16$' | tr ':' '-' | paste -sd, - || true)
 rm -f "$DIR/results.jsonl"
-jmh() { "$JAVA" -jar "$JAR" "$@" -p dir="$DIR" -rf json -rff "$DIR/jmh-$1.json"; }
+echo "== machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; $(uptime)"
+jmh() { "$JAVA" -jar "$JAR" "$@" "${JMH_OPTS[@]}" -p dir="$DIR" -rf json -rff "$DIR/jmh-$1.json"; }
 
 jmh MatVecBench
 jmh DecodeBench -p model="$names"
 jmh PrefillBench -p model="$names"
-[ -n "$bf16" ] && jmh HookBench -p model="$bf16"
+if [ -n "$bf16" ]; then jmh HookBench -p model="$bf16"; fi
 for m in ${names//,/ }; do
-  # its own JVM, so the high-water mark is this model's alone
-  "$JAVA" "${FLAGS[@]}" -Xmx1g -cp "$JAR" io.jsteer.benchmarks.PeakRss "$DIR" "$m" 64 64
+  # its own JVM, so the high-water mark is this model's alone; the heap holds activations only (weights stay mapped)
+  "$JAVA" "${FLAGS[@]}" -Xmx256m -XX:+UseSerialGC -cp "$JAR" io.jsteer.benchmarks.PeakRss "$DIR" "$m" 64 64
 done
 
 "$JAVA" -cp "$JAR" io.jsteer.benchmarks.Report "$DIR" | tee "$DIR/tables.md"

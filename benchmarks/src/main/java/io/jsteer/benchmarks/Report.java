@@ -103,10 +103,14 @@ public final class Report {
 
     private static void rss(StringBuilder md, List<JsonNode> all) {
         md.append("### Peak resident memory (separate JVM: load, prompt, decode; VmHWM)\n\n");
-        md.append("| model | positions | weights file | KV cache | max heap | peak RSS | peak / (file + KV) |\n|---|---|---|---|---|---|---|\n");
+        md.append("At the end, the resident set splits into file-backed pages (the mapped weights; Pythia's input embedding is only touched ")
+                .append("row by row) and anonymous memory (Java heap, JIT code and the JVM's own data).\n\n");
+        md.append("| model | positions | weights file | KV cache | max heap | peak RSS | file-backed | anonymous | peak / (file + KV) |\n")
+                .append("|---|---|---|---|---|---|---|---|---|\n");
         for (JsonNode o : of(all, "rss")) {
             double file = o.get("file_bytes").asDouble(), kv = o.get("kv_bytes").asDouble(), hwm = o.get("VmHWM_bytes").asDouble();
             md.append(row(o.get("model").asText(), o.get("positions").asText(), mb(file), mb(kv), mb(o.get("max_heap_bytes").asDouble()), mb(hwm),
+                    mb(o.get("RssFile_bytes").asDouble()), mb(o.get("RssAnon_bytes").asDouble()),
                     String.format(Locale.ROOT, "%.3f", hwm / (file + kv)) + mark(hwm <= RSS_TARGET * file + kv)));
         }
         md.append('\n');
