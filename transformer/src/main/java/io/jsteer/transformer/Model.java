@@ -178,23 +178,31 @@ public final class Model {
         float scale = config.attentionScale(), cap = config.attnSoftcap();
         int window = config.isSliding(l) ? config.slidingWindow() : Integer.MAX_VALUE;
         int group = H / KV;
-        // (token, head) pairs are independent: spread them over the cores once there is enough work
+        // (token, head) pairs are independent: spread them over the cores once there is enough work,
+        // in runs of consecutive heads so that one pass over the cache serves every head of a run
         long work = (long) T * H * (start + T) * hd;
-        int pairs = T * H, grain = work < PARALLEL_ATTENTION_WORK ? pairs : Math.max(1, pairs / (4 * Parallel.threads()));
+        int pairs = T * H, threads = Parallel.threads();
+        int grain = work < PARALLEL_ATTENTION_WORK ? pairs : T == 1 ? (H + threads - 1) / threads : Math.max(1, pairs / (4 * threads));
         Parallel.forRange(pairs, grain, (from, to) -> {
-            float[] p = new float[start + T];
-            for (int pair = from; pair < to; pair++) {
-                int t = pair / H, head = pair % H;
-                int pos = start + t;
-                int first = Math.max(0, pos - window + 1);
-                int qo = t * qW + head * hd, kvo = (head / group) * hd;
-                Vectors.dots(q, qo, kc, kvo, kvW, first, pos + 1, hd, p);
+            for (int pair = from; pair < to; ) {
+                int t = pair / H, h0 = pair % H, h1 = Math.min(H, h0 + to - pair);
+                int pos = start + t, first = Math.max(0, pos - window + 1), n = pos + 1 - first;
+                // the cache is [position][kv head][i]: positions outside and heads inside read it front
+                // to back (head by head, its rows are a stride apart and miss the cache once evicted)
+                float[] p = new float[(h1 - h0) * n];
                 for (int j = first; j <= pos; j++) {
-                    p[j] *= scale;
-                    if (cap > 0) p[j] = (float) (Math.tanh(p[j] / cap) * cap);
+                    for (int head = h0; head < h1; head++) {
+                        p[(head - h0) * n + j - first] = Vectors.dot(q, t * qW + head * hd, kc, j * kvW + (head / group) * hd, hd) * scale;
+                    }
                 }
-                Vectors.softmax(p, first, pos + 1);
-                Vectors.weightedSum(p, first, pos + 1, vc, kvo, kvW, hd, out, qo);
+                if (cap > 0) for (int i = 0; i < p.length; i++) p[i] = (float) (Math.tanh(p[i] / cap) * cap);
+                for (int r = 0; r < h1 - h0; r++) Vectors.softmax(p, r * n, r * n + n);
+                for (int j = first; j <= pos; j++) {
+                    for (int head = h0; head < h1; head++) {
+                        Vectors.axpy(p[(head - h0) * n + j - first], vc, j * kvW + (head / group) * hd, out, t * qW + head * hd, hd);
+                    }
+                }
+                pair += h1 - h0;
             }
         });
         float[] y = new float[T * config.hiddenSize()];

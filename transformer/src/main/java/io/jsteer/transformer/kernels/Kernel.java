@@ -44,12 +44,9 @@ interface Kernel {
     /** {@code x[i] = exp(x[i] - shift)} for {@code i} in {@code [from, to)} (see {@link Vectors#softmax}). */
     void expShifted(float[] x, int from, int to, float shift);
 
-    /** {@code scores[j] = sum_{i < n} q[qo + i] * k[ko + j stride + i]} for {@code j} in {@code [from, to)}. */
-    void dots(float[] q, int qo, float[] k, int ko, int stride, int from, int to, int n, float[] scores);
-
-    /** {@code out[oo + i] = sum_{j in [from, to)} p[j] * v[vo + j stride + i]} for {@code i < n}, added over j in order. */
-    void weightedSum(float[] p, int from, int to, float[] v, int vo, int stride, int n, float[] out, int oo);
-
     /** {@code sum_{i < n} a[ao + i] * b[bo + i]}; {@code n} may be any length. */
     float dot(float[] a, int ao, float[] b, int bo, int n);
+
+    /** {@code y[yo + i] += alpha * x[xo + i]} for {@code i < n}; {@code n} may be any length. */
+    void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n);
 }

@@ -481,41 +481,6 @@ final class VectorKernel implements Kernel {
     }
 
     @Override
-    public void dots(float[] q, int qo, float[] k, int ko, int stride, int from, int to, int n, float[] scores) {
-        for (int j = from; j < to; j++) scores[j] = dot(q, qo, k, ko + j * stride, n);
-    }
-
-    @Override
-    public void weightedSum(float[] p, int from, int to, float[] v, int vo, int stride, int n, float[] out, int oo) {
-        int i = 0;
-        for (; i <= n - 4 * L; i += 4 * L) {
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-            for (int j = from; j < to; j++) {
-                FloatVector pj = FloatVector.broadcast(F, p[j]);
-                int o = vo + j * stride + i;
-                a0 = FloatVector.fromArray(F, v, o).fma(pj, a0);
-                a1 = FloatVector.fromArray(F, v, o + L).fma(pj, a1);
-                a2 = FloatVector.fromArray(F, v, o + 2 * L).fma(pj, a2);
-                a3 = FloatVector.fromArray(F, v, o + 3 * L).fma(pj, a3);
-            }
-            a0.intoArray(out, oo + i);
-            a1.intoArray(out, oo + i + L);
-            a2.intoArray(out, oo + i + 2 * L);
-            a3.intoArray(out, oo + i + 3 * L);
-        }
-        for (; i <= n - L; i += L) {
-            FloatVector a = FloatVector.zero(F);
-            for (int j = from; j < to; j++) a = FloatVector.fromArray(F, v, vo + j * stride + i).fma(FloatVector.broadcast(F, p[j]), a);
-            a.intoArray(out, oo + i);
-        }
-        for (; i < n; i++) {
-            float a = 0;
-            for (int j = from; j < to; j++) a = Math.fma(v[vo + j * stride + i], p[j], a);
-            out[oo + i] = a;
-        }
-    }
-
-    @Override
     public float dot(float[] a, int ao, float[] b, int bo, int n) {
         int main = n - n % (2 * L);
         FloatVector s0 = FloatVector.zero(F), s1 = s0;
@@ -526,6 +491,16 @@ final class VectorKernel implements Kernel {
         float s = sum(s0.add(s1));
         for (int i = main; i < n; i++) s += a[ao + i] * b[bo + i];
         return s;
+    }
+
+    @Override
+    public void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
+        int main = n - n % L;
+        FloatVector av = FloatVector.broadcast(F, alpha);
+        for (int i = 0; i < main; i += L) {
+            FloatVector.fromArray(F, x, xo + i).fma(av, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
+        }
+        for (int i = main; i < n; i++) y[yo + i] = Math.fma(x[xo + i], alpha, y[yo + i]);
     }
 
     /** The even column of each word of BF16 pairs: the low half moved up. */

@@ -11,6 +11,16 @@ public final class Vectors {
 
     private Vectors() {}
 
+    /** {@code sum_{i < n} a[ao + i] * b[bo + i]}, accumulated in float32 over a few partial sums added in a fixed order. */
+    public static float dot(float[] a, int ao, float[] b, int bo, int n) {
+        return KERNEL.dot(a, ao, b, bo, n);
+    }
+
+    /** {@code y[yo + i] += alpha * x[xo + i]} for {@code i < n}, one rounding per element (fused multiply-add). */
+    public static void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
+        KERNEL.axpy(alpha, x, xo, y, yo, n);
+    }
+
     /**
      * Exact GELU, {@code x Phi(x) = x (1 + erf(x / sqrt 2)) / 2}, over {@code x[from..to)} in
      * place, with a rational erf accurate to 3.5e-7 absolute (about 5 ulp of float32 near 1).
@@ -41,23 +51,5 @@ public final class Vectors {
         for (int i = from; i < to; i++) sum += x[i];
         float inv = (float) (1 / sum);
         for (int i = from; i < to; i++) x[i] *= inv;
-    }
-
-    /**
-     * Dot products of one vector with rows of a matrix stored {@code stride} apart:
-     * {@code scores[j] = sum_{i < n} q[qo + i] * k[ko + j stride + i]} for {@code j} in {@code [from, to)}.
-     */
-    public static void dots(float[] q, int qo, float[] k, int ko, int stride, int from, int to, int n, float[] scores) {
-        KERNEL.dots(q, qo, k, ko, stride, from, to, n, scores);
-    }
-
-    /**
-     * A weighted sum of rows stored {@code stride} apart, written over {@code out[oo..oo+n)}:
-     * {@code out[oo + i] = sum_{j in [from, to)} p[j] * v[vo + j stride + i]}, each element added
-     * over j in order with one rounding per step, so the result does
-     * not depend on the vector width. A block of the output stays in registers while the rows pass.
-     */
-    public static void weightedSum(float[] p, int from, int to, float[] v, int vo, int stride, int n, float[] out, int oo) {
-        KERNEL.weightedSum(p, from, to, v, vo, stride, n, out, oo);
     }
 }

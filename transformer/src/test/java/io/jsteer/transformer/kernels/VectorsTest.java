@@ -6,35 +6,28 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 class VectorsTest {
-    /** Rows of every length up to a few vectors, at a stride and offsets, against double precision. */
     @Test
-    void dotsAndWeightedSumsMatchDoublePrecision() {
+    void dotAndAxpyMatchDoublePrecisionForEveryTailLength() {
         SplittableRandom rnd = new SplittableRandom(1);
-        int rows = 9, from = 2, to = 7;
         for (int n = 0; n <= 70; n++) {
-            int stride = n + 5, off = 3;
-            float[] q = random(n + off, rnd), m = random(rows * stride + off, rnd), p = random(rows, rnd);
-            float[] scores = new float[rows], out = random(n + 2 * off, rnd), before = out.clone();
-            Vectors.dots(q, off, m, off, stride, from, to, n, scores);
-            Vectors.weightedSum(p, from, to, m, off, stride, n, out, 2 * off);
-            for (int j = from; j < to; j++) {
+            for (int off : new int[] {0, 3}) {
+                float[] a = random(n + off, rnd), b = random(n + 2 * off, rnd), y = random(n + off, rnd);
                 double dot = 0, abs = 0;
                 for (int i = 0; i < n; i++) {
-                    dot += (double) q[off + i] * m[off + j * stride + i];
-                    abs += Math.abs((double) q[off + i] * m[off + j * stride + i]);
+                    dot += (double) a[off + i] * b[2 * off + i];
+                    abs += Math.abs((double) a[off + i] * b[2 * off + i]);
                 }
-                assertEquals(dot, scores[j], 1e-6 * abs + 1e-30, "dot n=" + n + " row " + j);
+                int len = n;
+                assertEquals(dot, Vectors.dot(a, off, b, 2 * off, n), 1e-6 * abs + 1e-30, () -> "dot n=" + len);
+
+                float alpha = (float) rnd.nextGaussian();
+                double[] expected = new double[n];
+                for (int i = 0; i < n; i++) expected[i] = y[off + i] + (double) alpha * a[off + i];
+                float before = off > 0 ? y[off - 1] : 0;
+                Vectors.axpy(alpha, a, off, y, off, n);
+                for (int i = 0; i < n; i++) assertEquals(expected[i], y[off + i], 1e-6 * (Math.abs(expected[i]) + 1), "axpy n=" + n + " i=" + i);
+                if (off > 0) assertEquals(before, y[off - 1], "axpy wrote before its range");
             }
-            for (int i = 0; i < n; i++) {
-                double sum = 0, abs = 0;
-                for (int j = from; j < to; j++) {
-                    sum += (double) p[j] * m[off + j * stride + i];
-                    abs += Math.abs((double) p[j] * m[off + j * stride + i]);
-                }
-                assertEquals(sum, out[2 * off + i], 1e-6 * abs + 1e-30, "weighted sum n=" + n + " i=" + i);
-            }
-            for (int i = 0; i < 2 * off; i++) assertEquals(before[i], out[i], "weighted sum wrote before its range");
-            for (int i = 2 * off + n; i < out.length; i++) assertEquals(before[i], out[i], "weighted sum wrote past its range");
         }
     }
 
