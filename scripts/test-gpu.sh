@@ -5,7 +5,9 @@
 #
 # Usage: scripts/test-gpu.sh [extra Maven arguments, e.g. -Dtest=TornadoBackendTest]
 #   TORNADOVM_HOME  the SDK (scripts/build-tornadovm.sh prints it); default /work/tornadovm-sdk
-#   GPU_BENCH=1     also print an informational matvec timing, TornadoVM device vs a naive Java loop
+#   GPU_BENCH=1     also print informational timings: one matvec, TornadoVM device vs a naive Java loop; and
+#                   decoding per token, device forward pass vs the CPU model, on every fixture and on the
+#                   built-in default model when built (build-cache/default-model)
 set -euo pipefail
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -40,4 +42,8 @@ if [ "${GPU_BENCH:-0}" = 1 ]; then
   cp="gpu/target/test-classes:gpu/target/classes:transformer/target/classes:weights-loader/target/classes"
   java @"$TORNADOVM_HOME/tornado-argfile" -Dtornado.recover.bailout=False --add-modules jdk.incubator.vector \
     --enable-native-access=ALL-UNNAMED -cp "$cp" io.jsteer.gpu.MatVecTiming
+  models=(tests/src/test/resources/fixtures/*/)
+  [ -f build-cache/default-model/model.safetensors ] && models+=(build-cache/default-model)
+  java @"$TORNADOVM_HOME/tornado-argfile" -Dtornado.recover.bailout=False --add-modules jdk.incubator.vector \
+    --enable-native-access=ALL-UNNAMED -cp "$cp" io.jsteer.gpu.DecodeTiming "${models[@]}"
 fi

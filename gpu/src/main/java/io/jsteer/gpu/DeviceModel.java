@@ -28,6 +28,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import uk.ac.manchester.tornado.api.DataRange;
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
 import uk.ac.manchester.tornado.api.KernelContext;
@@ -47,9 +48,10 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * every intermediate activation and the KV caches of up to {@link #SEQUENCES_PROPERTY} sequences,
  * with one task graph that runs a token through every block (see {@link ForwardKernels}).
  *
- * <p>Per token the host sends a control array (token id, position, cache slot, the segment range
- * to run) and the rotary cos/sin of that position, computed as {@link io.jsteer.transformer.blocks.Rope}
- * does; only the logits come back. With hooks attached, the graph runs up to each hooked point,
+ * <p>Per token the host sends each graph a control array (token id, position, cache slot, the
+ * segment range to run) and the rotary cos/sin of that position, computed as
+ * {@link io.jsteer.transformer.blocks.Rope} does; only the logits come back (for a prompt token whose
+ * logits are not wanted, one float, to wait for the device). With hooks attached, the graph runs up to each hooked point,
  * that activation comes to the host, the hooks run on it, and the next execution writes it back
  * before resuming. Tokens go through one at a time, so a hook sees one row per call.
  */
@@ -194,6 +196,7 @@ final class DeviceModel implements AutoCloseable {
         try {
             // in graph order: each takes the residual stream's buffer from the one before
             for (Stage stage : stages) execute(stage, 0, 0, -1);
+            await(stages.getLast());
         } catch (RuntimeException e) {
             try {
                 plan.close();
@@ -251,9 +254,22 @@ final class DeviceModel implements AutoCloseable {
                 Stage unembed = stages.getLast();
                 last.result.transferToHost(unembed.logits);
                 MemorySegment.copy(unembed.logits.getSegment(), FLOAT, 0, out, allLogits ? t * V : 0, V);
+            } else {
+                await(last);
             }
         }
         return out;
+    }
+
+    /**
+     * Waits until the device has finished {@code last} and everything queued before it. TornadoVM
+     * sends inputs without blocking, reading the host arrays when the copy runs, and returns from an
+     * execution that brings nothing back before the device is done: the next token's control and
+     * rope values must not be written over the previous token's before then. One float of the
+     * residual stream, copied back, is the cheapest wait on the (in-order) queue.
+     */
+    private void await(Stage last) {
+        last.result.transferToHost(new DataRange(x).withSize(1));
     }
 
     /** Executes, in order, the graphs with work in segments {@code [from, to)} or the pending injection; returns the last. */
@@ -340,7 +356,7 @@ final class DeviceModel implements AutoCloseable {
             }
             g.transferToDevice(DataTransferMode.FIRST_EXECUTION, attnOut, mlpOut, logits);
             if (!firstExecution.isEmpty()) g.transferToDevice(DataTransferMode.FIRST_EXECUTION, firstExecution.toArray());
-            for (int i = 0; i < steps.size(); i++) steps.get(i).add(g, "t" + i);
+            for (int i = 0; i < steps.size(); i++) steps.get(i).add(g, taskName(index, i));
             return g.persistOnDevice(x, attnOut, mlpOut, logits).snapshot();
         }
     }
@@ -380,6 +396,15 @@ final class DeviceModel implements AutoCloseable {
         });
     }
 
+    /**
+     * Task names are unique across the plan, not only within their graph: TornadoVM caches compiled
+     * kernels per plan under the task's name, and each kernel is specialised on its scalar arguments
+     * (segment, layer sizes), so two graphs' same-named tasks would share one graph's kernel.
+     */
+    private static String taskName(int stage, int task) {
+        return "s" + stage + "t" + task;
+    }
+
     /** A task of one thread per element of {@code n}. */
     private void elementwise(int n, TaskAdder adder) {
         add((n + GROUP - 1) / GROUP * GROUP, adder);
@@ -393,7 +418,7 @@ final class DeviceModel implements AutoCloseable {
     private void add(int threads, TaskAdder adder) {
         WorkerGrid grid = new WorkerGrid1D(threads);
         grid.setLocalWork(GROUP, 1, 1);
-        grids.addWorkerGrid(current.name + ".t" + current.steps.size(), grid);
+        grids.addWorkerGrid(current.name + "." + taskName(current.index, current.steps.size()), grid);
         current.steps.add(adder);
     }
 
