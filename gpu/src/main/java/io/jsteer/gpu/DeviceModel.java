@@ -28,7 +28,6 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
-import uk.ac.manchester.tornado.api.DataRange;
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
 import uk.ac.manchester.tornado.api.KernelContext;
@@ -51,7 +50,7 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * <p>Per token the host sends each graph a control array (token id, position, cache slot, the
  * segment range to run) and the rotary cos/sin of that position, computed as
  * {@link io.jsteer.transformer.blocks.Rope} does; only the logits come back (for a prompt token whose
- * logits are not wanted, one float, to wait for the device). With hooks attached, the graph runs up to each hooked point,
+ * logits are not wanted, the residual stream, to wait for the device). With hooks attached, the graph runs up to each hooked point,
  * that activation comes to the host, the hooks run on it, and the next execution writes it back
  * before resuming. Tokens go through one at a time, so a hook sees one row per call.
  */
@@ -190,6 +189,10 @@ final class DeviceModel implements AutoCloseable {
             elementwise(V, (g, n) -> g.task(n, ForwardKernels::softcap, new KernelContext(), unembed.control, last, unembed.logits, finalCap, V));
         }
 
+        for (Stage stage : stages) {
+            current = stage;
+            elementwise(d, (g, n) -> g.task(n, ForwardKernels::snapshot, new KernelContext(), x, stage.residOut, d));
+        }
         plan = new TornadoExecutionPlan(stages.stream().map(Stage::build).toArray(ImmutableTaskGraph[]::new));
         plan.withDevice(device).withGridScheduler(grids);
         uploaded.clear();
@@ -265,11 +268,11 @@ final class DeviceModel implements AutoCloseable {
      * Waits until the device has finished {@code last} and everything queued before it. TornadoVM
      * sends inputs without blocking, reading the host arrays when the copy runs, and returns from an
      * execution that brings nothing back before the device is done: the next token's control and
-     * rope values must not be written over the previous token's before then. One float of the
-     * residual stream, copied back, is the cheapest wait on the (in-order) queue.
+     * rope values must not be written over the previous token's before then. Copying back the
+     * graph's residual snapshot ({@code d} floats) waits on the (in-order) queue.
      */
     private void await(Stage last) {
-        last.result.transferToHost(new DataRange(x).withSize(1));
+        last.result.transferToHost(last.residOut);
     }
 
     /** Executes, in order, the graphs with work in segments {@code [from, to)} or the pending injection; returns the last. */
@@ -325,6 +328,11 @@ final class DeviceModel implements AutoCloseable {
         final FloatArray rope = new FloatArray(ropeWidth);
         final FloatArray hostIn = new FloatArray(d);
         final FloatArray attnOut = new FloatArray(d), mlpOut = new FloatArray(d);
+        /**
+         * The residual stream as this graph left it: the host reads this copy (TornadoVM copies back
+         * only buffers a graph owns, not one it consumes), and waits for the device by reading it.
+         */
+        final FloatArray residOut = new FloatArray(d);
         final FloatArray logits = new FloatArray(config.vocabSize());
         final List<Object> firstExecution = new ArrayList<>();
         final List<TaskAdder> steps = new ArrayList<>();
@@ -343,7 +351,7 @@ final class DeviceModel implements AutoCloseable {
             return switch (point) {
                 case ATTN_OUT -> attnOut;
                 case MLP_OUT -> mlpOut;
-                case RESID_PRE, RESID_MID, RESID_POST -> x;
+                case RESID_PRE, RESID_MID, RESID_POST -> residOut;
             };
         }
 
@@ -354,10 +362,10 @@ final class DeviceModel implements AutoCloseable {
             } else {
                 g.consumeFromDevice(x);
             }
-            g.transferToDevice(DataTransferMode.FIRST_EXECUTION, attnOut, mlpOut, logits);
+            g.transferToDevice(DataTransferMode.FIRST_EXECUTION, attnOut, mlpOut, logits, residOut);
             if (!firstExecution.isEmpty()) g.transferToDevice(DataTransferMode.FIRST_EXECUTION, firstExecution.toArray());
             for (int i = 0; i < steps.size(); i++) steps.get(i).add(g, taskName(index, i));
-            return g.persistOnDevice(x, attnOut, mlpOut, logits).snapshot();
+            return g.persistOnDevice(x, attnOut, mlpOut, logits, residOut).snapshot();
         }
     }
 

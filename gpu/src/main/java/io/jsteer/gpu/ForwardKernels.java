@@ -44,6 +44,13 @@ final class ForwardKernels {
         dst.set(i, src.get(i));
     }
 
+    /** {@code dst = src} whatever the segment range: the residual stream as a graph leaves it, for the host. */
+    static void snapshot(KernelContext c, FloatArray src, FloatArray dst, int n) {
+        int i = c.globalIdx;
+        if (i >= n) return;
+        dst.set(i, src.get(i));
+    }
+
     /** {@code x += y}. */
     static void add(KernelContext c, IntArray control, int segment, FloatArray x, FloatArray y, int n) {
         int i = c.globalIdx;
