@@ -44,7 +44,10 @@ export POCL_MAX_PTHREAD_COUNT="${POCL_MAX_PTHREAD_COUNT:-1}"
 ./mvnw -B -o -f gpu/pom.xml test "$@"
 
 if [ "${GPU_BENCH:-0}" = 1 ]; then
-  cp="gpu/target/test-classes:gpu/target/classes:transformer/target/classes:weights-loader/target/classes"
+  # checkpoints are read with Jackson: its jars from the module's resolved class path
+  ./mvnw -q -B -o -f gpu/pom.xml dependency:build-classpath -Dmdep.outputFile=target/deps.txt >/dev/null
+  jackson="$(tr ':' '\n' < gpu/target/deps.txt | grep '/com/fasterxml/jackson/' | paste -sd: -)"
+  cp="gpu/target/test-classes:gpu/target/classes:transformer/target/classes:weights-loader/target/classes:$jackson"
   java @"$TORNADOVM_HOME/tornado-argfile" -Dtornado.recover.bailout=False --add-modules jdk.incubator.vector \
     --enable-native-access=ALL-UNNAMED -cp "$cp" io.jsteer.gpu.MatVecTiming
   models=(tests/src/test/resources/fixtures/*/)
