@@ -6,13 +6,21 @@ import io.jsteer.cli.steer.LoadedModel;
 import io.jsteer.tokenizer.Tokenizer;
 import io.jsteer.tokenizer.Tokenizers;
 import io.jsteer.transformer.Model;
+import io.jsteer.transformer.backend.Backend;
+import io.jsteer.transformer.backend.CpuBackend;
 import java.io.PrintWriter;
+import java.lang.reflect.InvocationTargetException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
+import java.util.function.Consumer;
 import picocli.CommandLine.Option;
 
-/** {@code --model} and {@code --tokenizer}: which checkpoint to run and how to read text for it. */
+/** {@code --model}, {@code --tokenizer} and {@code --backend}: which checkpoint to run, how to read text for it, and where. */
 public final class ModelOptions {
+    /** The TornadoVM backend, in the optional gpu module: looked up by name so the CLI builds and runs without it. */
+    static final String TORNADO_CLASS = "io.jsteer.gpu.TornadoBackend";
+
     @Option(names = {"-m", "--model"}, paramLabel = "DIR", defaultValue = DefaultModel.NAME,
             description = "Hugging Face model folder (config.json + model.safetensors), or '" + DefaultModel.NAME
                     + "' for the built-in demo model (built on first use). Default: ${DEFAULT-VALUE}.")
@@ -20,6 +28,12 @@ public final class ModelOptions {
 
     @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json to use instead of the one in the model folder.")
     Path tokenizer;
+
+    @Option(names = "--backend", paramLabel = "NAME", defaultValue = "cpu",
+            description = "Where the forward pass runs: cpu, or tornado (a GPU or other OpenCL device through TornadoVM; "
+                    + "needs TORNADOVM_HOME, see gpu/README.md). Without TornadoVM or a usable device it says so and uses the CPU. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    String backend;
 
     private LoadedModel loaded;
 
@@ -40,7 +54,42 @@ public final class ModelOptions {
         }
         Path tok = tokenizer != null ? tokenizer : dir.resolve("tokenizer.json");
         Tokenizer t = tokenizer != null || Files.isRegularFile(tok) ? Tokenizers.load(tok) : null;
-        loaded = new LoadedModel(model, dir, Model.load(dir), t);
+        loaded = new LoadedModel(model, dir, Model.load(dir, backend(backend, log::println)), t);
         return loaded;
+    }
+
+    /**
+     * The backend named by {@code --backend}. For {@code tornado}, {@code TornadoBackend.tryCreate}
+     * of the gpu module reports on {@code note} the device it found, or the one reason it is
+     * unusable; when the module is not on the class path this says so. Either way the CPU backend
+     * stands in.
+     */
+    static Backend backend(String name, Consumer<String> note) {
+        return switch (name) {
+            case "cpu" -> CpuBackend.INSTANCE;
+            case "tornado" -> tornado(note);
+            default -> throw new UserError("--backend " + name + " is not a backend; expected cpu or tornado");
+        };
+    }
+
+    private static Backend tornado(Consumer<String> note) {
+        Class<?> type;
+        try {
+            type = Class.forName(TORNADO_CLASS);
+        } catch (ClassNotFoundException | LinkageError e) {
+            note.accept("--backend tornado: the gpu module is not on the class path (the jsteer launcher adds it when "
+                    + "TORNADOVM_HOME points at a TornadoVM SDK); using the CPU backend");
+            return CpuBackend.INSTANCE;
+        }
+        try {
+            Optional<?> created = (Optional<?>) type.getMethod("tryCreate", Consumer.class).invoke(null, note);
+            return created.map(Backend.class::cast).orElse(CpuBackend.INSTANCE);
+        } catch (InvocationTargetException e) {
+            note.accept("--backend tornado: TornadoVM failed to start (" + e.getCause() + "); using the CPU backend");
+            return CpuBackend.INSTANCE;
+        } catch (ReflectiveOperationException | ClassCastException e) {
+            note.accept("--backend tornado: " + TORNADO_CLASS + " does not match this CLI (" + e + "); using the CPU backend");
+            return CpuBackend.INSTANCE;
+        }
     }
 }
