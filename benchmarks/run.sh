@@ -3,7 +3,7 @@
 # real shapes; not committed), runs the JMH suite and prints the tables of RESULTS.md (also
 # written to $DIR/tables.md). Every ratio in the tables comes from this one run.
 #
-#   benchmarks/run.sh                           everything (~16 GB of checkpoints under $DIR, ~15 min)
+#   benchmarks/run.sh                           everything (~20 GB of checkpoints under $DIR, ~15 min)
 #   MODELS="pythia-160m:bf16" benchmarks/run.sh
 #   JMH="-wi 1 -i 2 -w 1 -r 1" benchmarks/run.sh   shorter iterations (exploratory, noisier)
 #   CLEAN=1 benchmarks/run.sh                   delete the generated checkpoints afterwards
