@@ -40,8 +40,8 @@ jmh DecodeBench -p model="$names"
 jmh PrefillBench -p model="$names"
 if [ -n "$bf16" ]; then jmh HookBench -p model="$bf16"; fi
 for m in ${names//,/ }; do
-  # its own JVM, so the high-water mark is this model's alone; the heap holds activations only (weights stay mapped)
-  "$JAVA" "${FLAGS[@]}" -Xmx256m -XX:+UseSerialGC -cp "$JAR" io.jsteer.benchmarks.PeakRss "$DIR" "$m" 64 64
+  # its own JVM, so the high-water mark is this model's alone, with the launcher's JVM options
+  "$JAVA" @cli/jvm.options -cp "$JAR" io.jsteer.benchmarks.PeakRss "$DIR" "$m" 64 64
 done
 
 "$JAVA" -cp "$JAR" io.jsteer.benchmarks.Report "$DIR" | tee "$DIR/tables.md"
