@@ -70,16 +70,15 @@ final class ForwardKernels {
                           FloatArray w, FloatArray b, int n, float eps) {
         if (skip(control, segment)) return;
         int lid = c.localIdx, off = c.groupIdx * n;
-        float[] partial = c.allocateFloatLocalArray(GROUP);
         float sum = 0.0f;
         for (int i = lid; i < n; i += GROUP) sum += src.get(off + i);
-        float mean = groupSum(c, partial, sum) / n;
+        float mean = groupSum(c, sum) / n;
         float sq = 0.0f;
         for (int i = lid; i < n; i += GROUP) {
             float d = src.get(off + i) - mean;
             sq += d * d;
         }
-        float inv = 1.0f / TornadoMath.sqrt(groupSum(c, partial, sq) / n + eps);
+        float inv = 1.0f / TornadoMath.sqrt(groupSum(c, sq) / n + eps);
         for (int i = lid; i < n; i += GROUP) dst.set(off + i, (src.get(off + i) - mean) * inv * w.get(i) + b.get(i));
     }
 
@@ -87,16 +86,26 @@ final class ForwardKernels {
     static void rmsNorm(KernelContext c, IntArray control, int segment, FloatArray src, FloatArray dst, FloatArray w, int n, float eps) {
         if (skip(control, segment)) return;
         int lid = c.localIdx, off = c.groupIdx * n;
-        float[] partial = c.allocateFloatLocalArray(GROUP);
         float sq = 0.0f;
         for (int i = lid; i < n; i += GROUP) sq += src.get(off + i) * src.get(off + i);
-        float inv = 1.0f / TornadoMath.sqrt(groupSum(c, partial, sq) / n + eps);
+        float inv = 1.0f / TornadoMath.sqrt(groupSum(c, sq) / n + eps);
         for (int i = lid; i < n; i += GROUP) dst.set(off + i, src.get(off + i) * inv * (1.0f + w.get(i)));
     }
 
-    /** The sum of every thread's {@code value} over the work-group, returned to all of them. */
-    private static float groupSum(KernelContext c, float[] partial, float value) {
+    /**
+     * The sum of every thread's {@code value} over the work-group, returned to all of them.
+     *
+     * <p>Each reduction allocates its own local array: a local array must never be passed to another
+     * method. TornadoVM 5.2 (OpenCL) indexes an array parameter of an inlined method as a Java heap
+     * array, the element index turned into a byte offset past the 16-byte header
+     * ({@code local[i]} becomes {@code adf[4 * i + 16]}), so the threads of a work-group write up
+     * to 4 x 32 + 16 floats past a 32-float array, into the local memory of work-groups that run
+     * at the same time (PoCL on several threads). See gpu/README.md, "Local arrays and helper
+     * methods".
+     */
+    private static float groupSum(KernelContext c, float value) {
         int lid = c.localIdx;
+        float[] partial = c.allocateFloatLocalArray(GROUP);
         partial[lid] = value;
         c.localBarrier();
         for (int stride = GROUP / 2; stride > 0; stride >>= 1) {
@@ -106,6 +115,21 @@ final class ForwardKernels {
         float total = partial[0];
         c.localBarrier();
         return total;
+    }
+
+    /** The largest of every thread's {@code value} over the work-group, returned to all of them (see {@link #groupSum}). */
+    private static float groupMax(KernelContext c, float value) {
+        int lid = c.localIdx;
+        float[] partial = c.allocateFloatLocalArray(GROUP);
+        partial[lid] = value;
+        c.localBarrier();
+        for (int stride = GROUP / 2; stride > 0; stride >>= 1) {
+            if (lid < stride && partial[lid + stride] > partial[lid]) partial[lid] = partial[lid + stride];
+            c.localBarrier();
+        }
+        float max = partial[0];
+        c.localBarrier();
+        return max;
     }
 
     /** {@code out[r] = W[r] . x}; one work-group per row. */
@@ -173,7 +197,6 @@ final class ForwardKernels {
         int pos = control.get(POS), first = pos - window + 1 > 0 ? pos - window + 1 : 0;
         int cache = control.get(SLOT) * capacity * kvWidth + (head / group) * headDim;
         int qOff = head * headDim, sOff = head * capacity;
-        float[] partial = c.allocateFloatLocalArray(GROUP);
         float max = -Float.MAX_VALUE;
         for (int j = first + lid; j <= pos; j += GROUP) {
             float s = 0.0f;
@@ -183,21 +206,14 @@ final class ForwardKernels {
             scores.set(sOff + j, s);
             max = s > max ? s : max;
         }
-        partial[lid] = max;
-        c.localBarrier();
-        for (int stride = GROUP / 2; stride > 0; stride >>= 1) {
-            if (lid < stride && partial[lid + stride] > partial[lid]) partial[lid] = partial[lid + stride];
-            c.localBarrier();
-        }
-        max = partial[0];
-        c.localBarrier();
+        max = groupMax(c, max);
         float sum = 0.0f;
         for (int j = first + lid; j <= pos; j += GROUP) {
             float e = TornadoMath.exp(scores.get(sOff + j) - max);
             scores.set(sOff + j, e);
             sum += e;
         }
-        float inv = 1.0f / groupSum(c, partial, sum);
+        float inv = 1.0f / groupSum(c, sum);
         // every thread now reads every score: make the others' global writes visible
         c.globalBarrier();
         for (int i = lid; i < headDim; i += GROUP) {
