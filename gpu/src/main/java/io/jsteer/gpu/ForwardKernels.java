@@ -214,12 +214,25 @@ final class ForwardKernels {
             sum += e;
         }
         float inv = 1.0f / groupSum(c, sum);
-        // every thread now reads every score: make the others' global writes visible
-        c.globalBarrier();
-        for (int i = lid; i < headDim; i += GROUP) {
+        // Each thread reads back only the scores it wrote itself; the weights reach the other threads
+        // through local memory, a chunk of GROUP positions at a time. (Reading the other threads'
+        // global writes after barrier(CLK_GLOBAL_MEM_FENCE) gave some threads another work-group's
+        // weights on PoCL running work-groups on several threads: see gpu/README.md.)
+        float[] weight = c.allocateFloatLocalArray(GROUP);
+        for (int base = 0; base < headDim; base += GROUP) {
+            int i = base + lid;
             float acc = 0.0f;
-            for (int j = first; j <= pos; j++) acc += scores.get(sOff + j) * inv * values.get(cache + j * kvWidth + i);
-            out.set(qOff + i, acc);
+            for (int chunk = first; chunk <= pos; chunk += GROUP) {
+                int j = chunk + lid;
+                weight[lid] = j <= pos ? scores.get(sOff + j) * inv : 0.0f;
+                c.localBarrier();
+                if (i < headDim) {
+                    int last = pos - chunk < GROUP - 1 ? pos - chunk : GROUP - 1;
+                    for (int t = 0; t <= last; t++) acc += weight[t] * values.get(cache + (chunk + t) * kvWidth + i);
+                }
+                c.localBarrier();
+            }
+            if (i < headDim) out.set(qOff + i, acc);
         }
     }
 
