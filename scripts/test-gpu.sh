@@ -35,11 +35,6 @@ if [ ! -f "$m2" ]; then
     -DgroupId=io.github.beehive-lab -DartifactId=tornado-api -Dversion="$version" -Dpackaging=jar
 fi
 
-# Known issue (gpu/README.md): with PoCL running work-groups on several threads, the device forward
-# pass intermittently differs from the CPU on some tokens; on one thread it is always equal. Until that
-# is found, the tests run PoCL on one thread unless the caller chooses otherwise.
-export POCL_MAX_PTHREAD_COUNT="${POCL_MAX_PTHREAD_COUNT:-1}"
-
 ./mvnw -q -B -o -pl weights-loader,transformer install -DskipTests
 ./mvnw -B -o -f gpu/pom.xml test "$@"
 

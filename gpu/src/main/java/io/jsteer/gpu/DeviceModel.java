@@ -45,7 +45,8 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 /**
  * One model resident on a TornadoVM device: its weights (widened to F32), the residual stream,
  * every intermediate activation and the KV caches of up to {@link #SEQUENCES_PROPERTY} sequences,
- * with one task graph that runs a token through every block (see {@link ForwardKernels}).
+ * with one task graph per block plus the embedding and the unembedding, which run a token through
+ * the model (see {@link ForwardKernels}).
  *
  * <p>Per token the host sends each graph a control array (token id, position, cache slot, the
  * segment range to run) and the rotary cos/sin of that position, computed as

@@ -9,12 +9,16 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * TornadoVM kernels for one token's pass through a transformer, mirroring
  * {@link io.jsteer.transformer.Model} step by step.
  *
- * <p>All kernels of a model live in one task graph (see {@link DeviceModel}). Each belongs to a
+ * <p>The kernels of a model live in its task graphs, one per block (see {@link DeviceModel}). Each belongs to a
  * <em>segment</em>, the work between two hook points, and does nothing unless its segment lies in
  * {@code [control[FROM], control[TO])}: executing the graph with a range runs the forward pass up to
  * a hook point, and a second execution resumes after it. {@link #inject} writes the host's hooked
  * activation back at that point. Every work-group takes the same branch, so returning early never
  * splits a barrier.
+ *
+ * <p>The threads of a work-group pass values to each other only through local memory, and a local
+ * array is allocated in the method that indexes it, never passed to another: each of the two
+ * otherwise gave wrong results on PoCL (see gpu/README.md, "PoCL on several threads").
  */
 final class ForwardKernels {
     /** Threads per work-group of the reducing kernels, a power of two. */
