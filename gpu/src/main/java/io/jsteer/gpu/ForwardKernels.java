@@ -16,9 +16,12 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * activation back at that point. Every work-group takes the same branch, so returning early never
  * splits a barrier.
  *
- * <p>The threads of a work-group pass values to each other only through local memory, and a local
- * array is allocated in the method that indexes it, never passed to another: each of the two
- * otherwise gave wrong results on PoCL (see gpu/README.md, "PoCL on several threads").
+ * <p>Two rules keep the kernels clear of bugs met in TornadoVM and PoCL (gpu/README.md, "PoCL on
+ * several threads"): a local array is allocated in the method that indexes it, never passed to
+ * another; and after a barrier, a loop over a thread's share of the elements runs the same number
+ * of times in every thread ({@code for (base = 0; base < n; base += GROUP)}), with the bound
+ * checked inside ({@code if (base + lid < n)}), not {@code for (i = lid; i < n; i += GROUP)}: PoCL
+ * 3.1 let the threads whose first {@code i} is already past {@code n} run such a loop's body.
  */
 final class ForwardKernels {
     /** Threads per work-group of the reducing kernels, a power of two. */
@@ -78,12 +81,18 @@ final class ForwardKernels {
         for (int i = lid; i < n; i += GROUP) sum += src.get(off + i);
         float mean = groupSum(c, sum) / n;
         float sq = 0.0f;
-        for (int i = lid; i < n; i += GROUP) {
-            float d = src.get(off + i) - mean;
-            sq += d * d;
+        for (int base = 0; base < n; base += GROUP) {
+            int i = base + lid;
+            if (i < n) {
+                float d = src.get(off + i) - mean;
+                sq += d * d;
+            }
         }
         float inv = 1.0f / TornadoMath.sqrt(groupSum(c, sq) / n + eps);
-        for (int i = lid; i < n; i += GROUP) dst.set(off + i, (src.get(off + i) - mean) * inv * w.get(i) + b.get(i));
+        for (int base = 0; base < n; base += GROUP) {
+            int i = base + lid;
+            if (i < n) dst.set(off + i, (src.get(off + i) - mean) * inv * w.get(i) + b.get(i));
+        }
     }
 
     /** Gemma RMSNorm ({@code * (1 + w)}) of each row ({@code n} wide) of src into dst; one work-group per row. */
@@ -93,7 +102,10 @@ final class ForwardKernels {
         float sq = 0.0f;
         for (int i = lid; i < n; i += GROUP) sq += src.get(off + i) * src.get(off + i);
         float inv = 1.0f / TornadoMath.sqrt(groupSum(c, sq) / n + eps);
-        for (int i = lid; i < n; i += GROUP) dst.set(off + i, src.get(off + i) * inv * (1.0f + w.get(i)));
+        for (int base = 0; base < n; base += GROUP) {
+            int i = base + lid;
+            if (i < n) dst.set(off + i, src.get(off + i) * inv * (1.0f + w.get(i)));
+        }
     }
 
     /**
@@ -212,16 +224,16 @@ final class ForwardKernels {
         }
         max = groupMax(c, max);
         float sum = 0.0f;
-        for (int j = first + lid; j <= pos; j += GROUP) {
-            float e = TornadoMath.exp(scores.get(sOff + j) - max);
-            scores.set(sOff + j, e);
-            sum += e;
+        for (int chunk = first; chunk <= pos; chunk += GROUP) {
+            int j = chunk + lid;
+            if (j <= pos) {
+                float e = TornadoMath.exp(scores.get(sOff + j) - max);
+                scores.set(sOff + j, e);
+                sum += e;
+            }
         }
         float inv = 1.0f / groupSum(c, sum);
-        // Each thread reads back only the scores it wrote itself; the weights reach the other threads
-        // through local memory, a chunk of GROUP positions at a time. (Reading the other threads'
-        // global writes after barrier(CLK_GLOBAL_MEM_FENCE) gave some threads another work-group's
-        // weights on PoCL running work-groups on several threads: see gpu/README.md.)
+        // the weights reach the other threads through local memory, a chunk of GROUP positions at a time
         float[] weight = c.allocateFloatLocalArray(GROUP);
         for (int base = 0; base < headDim; base += GROUP) {
             int i = base + lid;

@@ -19,13 +19,16 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
  * {@link ForwardKernels#attention} alone, launched many times on fixed inputs, against a
- * double-precision {@code softmax(cap(scale q k^T)) v}. Its former version, which read the other
- * threads' scores from global memory after a global barrier, gave a few threads another head's
- * weights in about 2% of these executions on PoCL with 2 threads (gpu/README.md); a wrong thread
- * anywhere fails the test. Runs on the TornadoVM device (see gpu/pom.xml).
+ * double-precision {@code softmax(cap(scale q k^T)) v}, with a guard after each output that must
+ * stay untouched. Its former version, whose last loop was {@code for (i = lid; i < headDim; i += GROUP)},
+ * had threads 24-31 of each 24-wide head write the next head's first elements (and past the end
+ * of the output) on PoCL 3.1: the guard caught it on any number of threads, the values in about 2%
+ * of these executions with 2 threads (gpu/README.md). Runs on the TornadoVM device (see gpu/pom.xml).
  */
 class AttentionKernelTest {
     private static final double TOLERANCE = 1e-4;
+    /** Written after each output before the first launch; a kernel writing past the output changes it. */
+    private static final float GUARD = -12345.0f;
     private static TornadoBackend backend;
 
     @BeforeAll
@@ -60,7 +63,8 @@ class AttentionKernelTest {
     /**
      * Runs {@code executions} executions of {@code launches} attention tasks on the same inputs, the
      * query at positions {@code 0..positions-1} in turn, over the two cache slots; returns how many
-     * executions had a task whose output differs from the double-precision reference.
+     * executions had a task whose output differs from the double-precision reference or which wrote
+     * past its output.
      */
     private static int wrongExecutions(Shape s, int positions, int launches, int executions) {
         int slots = 2, kvW = s.kvWidth();
@@ -78,7 +82,8 @@ class AttentionKernelTest {
                 .transferToDevice(DataTransferMode.FIRST_EXECUTION, q, keys, values);
         for (int k = 0; k < launches; k++) {
             scores[k] = new FloatArray(s.heads() * s.capacity());
-            outs[k] = new FloatArray(s.heads() * s.headDim());
+            outs[k] = new FloatArray(s.heads() * s.headDim() + ForwardKernels.GROUP);
+            outs[k].init(GUARD);
             graph.task("t" + k, ForwardKernels::attention, new KernelContext(), control, 0, q, keys, values, scores[k], outs[k],
                     s.headDim(), s.heads() / s.kvHeads(), kvW, s.capacity(), scale, s.cap(), s.window());
             WorkerGrid1D grid = new WorkerGrid1D(s.heads() * ForwardKernels.GROUP);
@@ -86,6 +91,7 @@ class AttentionKernelTest {
             grids.addWorkerGrid("attention.t" + k, grid);
         }
         graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, (Object[]) scores);
+        graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, (Object[]) outs);
         graph.transferToHost(DataTransferMode.EVERY_EXECUTION, (Object[]) outs);
         int wrong = 0;
         try (TornadoExecutionPlan plan = new TornadoExecutionPlan(graph.snapshot())) {
@@ -99,6 +105,7 @@ class AttentionKernelTest {
                 boolean ok = true;
                 for (FloatArray out : outs) {
                     for (int i = 0; i < expected.length; i++) ok &= Math.abs(out.get(i) - expected[i]) <= TOLERANCE;
+                    for (int i = expected.length; i < out.getSize(); i++) ok &= out.get(i) == GUARD;
                 }
                 if (!ok) wrong++;
             }
