@@ -115,9 +115,8 @@ final class ForwardKernels {
      * method. TornadoVM 5.2 (OpenCL) indexes an array parameter of an inlined method as a Java heap
      * array, the element index turned into a byte offset past the 16-byte header
      * ({@code local[i]} becomes {@code adf[4 * i + 16]}), so the threads of a work-group write up
-     * to 4 x 32 + 16 floats past a 32-float array, into the local memory of work-groups that run
-     * at the same time (PoCL on several threads). See gpu/README.md, "Local arrays and helper
-     * methods".
+     * to 4 x 32 + 16 floats past a 32-float array, harmless only while nothing else lives there.
+     * See gpu/README.md, "PoCL on several threads".
      */
     private static float groupSum(KernelContext c, float value) {
         int lid = c.localIdx;
