@@ -2,8 +2,6 @@ package io.jsteer.gpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -33,8 +31,7 @@ class AttentionKernelTest {
 
     @BeforeAll
     static void create() {
-        List<String> reports = new ArrayList<>();
-        backend = TornadoBackend.tryCreate(reports::add).orElseThrow(() -> new AssertionError("no TornadoVM backend: " + reports));
+        backend = TestBackends.open();
     }
 
     @AfterAll

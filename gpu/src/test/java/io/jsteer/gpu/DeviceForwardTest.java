@@ -40,8 +40,7 @@ class DeviceForwardTest {
 
     @BeforeAll
     static void create() {
-        List<String> reports = new ArrayList<>();
-        backend = TornadoBackend.tryCreate(reports::add).orElseThrow(() -> new AssertionError("no TornadoVM backend: " + reports));
+        backend = TestBackends.open();
     }
 
     @AfterAll

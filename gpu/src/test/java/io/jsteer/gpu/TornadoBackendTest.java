@@ -33,8 +33,7 @@ class TornadoBackendTest {
 
     @BeforeAll
     static void create() {
-        backend = TornadoBackend.tryCreate(reports::add)
-                .orElseThrow(() -> new AssertionError("no TornadoVM backend: " + reports));
+        backend = TestBackends.open(reports);
     }
 
     @AfterAll
