@@ -22,7 +22,9 @@ int main(int argc, char **argv) {
         std::string name = gguf_get_tensor_name(g, i);
         size_t dot = name.find('.');
         int layer = -1;
-        if (dot != std::string::npos && name.substr(0, dot) == "direction") layer = std::stoi(name.substr(dot + 1));
+        if (dot != std::string::npos && name.substr(0, dot) == "direction") {
+            try { layer = std::stoi(name.substr(dot + 1)); } catch (const std::exception &) { layer = -1; }
+        }
         if (layer <= 0) { printf("REJECTED: bad layer in %s\n", name.c_str()); return 1; }
         ggml_tensor *t = ggml_get_tensor(ctx, name.c_str());
         if (t->type != GGML_TYPE_F32 || ggml_n_dims(t) != 1) { printf("REJECTED: %s not 1-D F32\n", name.c_str()); return 1; }
