@@ -3,7 +3,7 @@
 # real shapes; not committed), runs the JMH suite and prints the tables of RESULTS.md (also
 # written to $DIR/tables.md). Every ratio in the tables comes from this one run.
 #
-#   benchmarks/run.sh                           everything (~20 GB of checkpoints under $DIR, ~15 min)
+#   benchmarks/run.sh                           everything (~20 GB of checkpoints under $DIR, ~22 min)
 #   MODELS="pythia-160m:bf16" benchmarks/run.sh
 #   JMH="-wi 1 -i 2 -w 1 -r 1" benchmarks/run.sh   shorter iterations (exploratory, noisier)
 #   CLEAN=1 benchmarks/run.sh                   delete the generated checkpoints afterwards
@@ -40,8 +40,11 @@ jmh DecodeBench -p model="$names"
 jmh PrefillBench -p model="$names"
 if [ -n "$bf16" ]; then jmh HookBench -p model="$bf16"; fi
 for m in ${names//,/ }; do
-  # its own JVM, so the high-water mark is this model's alone, with the launcher's JVM options
-  "$JAVA" @cli/jvm.options -cp "$JAR" io.jsteer.benchmarks.PeakRss "$DIR" "$m" 64 64
+  # its own JVM, so the high-water mark is this model's alone, with the launcher's JVM options;
+  # 128 and 512 positions, to see the KV cache and whatever else grows with the context
+  for decode in 64 448; do
+    "$JAVA" @cli/jvm.options -cp "$JAR" io.jsteer.benchmarks.PeakRss "$DIR" "$m" 64 "$decode"
+  done
 done
 
 "$JAVA" -cp "$JAR" io.jsteer.benchmarks.Report "$DIR" | tee "$DIR/tables.md"

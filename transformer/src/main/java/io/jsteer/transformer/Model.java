@@ -162,16 +162,17 @@ public final class Model {
         project(w, h, T, q, k, v);
 
         int start = s.length();
-        float[] kc = s.keys[l], vc = s.values[l];
+        float[][] kc = s.keys[l], vc = s.values[l];
         for (int t = 0; t < T; t++) {
             if (w.qNorm() != null) {
                 w.qNorm().apply(q, t * qW, H);
                 w.kNorm().apply(k, t * kvW, KV);
             }
-            rope[l].apply(q, t * qW, H, hd, start + t);
-            rope[l].apply(k, t * kvW, KV, hd, start + t);
-            System.arraycopy(k, t * kvW, kc, (start + t) * kvW, kvW);
-            System.arraycopy(v, t * kvW, vc, (start + t) * kvW, kvW);
+            int pos = start + t;
+            rope[l].apply(q, t * qW, H, hd, pos);
+            rope[l].apply(k, t * kvW, KV, hd, pos);
+            System.arraycopy(k, t * kvW, kc[pos / State.BLOCK], pos % State.BLOCK * kvW, kvW);
+            System.arraycopy(v, t * kvW, vc[pos / State.BLOCK], pos % State.BLOCK * kvW, kvW);
         }
 
         float[] out = new float[T * qW];
@@ -191,15 +192,19 @@ public final class Model {
                 // to back (head by head, its rows are a stride apart and miss the cache once evicted)
                 float[] p = new float[(h1 - h0) * n];
                 for (int j = first; j <= pos; j++) {
+                    float[] kb = kc[j / State.BLOCK];
+                    int row = j % State.BLOCK * kvW;
                     for (int head = h0; head < h1; head++) {
-                        p[(head - h0) * n + j - first] = Vectors.dot(q, t * qW + head * hd, kc, j * kvW + (head / group) * hd, hd) * scale;
+                        p[(head - h0) * n + j - first] = Vectors.dot(q, t * qW + head * hd, kb, row + (head / group) * hd, hd) * scale;
                     }
                 }
                 if (cap > 0) for (int i = 0; i < p.length; i++) p[i] = (float) (Math.tanh(p[i] / cap) * cap);
                 for (int r = 0; r < h1 - h0; r++) Vectors.softmax(p, r * n, r * n + n);
                 for (int j = first; j <= pos; j++) {
+                    float[] vb = vc[j / State.BLOCK];
+                    int row = j % State.BLOCK * kvW;
                     for (int head = h0; head < h1; head++) {
-                        Vectors.axpy(p[(head - h0) * n + j - first], vc, j * kvW + (head / group) * hd, out, t * qW + head * hd, hd);
+                        Vectors.axpy(p[(head - h0) * n + j - first], vb, row + (head / group) * hd, out, t * qW + head * hd, hd);
                     }
                 }
                 pair += h1 - h0;
