@@ -36,8 +36,6 @@ public final class MatMul {
      * and four rows sharing each x load win.
      */
     static final int SEQUENTIAL_COLS = 4096;
-    /** Chunks per thread: enough to even out cores slowed by other work, few enough to keep the hand-out cheap. */
-    private static final int CHUNKS_PER_THREAD = 8;
 
     /** Kernel for one token, by {@link DType#ordinal()}. */
     private final Kernel[] vector;
@@ -111,15 +109,15 @@ public final class MatMul {
         }
         DType dtype = w.dtype();
         MemorySegment data = w.data();
+        // blocks of four rows, handed out largest chunks first down to single blocks (see Parallel)
         int quads = (rows + B - 1) / B;
-        int grain = Math.max(1, quads / (CHUNKS_PER_THREAD * Parallel.threads()));
         if (tokens > 1) {
-            Parallel.forRange(quads, grain, (q0, q1) -> batch.matmul(dtype, data, rows, cols, x, out, tokens, q0 * B, Math.min(rows, q1 * B)));
+            Parallel.forRange(quads, 1, (q0, q1) -> batch.matmul(dtype, data, rows, cols, x, out, tokens, q0 * B, Math.min(rows, q1 * B)));
             return;
         }
         Kernel k = vector[dtype.ordinal()];
         float[] in = dtype == DType.BF16 ? k.bf16Input(x, cols) : x;
         boolean sequential = cols <= sequentialCols;
-        Parallel.forRange(quads, grain, (q0, q1) -> k.matvec(dtype, data, rows, cols, in, out, q0 * B, Math.min(rows, q1 * B), sequential));
+        Parallel.forRange(quads, 1, (q0, q1) -> k.matvec(dtype, data, rows, cols, in, out, q0 * B, Math.min(rows, q1 * B), sequential));
     }
 }

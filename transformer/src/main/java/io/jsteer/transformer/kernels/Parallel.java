@@ -11,8 +11,15 @@ import java.util.concurrent.locks.LockSupport;
  * <p>A decoded token runs a few hundred short loops (one per weight matrix, each a few hundred
  * microseconds), so the cost of handing out work matters: waking a parked pool thread takes tens
  * of microseconds. Workers here spin briefly after each loop before parking, so back-to-back
- * loops start within a microsecond, and the calling thread takes chunks too. Chunks are claimed
- * from a shared counter, so a core slowed by other work simply takes fewer.
+ * loops start within a microsecond, and the calling thread takes chunks too.
+ *
+ * <p>Chunks are claimed from a shared counter, largest first (guided scheduling): each claim
+ * takes {@code 1 / (2 * threads)} of what is left, but at least the loop's grain. A core slowed
+ * by other work simply takes fewer, few chunks means few restarts of the hardware prefetcher on
+ * a new stretch of memory, and the last chunks are small, so the cores finish together. With
+ * equal chunks of 1/16 of a matrix, the caller of a Pythia-160M decoding loop spent 0.4-0.7 ms
+ * of a 10-12 ms token waiting for the other core's last chunk; guided chunks of at least 4 rows
+ * cut that to 0.2 ms and the token by 2-6%.
  *
  * <p>One loop runs at a time: a loop started while another is running (from another thread, or
  * nested inside a loop body) runs on its caller's thread alone. The thread count is the number of
@@ -33,8 +40,10 @@ public final class Parallel {
     /** One loop; workers that arrive after it is exhausted find no chunk left. */
     private static final class Job {
         final Range body;
-        final int n, grain, chunks;
+        final int n, grain;
+        /** Start of the first unclaimed chunk. */
         final AtomicInteger next = new AtomicInteger();
+        /** Indices not yet processed: the loop is done at zero. */
         final AtomicInteger pending;
         volatile Throwable failure;
 
@@ -42,19 +51,19 @@ public final class Parallel {
             this.body = body;
             this.n = n;
             this.grain = grain;
-            this.chunks = (n + grain - 1) / grain;
-            this.pending = new AtomicInteger(chunks);
+            this.pending = new AtomicInteger(n);
         }
 
         void work() {
-            for (int c; (c = next.getAndIncrement()) < chunks; ) {
+            for (int from; (from = next.get()) < n; ) {
+                int to = (int) Math.min(n, (long) from + Math.max(grain, (n - from) / (2 * THREADS)));
+                if (!next.compareAndSet(from, to)) continue;
                 try {
-                    int from = c * grain;
-                    body.run(from, Math.min(n, from + grain));
+                    body.run(from, to);
                 } catch (Throwable e) {
                     if (failure == null) failure = e;
                 } finally {
-                    pending.decrementAndGet();
+                    pending.addAndGet(from - to);
                 }
             }
         }
@@ -80,9 +89,9 @@ public final class Parallel {
     }
 
     /**
-     * Runs {@code body} over {@code [0, n)} in chunks of {@code grain} indices (the last may be
-     * shorter) on all threads, returning when every chunk is done. The first exception thrown by
-     * a chunk is rethrown here after the others finish.
+     * Runs {@code body} over {@code [0, n)} on all threads in chunks of at least {@code grain}
+     * indices (the last may be shorter), largest first, returning when every chunk is done. The
+     * first exception thrown by a chunk is rethrown here after the others finish.
      */
     public static void forRange(int n, int grain, Range body) {
         if (grain < 1) throw new IllegalArgumentException("grain must be positive, got " + grain);

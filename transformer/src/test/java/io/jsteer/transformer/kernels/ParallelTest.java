@@ -3,7 +3,12 @@ package io.jsteer.transformer.kernels;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
 
@@ -15,12 +20,33 @@ class ParallelTest {
                 AtomicIntegerArray seen = new AtomicIntegerArray(Math.max(1, n));
                 for (int round = 0; round < 20; round++) {
                     Parallel.forRange(n, grain, (from, to) -> {
-                        if (to - from > grain) throw new AssertionError("chunk " + from + ".." + to + " exceeds grain " + grain);
+                        if (to - from < grain && to != n) throw new AssertionError("chunk " + from + ".." + to + " is under the grain " + grain);
                         for (int i = from; i < to; i++) seen.incrementAndGet(i);
                     });
                 }
                 for (int i = 0; i < n; i++) assertEquals(20, seen.get(i), "n=" + n + " grain=" + grain + " index " + i);
             }
+        }
+    }
+
+    @Test
+    void chunksShrinkTowardTheEnd() {
+        List<int[]> chunks = Collections.synchronizedList(new ArrayList<>());
+        Parallel.forRange(10_000, 8, (from, to) -> chunks.add(new int[] {from, to}));
+        chunks.sort(Comparator.comparingInt(c -> c[0]));
+        int at = 0, last = Integer.MAX_VALUE;
+        for (int[] c : chunks) {
+            assertEquals(at, c[0], "chunks are contiguous");
+            int size = c[1] - c[0];
+            assertTrue(size <= last, "chunk " + c[0] + ".." + c[1] + " is larger than the one before it");
+            assertTrue(size >= 8 || c[1] == 10_000, "chunk " + c[0] + ".." + c[1] + " is under the grain");
+            at = c[1];
+            last = size;
+        }
+        assertEquals(10_000, at);
+        if (Parallel.threads() > 1) {
+            assertEquals(10_000 / (2 * Parallel.threads()), chunks.get(0)[1], "the first chunk is 1 / (2 * threads) of the loop");
+            assertTrue(chunks.size() < 100, chunks.size() + " chunks: guided scheduling needs only a few dozen");
         }
     }
 
@@ -40,17 +66,19 @@ class ParallelTest {
 
     @Test
     void rethrowsTheFailureAfterTheOtherChunks() {
-        IllegalStateException boom = new IllegalStateException("chunk 5 failed");
+        IllegalStateException boom = new IllegalStateException("the chunk of index 5 failed");
         AtomicIntegerArray seen = new AtomicIntegerArray(64);
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> Parallel.forRange(64, 1, (a, b) -> {
-            seen.incrementAndGet(a);
-            if (a == 5) throw boom;
+            for (int i = a; i < b; i++) seen.incrementAndGet(i);
+            if (a <= 5 && 5 < b) throw boom;
         }));
         assertSame(boom, e);
         for (int i = 0; i < 64; i++) assertEquals(1, seen.get(i));
         // the pool is usable afterwards
         AtomicIntegerArray again = new AtomicIntegerArray(64);
-        Parallel.forRange(64, 1, (a, b) -> again.incrementAndGet(a));
+        Parallel.forRange(64, 1, (a, b) -> {
+            for (int i = a; i < b; i++) again.incrementAndGet(i);
+        });
         for (int i = 0; i < 64; i++) assertEquals(1, again.get(i));
     }
 
