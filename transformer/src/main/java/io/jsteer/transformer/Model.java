@@ -77,7 +77,7 @@ public final class Model {
 
     /** A fresh sequence with an empty KV cache and no hooks. */
     public State newState() {
-        return new State(config.numLayers(), config.numKvHeads() * config.headDim(), config.maxPositions(), !config.parallelResidual());
+        return new State(config.numLayers(), config.numKvHeads(), config.headDim(), config.maxPositions(), !config.parallelResidual());
     }
 
     /**
@@ -171,8 +171,10 @@ public final class Model {
             int pos = start + t;
             rope[l].apply(q, t * qW, H, hd, pos);
             rope[l].apply(k, t * kvW, KV, hd, pos);
-            System.arraycopy(k, t * kvW, kc[pos / State.BLOCK], pos % State.BLOCK * kvW, kvW);
-            System.arraycopy(v, t * kvW, vc[pos / State.BLOCK], pos % State.BLOCK * kvW, kvW);
+            for (int kvHead = 0; kvHead < KV; kvHead++) {
+                System.arraycopy(k, t * kvW + kvHead * hd, kc[pos / State.BLOCK], s.offset(kvHead, pos), hd);
+                System.arraycopy(v, t * kvW + kvHead * hd, vc[pos / State.BLOCK], s.offset(kvHead, pos), hd);
+            }
         }
 
         float[] out = new float[T * qW];
@@ -180,34 +182,19 @@ public final class Model {
         int window = config.isSliding(l) ? config.slidingWindow() : Integer.MAX_VALUE;
         int group = H / KV;
         // (token, head) pairs are independent: spread them over the cores once there is enough work,
-        // in runs of consecutive heads so that one pass over the cache serves every head of a run
+        // in runs of consecutive heads, which share their KV head under grouped-query attention
         long work = (long) T * H * (start + T) * hd;
         int pairs = T * H, threads = Parallel.threads();
         int grain = work < PARALLEL_ATTENTION_WORK ? pairs : T == 1 ? (H + threads - 1) / threads : Math.max(1, pairs / (4 * threads));
         Parallel.forRange(pairs, grain, (from, to) -> {
-            for (int pair = from; pair < to; ) {
-                int t = pair / H, h0 = pair % H, h1 = Math.min(H, h0 + to - pair);
+            for (int pair = from; pair < to; pair++) {
+                int t = pair / H, head = pair % H, kvHead = head / group, qo = t * qW + head * hd;
                 int pos = start + t, first = Math.max(0, pos - window + 1), n = pos + 1 - first;
-                // the cache is [position][kv head][i]: positions outside and heads inside read it front
-                // to back (head by head, its rows are a stride apart and miss the cache once evicted)
-                float[] p = new float[(h1 - h0) * n];
-                for (int j = first; j <= pos; j++) {
-                    float[] kb = kc[j / State.BLOCK];
-                    int row = j % State.BLOCK * kvW;
-                    for (int head = h0; head < h1; head++) {
-                        p[(head - h0) * n + j - first] = Vectors.dot(q, t * qW + head * hd, kb, row + (head / group) * hd, hd) * scale;
-                    }
-                }
-                if (cap > 0) for (int i = 0; i < p.length; i++) p[i] = (float) (Math.tanh(p[i] / cap) * cap);
-                for (int r = 0; r < h1 - h0; r++) Vectors.softmax(p, r * n, r * n + n);
-                for (int j = first; j <= pos; j++) {
-                    float[] vb = vc[j / State.BLOCK];
-                    int row = j % State.BLOCK * kvW;
-                    for (int head = h0; head < h1; head++) {
-                        Vectors.axpy(p[(head - h0) * n + j - first], vb, row + (head / group) * hd, out, t * qW + head * hd, hd);
-                    }
-                }
-                pair += h1 - h0;
+                float[] p = new float[n];
+                for (int j = first; j <= pos; j++) p[j - first] = Vectors.dot(q, qo, kc[j / State.BLOCK], s.offset(kvHead, j), hd) * scale;
+                if (cap > 0) for (int i = 0; i < n; i++) p[i] = (float) (Math.tanh(p[i] / cap) * cap);
+                Vectors.softmax(p, 0, n);
+                for (int j = first; j <= pos; j++) Vectors.axpy(p[j - first], vc[j / State.BLOCK], s.offset(kvHead, j), out, qo, hd);
             }
         });
         float[] y = new float[T * config.hiddenSize()];

@@ -15,8 +15,12 @@ public final class State {
      * weights file where the cache itself is a fifth of it.
      */
     static final int BLOCK = 64;
-    final int kvWidth;
-    /** {@code [layer][pos / BLOCK][(pos % BLOCK) * kvWidth + kvHead * headDim + i]}, blocks allocated as positions arrive. */
+    final int kvWidth, headDim;
+    /**
+     * {@code [layer][pos / BLOCK][(kvHead * BLOCK + pos % BLOCK) * headDim + i]}, blocks allocated
+     * as positions arrive. Within a block each KV head's positions lie together, so attention
+     * reads one head's keys front to back (see {@link #offset}).
+     */
     final float[][][] keys;
     /** Same layout as {@link #keys}. */
     final float[][][] values;
@@ -25,12 +29,18 @@ public final class State {
     private int promptLength = -1;
     private final Hooks hooks;
 
-    State(int layers, int kvWidth, int maxPositions, boolean hasResidMid) {
-        this.kvWidth = kvWidth;
+    State(int layers, int kvHeads, int headDim, int maxPositions, boolean hasResidMid) {
+        this.kvWidth = kvHeads * headDim;
+        this.headDim = headDim;
         this.maxPositions = maxPositions;
         this.keys = new float[layers][0][];
         this.values = new float[layers][0][];
         this.hooks = new Hooks(layers, hasResidMid);
+    }
+
+    /** Where KV head {@code kvHead} of position {@code pos} starts in its block, {@code keys[layer][pos / BLOCK]}. */
+    int offset(int kvHead, int pos) {
+        return (kvHead * BLOCK + pos % BLOCK) * headDim;
     }
 
     /** Tokens processed so far (the position the next token will have). */
