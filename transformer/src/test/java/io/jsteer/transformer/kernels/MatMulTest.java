@@ -63,7 +63,7 @@ class MatMulTest {
         SplittableRandom rnd = new SplittableRandom(7);
         Tensor w = randomTensor(dtype, 301, 1031, rnd);
         for (MatMul mm : bothRowOrders(bits)) for (int tokens : new int[] {1, 6, 16}) check(mm, w, tokens, rnd);
-        Tensor wide = randomTensor(dtype, 9, MatMul.SEQUENTIAL_COLS + 37, rnd);
+        Tensor wide = randomTensor(dtype, 9, MatMul.SEQUENTIAL_BYTES / (Float.BYTES + dtype.bytes()) + 37, rnd);
         check(MatMul.withBits(bits), wide, 1, rnd);
     }
 
