@@ -35,7 +35,7 @@ public final class Report {
         for (String line : Files.readAllLines(Path.of(args[0]).resolve(Samples.RESULTS))) {
             if (line.isBlank()) continue;
             JsonNode o = json.readTree(line);
-            String key = o.path("bench").asText() + "|" + o.path("model").asText() + "|" + o.path("dtype").asText() + "|" + o.path("bits").asText();
+            String key = o.path("bench").asText() + "|" + o.path("model").asText() + "|" + o.path("dtype").asText() + "|" + o.path("bits").asText() + "|" + o.path("positions").asText();
             latest.remove(key);
             latest.put(key, o);
         }
