@@ -10,9 +10,9 @@ import java.util.Arrays;
 public final class State {
     /**
      * Positions per block of the KV cache. The cache grows a block at a time and never moves:
-     * one array per layer grown by copying would leave its old copies as garbage and hold both
-     * during the copy, and decoding a thousand tokens of Pythia-160M then peaked at 1.4 x the
-     * weights file where the cache itself is a fifth of it.
+     * one array per layer grown by doubling left its old copies as garbage and held both during
+     * the copy: decoding 1024 positions of Pythia-160M BF16 peaked at 1.39 x (weights file + a
+     * 75 MB cache), against 1.17 with blocks.
      */
     static final int BLOCK = 64;
     final int kvWidth, headDim;
