@@ -192,7 +192,7 @@ public final class Model {
                 int pos = start + t, first = Math.max(0, pos - window + 1), n = pos + 1 - first;
                 float[] p = new float[n];
                 for (int j = first; j <= pos; j++) p[j - first] = Vectors.dot(q, qo, kc[j / State.BLOCK], s.offset(kvHead, j), hd) * scale;
-                if (cap > 0) for (int i = 0; i < n; i++) p[i] = (float) (Math.tanh(p[i] / cap) * cap);
+                if (cap > 0) Vectors.softcap(p, 0, n, cap);
                 Vectors.softmax(p, 0, n);
                 for (int j = first; j <= pos; j++) Vectors.axpy(p[j - first], vc[j / State.BLOCK], s.offset(kvHead, j), out, qo, hd);
             }
@@ -268,7 +268,7 @@ public final class Model {
         float[] logits = new float[rows * V];
         backend.matmul(weights.lmHead(), h, logits, rows);
         float cap = config.finalSoftcap();
-        if (cap > 0) for (int i = 0; i < logits.length; i++) logits[i] = (float) (Math.tanh(logits[i] / cap) * cap);
+        if (cap > 0) Vectors.softcap(logits, 0, logits.length, cap);
         return logits;
     }
 

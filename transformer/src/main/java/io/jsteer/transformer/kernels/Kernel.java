@@ -41,6 +41,9 @@ interface Kernel {
     /** Tanh-approximated GELU over {@code x[from..to)} in place (see {@link Vectors#geluTanh}). */
     void geluTanh(float[] x, int from, int to);
 
+    /** {@code x[i] = cap * tanh(x[i] / cap)} over {@code x[from..to)} in place (see {@link Vectors#softcap}). */
+    void softcap(float[] x, int from, int to, float cap);
+
     /** {@code x[i] = exp(x[i] - shift)} for {@code i} in {@code [from, to)} (see {@link Vectors#softmax}). */
     void expShifted(float[] x, int from, int to, float shift);
 

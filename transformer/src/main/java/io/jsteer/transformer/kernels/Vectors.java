@@ -39,6 +39,14 @@ public final class Vectors {
     }
 
     /**
+     * Gemma 2's soft-cap, {@code cap * tanh(x / cap)}, over {@code x[from..to)} in place: tanh
+     * from a series near zero and from Cephes' exp beyond, to about 4e-7 relative.
+     */
+    public static void softcap(float[] x, int from, int to, float cap) {
+        KERNEL.softcap(x, from, to, cap);
+    }
+
+    /**
      * {@code x[from..to) = softmax(x[from..to))} in place: {@code exp(x_i - max)} to about 2e-7
      * relative (differences below -87 give exp(-87) rather than less), normalised by their sum
      * taken in double, in order.

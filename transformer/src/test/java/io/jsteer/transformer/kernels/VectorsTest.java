@@ -59,6 +59,26 @@ class VectorsTest {
     }
 
     @Test
+    void softcapMatchesDoublePrecision() {
+        float[] x = activationInputs();
+        for (int i = 0; i < x.length; i++) x[i] *= 5;
+        for (float cap : new float[] {30f, 50f}) {
+            float[] y = x.clone(), shifted = x.clone();
+            Vectors.softcap(y, 0, y.length, cap);
+            Vectors.softcap(shifted, 3, shifted.length - 5, cap);
+            for (int i = 0; i < x.length; i++) {
+                double expected = cap * Math.tanh((double) x[i] / cap);
+                // about 4e-7 relative (see VectorKernel.TANH_SERIES), plus the rounding of x / cap (to zero for
+                // subnormal x, as in float32 arithmetic) and of the product
+                assertEquals(expected, y[i], 1e-6 * Math.abs(expected) + 2 * Math.ulp((float) expected) + 1e-37, "softcap(" + x[i] + ", " + cap + ")");
+                // vector lanes and the scalar tail give the same bits
+                float inRange = i < 3 || i >= x.length - 5 ? x[i] : y[i];
+                assertEquals(Float.floatToRawIntBits(inRange), Float.floatToRawIntBits(shifted[i]), "softcap lanes and tail at " + i);
+            }
+        }
+    }
+
+    @Test
     void softmaxMatchesDoublePrecision() {
         SplittableRandom rnd = new SplittableRandom(4);
         for (int n : new int[] {1, 7, 8, 33, 300}) {
