@@ -3,6 +3,7 @@ package io.jsteer.transformer.kernels;
 import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.F2I;
 import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.LT;
 import static jdk.incubator.vector.VectorOperators.S2I;
 
 import io.jsteer.weights.DType;
@@ -15,7 +16,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -468,7 +468,7 @@ final class VectorKernel implements Kernel {
             FloatVector t = exp(u.mul(-2f)), u2 = u.mul(u);
             // near zero 1 - t loses the digits of tanh u; the series is exact to float there
             FloatVector series = u2.fma(TANH_P[0], TANH_P[1]).fma(u2, FloatVector.broadcast(F, TANH_P[2])).fma(u2, FloatVector.broadcast(F, TANH_P[3])).mul(u);
-            FloatVector tanh = FloatVector.broadcast(F, 1f).sub(t).div(t.add(1f)).blend(series, u.compare(VectorOperators.LT, TANH_SERIES));
+            FloatVector tanh = FloatVector.broadcast(F, 1f).sub(t).div(t.add(1f)).blend(series, u.compare(LT, TANH_SERIES));
             FloatVector y = tanh.mul(cap);
             y.reinterpretAsInts().or(v.reinterpretAsInts().and(0x80000000)).reinterpretAsFloats().intoArray(x, i);
         }
