@@ -20,7 +20,11 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.IterationParams;
 
 /**
- * Decoding one token at a time after a {@code context}-token prompt. Each invocation times, back
+ * Decoding one token at a time after a {@code context}-token prompt, at positions {@code context}
+ * to {@code context + }{@value #SPAN}{@code  - 1}: the sequences are truncated back to the prompt
+ * each time they reach the end of that span, so every model decodes at the same positions
+ * whatever its speed (the context used to grow through each iteration, to several hundred
+ * positions for the fastest models and a few dozen for the slowest). Each invocation times, back
  * to back: a token without hooks, a token with the steering hook of {@link BenchModel#steer}
  * (on a second sequence), and a streaming read of the whole weights file (the bandwidth
  * roofline). The first two alternate order so neither always runs on a cold cache.
@@ -40,6 +44,9 @@ public class DecodeBench {
 
     @Param("32")
     public int context;
+
+    /** Positions decoded after the prompt before the sequences are truncated back to it: one KV cache block. */
+    static final int SPAN = 64;
 
     private final Samples samples = new Samples();
     private BenchModel m;
@@ -66,6 +73,7 @@ public class DecodeBench {
         f.put("bench", "decode");
         f.put("model", model);
         f.put("context", context);
+        f.put("span", SPAN);
         f.put("hidden", m.model.config().hiddenSize());
         f.put("bytes_per_token", m.bytesPerToken());
         f.put("file_bytes", m.file.byteSize());
@@ -75,6 +83,10 @@ public class DecodeBench {
 
     @Benchmark
     public float tokenPlainSteeredStream() {
+        if (plain.length() == context + SPAN) {
+            plain.truncate(context);
+            steered.truncate(context);
+        }
         int[] t = {next[invocation++ & (next.length - 1)]};
         float[] a, b;
         if ((invocation & 1) == 0) {

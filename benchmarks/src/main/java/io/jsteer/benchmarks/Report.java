@@ -60,7 +60,9 @@ public final class Report {
     }
 
     private static void decode(StringBuilder md, List<JsonNode> all) {
-        md.append("### Decode (one token after a ").append(first(all, "decode", "context")).append("-token prompt), both cores\n\n");
+        String context = first(all, "decode", "context"), span = first(all, "decode", "span");
+        String positions = !span.matches("\\d+") || !context.matches("\\d+") ? "" : ", at positions " + context + "-" + (Integer.parseInt(context) + Integer.parseInt(span) - 1);
+        md.append("### Decode (one token after a ").append(context).append("-token prompt").append(positions).append("), both cores\n\n");
         md.append("Roofline = weight bytes per token / streaming-read bandwidth of the model file measured in the same invocations. ")
                 .append("Steering = the same decode with an activation-addition hook at resid_post of the middle layer.\n\n");
         md.append("| model | weights read / token | ms / token | tokens/s | read GB/s | roofline tokens/s | of roofline | steered ms / token | steering cost |\n")

@@ -1,6 +1,7 @@
 package io.jsteer.tests;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -42,5 +43,34 @@ class KvCacheTest {
             assertThrows(IllegalArgumentException.class, () -> model.forward(s, new int[] {0}, false));
             s.reset();
         }
+    }
+
+    @ParameterizedTest
+    @MethodSource("io.jsteer.tests.Fixtures#models")
+    void truncatedStateDecodesAsBefore(String name) {
+        Model model = Model.load(Fixtures.dir(name));
+        int vocab = model.config().vocabSize(), n = model.config().maxPositions();
+        Random random = new Random(11);
+        int[] prompt = random.ints(5, 0, vocab).toArray(), first = random.ints(n - 5, 0, vocab).toArray();
+        int[] second = random.ints(9, 0, vocab).toArray();
+
+        State s = model.newState();
+        model.forward(s, prompt, false);
+        float[] expected = model.forward(s, second, true);
+        // fill the context past the truncation point, then take it back to the prompt
+        s.truncate(prompt.length);
+        model.forward(s, first, false);
+        assertEquals(n, s.length());
+        s.truncate(prompt.length);
+        assertEquals(prompt.length, s.length());
+        assertEquals(prompt.length, s.promptLength());
+        assertArrayEquals(expected, model.forward(s, second, true), name + ": same logits after truncation");
+
+        assertThrows(IllegalArgumentException.class, () -> s.truncate(-1));
+        assertThrows(IllegalArgumentException.class, () -> s.truncate(s.length() + 1));
+        s.truncate(2);
+        assertEquals(2, s.promptLength());
+        s.truncate(0);
+        assertEquals(-1, s.promptLength());
     }
 }

@@ -17,12 +17,16 @@ public final class State {
     static final int BLOCK = 64;
     final int kvWidth, headDim;
     /**
-     * {@code [layer][pos / BLOCK][(kvHead * BLOCK + pos % BLOCK) * headDim + i]}, blocks allocated
-     * as positions arrive. Within a block each KV head's positions lie together, so attention
-     * reads one head's keys front to back (see {@link #offset}).
+     * {@code [layer][pos / BLOCK][(kvHead * headDim + i) * BLOCK + pos % BLOCK]}, blocks allocated
+     * as positions arrive: within a block, one KV head's keys dimension by dimension, so a query's
+     * scores against a block's positions are sums of whole rows times one query element, with no
+     * sum across vector lanes per position (see {@link #keyOffset}).
      */
     final float[][][] keys;
-    /** Same layout as {@link #keys}. */
+    /**
+     * {@code [layer][pos / BLOCK][(kvHead * BLOCK + pos % BLOCK) * headDim + i]}: within a block,
+     * one KV head's values position by position, so attention adds whole rows (see {@link #offset}).
+     */
     final float[][][] values;
     private final int maxPositions;
     private int length;
@@ -38,9 +42,14 @@ public final class State {
         this.hooks = new Hooks(layers, hasResidMid);
     }
 
-    /** Where KV head {@code kvHead} of position {@code pos} starts in its block, {@code keys[layer][pos / BLOCK]}. */
+    /** Where the value of KV head {@code kvHead} at position {@code pos} starts in its block, {@code values[layer][pos / BLOCK]}. */
     int offset(int kvHead, int pos) {
         return (kvHead * BLOCK + pos % BLOCK) * headDim;
+    }
+
+    /** Where key element 0 of KV head {@code kvHead} at position {@code pos} lies in its block; element i is {@code i * BLOCK} further. */
+    int keyOffset(int kvHead, int pos) {
+        return kvHead * headDim * BLOCK + pos % BLOCK;
     }
 
     /** Tokens processed so far (the position the next token will have). */
@@ -62,6 +71,23 @@ public final class State {
     public void reset() {
         length = 0;
         promptLength = -1;
+    }
+
+    /**
+     * Forgets every token from position {@code length} on; the keys and values of the positions
+     * before it stay cached, so decoding resumes from there: several continuations of one prompt
+     * share its prefill. Positions taken back count as room again. {@code truncate(0)} is
+     * {@link #reset()}.
+     *
+     * @throws IllegalArgumentException unless {@code 0 <= length <= length()}
+     */
+    public void truncate(int length) {
+        if (length < 0 || length > this.length) {
+            throw new IllegalArgumentException("cannot truncate a sequence of " + this.length + " tokens to " + length);
+        }
+        this.length = length;
+        if (length == 0) promptLength = -1;
+        else if (length < promptLength) promptLength = length;
     }
 
     /** Fails unless {@code more} positions fit in the model's context. */
