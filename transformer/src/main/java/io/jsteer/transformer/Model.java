@@ -171,11 +171,9 @@ public final class Model {
             int pos = start + t;
             rope[l].apply(q, t * qW, H, hd, pos);
             rope[l].apply(k, t * kvW, KV, hd, pos);
-            float[] kb = kc[pos / State.BLOCK];
             for (int kvHead = 0; kvHead < KV; kvHead++) {
-                int ko = s.keyOffset(kvHead, pos), from = t * kvW + kvHead * hd;
-                for (int i = 0; i < hd; i++) kb[ko + i * State.BLOCK] = k[from + i];
-                System.arraycopy(v, from, vc[pos / State.BLOCK], s.offset(kvHead, pos), hd);
+                System.arraycopy(k, t * kvW + kvHead * hd, kc[pos / State.BLOCK], s.offset(kvHead, pos), hd);
+                System.arraycopy(v, t * kvW + kvHead * hd, vc[pos / State.BLOCK], s.offset(kvHead, pos), hd);
             }
         }
 
@@ -193,18 +191,10 @@ public final class Model {
                 int t = pair / H, head = pair % H, kvHead = head / group, qo = t * qW + head * hd;
                 int pos = start + t, first = Math.max(0, pos - window + 1), n = pos + 1 - first;
                 float[] p = new float[n];
-                // block by block: the positions [j, end) of one block of the cache
-                for (int j = first, end; j <= pos; j = end) {
-                    end = Math.min(pos + 1, (j / State.BLOCK + 1) * State.BLOCK);
-                    Vectors.dotColumns(q, qo, kc[j / State.BLOCK], s.keyOffset(kvHead, j), State.BLOCK, hd, p, j - first, end - j);
-                }
-                for (int j = 0; j < n; j++) p[j] *= scale;
+                for (int j = first; j <= pos; j++) p[j - first] = Vectors.dot(q, qo, kc[j / State.BLOCK], s.offset(kvHead, j), hd) * scale;
                 if (cap > 0) Vectors.softcap(p, 0, n, cap);
                 Vectors.softmax(p, 0, n);
-                for (int j = first, end; j <= pos; j = end) {
-                    end = Math.min(pos + 1, (j / State.BLOCK + 1) * State.BLOCK);
-                    Vectors.addWeightedRows(p, j - first, vc[j / State.BLOCK], s.offset(kvHead, j), end - j, hd, out, qo);
-                }
+                for (int j = first; j <= pos; j++) Vectors.axpy(p[j - first], vc[j / State.BLOCK], s.offset(kvHead, j), out, qo, hd);
             }
         });
         float[] y = new float[T * config.hiddenSize()];

@@ -17,16 +17,12 @@ public final class State {
     static final int BLOCK = 64;
     final int kvWidth, headDim;
     /**
-     * {@code [layer][pos / BLOCK][(kvHead * headDim + i) * BLOCK + pos % BLOCK]}, blocks allocated
-     * as positions arrive: within a block, one KV head's keys dimension by dimension, so a query's
-     * scores against a block's positions are sums of whole rows times one query element, with no
-     * sum across vector lanes per position (see {@link #keyOffset}).
+     * {@code [layer][pos / BLOCK][(kvHead * BLOCK + pos % BLOCK) * headDim + i]}, blocks allocated
+     * as positions arrive. Within a block each KV head's positions lie together, so attention
+     * reads one head's keys front to back (see {@link #offset}).
      */
     final float[][][] keys;
-    /**
-     * {@code [layer][pos / BLOCK][(kvHead * BLOCK + pos % BLOCK) * headDim + i]}: within a block,
-     * one KV head's values position by position, so attention adds whole rows (see {@link #offset}).
-     */
+    /** Same layout as {@link #keys}. */
     final float[][][] values;
     private final int maxPositions;
     private int length;
@@ -42,14 +38,9 @@ public final class State {
         this.hooks = new Hooks(layers, hasResidMid);
     }
 
-    /** Where the value of KV head {@code kvHead} at position {@code pos} starts in its block, {@code values[layer][pos / BLOCK]}. */
+    /** Where KV head {@code kvHead} of position {@code pos} starts in its block, {@code keys[layer][pos / BLOCK]}. */
     int offset(int kvHead, int pos) {
         return (kvHead * BLOCK + pos % BLOCK) * headDim;
-    }
-
-    /** Where key element 0 of KV head {@code kvHead} at position {@code pos} lies in its block; element i is {@code i * BLOCK} further. */
-    int keyOffset(int kvHead, int pos) {
-        return kvHead * headDim * BLOCK + pos % BLOCK;
     }
 
     /** Tokens processed so far (the position the next token will have). */

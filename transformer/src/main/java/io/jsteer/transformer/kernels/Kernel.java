@@ -47,9 +47,9 @@ interface Kernel {
     /** {@code x[i] = exp(x[i] - shift)} for {@code i} in {@code [from, to)} (see {@link Vectors#softmax}). */
     void expShifted(float[] x, int from, int to, float shift);
 
-    /** {@code out[oo + j] = sum_{i < len} q[qo + i] * k[ko + i * stride + j]} for {@code j < n} (see {@link Vectors#dotColumns}). */
-    void dotColumns(float[] q, int qo, float[] k, int ko, int stride, int len, float[] out, int oo, int n);
+    /** {@code sum_{i < n} a[ao + i] * b[bo + i]}; {@code n} may be any length. */
+    float dot(float[] a, int ao, float[] b, int bo, int n);
 
-    /** {@code out[oo + i] += sum_{j < n} p[po + j] * v[vo + j * len + i]} for {@code i < len} (see {@link Vectors#addWeightedRows}). */
-    void addWeightedRows(float[] p, int po, float[] v, int vo, int n, int len, float[] out, int oo);
+    /** {@code y[yo + i] += alpha * x[xo + i]} for {@code i < n}; {@code n} may be any length. */
+    void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n);
 }

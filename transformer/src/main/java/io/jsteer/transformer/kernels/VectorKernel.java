@@ -507,65 +507,27 @@ final class VectorKernel implements Kernel {
         return (Math.fma(p, r * r, r) + 1f) * Float.intBitsToFloat(((int) n + 127) << 23);
     }
 
-    /** Four vectors of columns at a time, each lane's sum a chain in order of i like the scalar tail. */
     @Override
-    public void dotColumns(float[] q, int qo, float[] k, int ko, int stride, int len, float[] out, int oo, int n) {
-        int j = 0;
-        for (; j <= n - 4 * L; j += 4 * L) {
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-            for (int i = 0, row = ko + j; i < len; i++, row += stride) {
-                FloatVector qi = FloatVector.broadcast(F, q[qo + i]);
-                a0 = FloatVector.fromArray(F, k, row).fma(qi, a0);
-                a1 = FloatVector.fromArray(F, k, row + L).fma(qi, a1);
-                a2 = FloatVector.fromArray(F, k, row + 2 * L).fma(qi, a2);
-                a3 = FloatVector.fromArray(F, k, row + 3 * L).fma(qi, a3);
-            }
-            a0.intoArray(out, oo + j);
-            a1.intoArray(out, oo + j + L);
-            a2.intoArray(out, oo + j + 2 * L);
-            a3.intoArray(out, oo + j + 3 * L);
+    public float dot(float[] a, int ao, float[] b, int bo, int n) {
+        int main = n - n % (2 * L);
+        FloatVector s0 = FloatVector.zero(F), s1 = s0;
+        for (int i = 0; i < main; i += 2 * L) {
+            s0 = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), s0);
+            s1 = FloatVector.fromArray(F, a, ao + i + L).fma(FloatVector.fromArray(F, b, bo + i + L), s1);
         }
-        for (; j <= n - L; j += L) {
-            FloatVector a = FloatVector.zero(F);
-            for (int i = 0, row = ko + j; i < len; i++, row += stride) a = FloatVector.fromArray(F, k, row).fma(FloatVector.broadcast(F, q[qo + i]), a);
-            a.intoArray(out, oo + j);
-        }
-        for (; j < n; j++) {
-            float s = 0;
-            for (int i = 0; i < len; i++) s = Math.fma(q[qo + i], k[ko + i * stride + j], s);
-            out[oo + j] = s;
-        }
+        float s = sum(s0.add(s1));
+        for (int i = main; i < n; i++) s += a[ao + i] * b[bo + i];
+        return s;
     }
 
-    /** Four vectors of out at a time, kept in registers over the n rows; each lane a chain in order of j like the scalar tail. */
     @Override
-    public void addWeightedRows(float[] p, int po, float[] v, int vo, int n, int len, float[] out, int oo) {
-        int i = 0;
-        for (; i <= len - 4 * L; i += 4 * L) {
-            FloatVector a0 = FloatVector.fromArray(F, out, oo + i), a1 = FloatVector.fromArray(F, out, oo + i + L);
-            FloatVector a2 = FloatVector.fromArray(F, out, oo + i + 2 * L), a3 = FloatVector.fromArray(F, out, oo + i + 3 * L);
-            for (int j = 0, row = vo + i; j < n; j++, row += len) {
-                FloatVector pj = FloatVector.broadcast(F, p[po + j]);
-                a0 = FloatVector.fromArray(F, v, row).fma(pj, a0);
-                a1 = FloatVector.fromArray(F, v, row + L).fma(pj, a1);
-                a2 = FloatVector.fromArray(F, v, row + 2 * L).fma(pj, a2);
-                a3 = FloatVector.fromArray(F, v, row + 3 * L).fma(pj, a3);
-            }
-            a0.intoArray(out, oo + i);
-            a1.intoArray(out, oo + i + L);
-            a2.intoArray(out, oo + i + 2 * L);
-            a3.intoArray(out, oo + i + 3 * L);
+    public void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
+        int main = n - n % L;
+        FloatVector av = FloatVector.broadcast(F, alpha);
+        for (int i = 0; i < main; i += L) {
+            FloatVector.fromArray(F, x, xo + i).fma(av, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
         }
-        for (; i <= len - L; i += L) {
-            FloatVector a = FloatVector.fromArray(F, out, oo + i);
-            for (int j = 0, row = vo + i; j < n; j++, row += len) a = FloatVector.fromArray(F, v, row).fma(FloatVector.broadcast(F, p[po + j]), a);
-            a.intoArray(out, oo + i);
-        }
-        for (; i < len; i++) {
-            float s = out[oo + i];
-            for (int j = 0; j < n; j++) s = Math.fma(p[po + j], v[vo + j * len + i], s);
-            out[oo + i] = s;
-        }
+        for (int i = main; i < n; i++) y[yo + i] = Math.fma(x[xo + i], alpha, y[yo + i]);
     }
 
     /** The even column of each word of BF16 pairs: the low half moved up. */

@@ -11,23 +11,14 @@ public final class Vectors {
 
     private Vectors() {}
 
-    /**
-     * {@code out[oo + j] = sum_{i < len} q[qo + i] * k[ko + i * stride + j]} for {@code j < n}:
-     * the dot products of q with n columns of a row-major matrix, such as attention scores against
-     * keys stored dimension by dimension. Each sum is a chain of fused multiply-adds in order of i,
-     * so it does not depend on the vector width or on which lane computes it.
-     */
-    public static void dotColumns(float[] q, int qo, float[] k, int ko, int stride, int len, float[] out, int oo, int n) {
-        KERNEL.dotColumns(q, qo, k, ko, stride, len, out, oo, n);
+    /** {@code sum_{i < n} a[ao + i] * b[bo + i]}, accumulated in float32 over a few partial sums added in a fixed order. */
+    public static float dot(float[] a, int ao, float[] b, int bo, int n) {
+        return KERNEL.dot(a, ao, b, bo, n);
     }
 
-    /**
-     * {@code out[oo + i] += sum_{j < n} p[po + j] * v[vo + j * len + i]} for {@code i < len}: n
-     * consecutive rows of length len weighted by p and added to out, such as attention's sum of
-     * values. Each element is a chain of fused multiply-adds in order of j.
-     */
-    public static void addWeightedRows(float[] p, int po, float[] v, int vo, int n, int len, float[] out, int oo) {
-        KERNEL.addWeightedRows(p, po, v, vo, n, len, out, oo);
+    /** {@code y[yo + i] += alpha * x[xo + i]} for {@code i < n}, one rounding per element (fused multiply-add). */
+    public static void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
+        KERNEL.axpy(alpha, x, xo, y, yo, n);
     }
 
     /**

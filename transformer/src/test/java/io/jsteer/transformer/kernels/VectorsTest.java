@@ -6,47 +6,27 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 class VectorsTest {
-    /**
-     * Every width, offset and length (across the four-vector, one-vector and scalar steps) gives
-     * the sums of double precision, and the same bits as a scalar chain of fused multiply-adds
-     * in order: the lane that computes an element does not change it.
-     */
     @Test
-    void dotColumnsAndAddWeightedRowsAreChainsOfFusedMultiplyAdds() {
+    void dotAndAxpyMatchDoublePrecisionForEveryTailLength() {
         SplittableRandom rnd = new SplittableRandom(1);
-        for (int bits : new int[] {128, 256}) {
-            if (bits > Kernels.maxBits()) continue;
-            Kernel kernel = Kernels.of(bits);
-            for (int n = 0; n <= 70; n += n < 20 ? 1 : 7) {
-                for (int len : new int[] {1, 5, 64}) {
-                    int off = n % 3, stride = n + 2;
-                    float[] q = random(off + len, rnd), k = random(off + len * stride, rnd), scores = random(off + n + 1, rnd);
-                    float last = scores[off + n];
-                    kernel.dotColumns(q, off, k, off, stride, len, scores, off, n);
-                    for (int j = 0; j < n; j++) {
-                        float chain = 0;
-                        double exact = 0, abs = 0;
-                        for (int i = 0; i < len; i++) {
-                            chain = Math.fma(q[off + i], k[off + i * stride + j], chain);
-                            exact += (double) q[off + i] * k[off + i * stride + j];
-                            abs += Math.abs((double) q[off + i] * k[off + i * stride + j]);
-                        }
-                        assertEquals(chain, scores[off + j], "dotColumns " + bits + " bits n=" + n + " len=" + len + " j=" + j);
-                        assertEquals(exact, scores[off + j], 1e-6 * abs + 1e-30);
-                    }
-                    assertEquals(last, scores[off + n], "dotColumns wrote past its range");
-
-                    float[] p = random(off + n, rnd), v = random(off + n * len, rnd), out = random(off + len + 1, rnd);
-                    float[] before = out.clone();
-                    kernel.addWeightedRows(p, off, v, off, n, len, out, off);
-                    for (int i = 0; i < len; i++) {
-                        float chain = before[off + i];
-                        for (int j = 0; j < n; j++) chain = Math.fma(p[off + j], v[off + j * len + i], chain);
-                        assertEquals(chain, out[off + i], "addWeightedRows " + bits + " bits n=" + n + " len=" + len + " i=" + i);
-                    }
-                    assertEquals(before[off + len], out[off + len], "addWeightedRows wrote past its range");
-                    if (off > 0) assertEquals(before[off - 1], out[off - 1], "addWeightedRows wrote before its range");
+        for (int n = 0; n <= 70; n++) {
+            for (int off : new int[] {0, 3}) {
+                float[] a = random(n + off, rnd), b = random(n + 2 * off, rnd), y = random(n + off, rnd);
+                double dot = 0, abs = 0;
+                for (int i = 0; i < n; i++) {
+                    dot += (double) a[off + i] * b[2 * off + i];
+                    abs += Math.abs((double) a[off + i] * b[2 * off + i]);
                 }
+                int len = n;
+                assertEquals(dot, Vectors.dot(a, off, b, 2 * off, n), 1e-6 * abs + 1e-30, () -> "dot n=" + len);
+
+                float alpha = (float) rnd.nextGaussian();
+                double[] expected = new double[n];
+                for (int i = 0; i < n; i++) expected[i] = y[off + i] + (double) alpha * a[off + i];
+                float before = off > 0 ? y[off - 1] : 0;
+                Vectors.axpy(alpha, a, off, y, off, n);
+                for (int i = 0; i < n; i++) assertEquals(expected[i], y[off + i], 1e-6 * (Math.abs(expected[i]) + 1), "axpy n=" + n + " i=" + i);
+                if (off > 0) assertEquals(before, y[off - 1], "axpy wrote before its range");
             }
         }
     }
