@@ -67,8 +67,9 @@ public final class State {
     /**
      * Forgets every token from position {@code length} on; the keys and values of the positions
      * before it stay cached, so decoding resumes from there: several continuations of one prompt
-     * share its prefill. Positions taken back count as room again. {@code truncate(0)} is
-     * {@link #reset()}.
+     * share its prefill. Positions taken back count as room again. When {@code length} cuts into
+     * the prompt, the part kept becomes the prompt ({@link #promptLength()}) and tokens fed after
+     * it count as generated. {@code truncate(0)} is {@link #reset()}.
      *
      * @throws IllegalArgumentException unless {@code 0 <= length <= length()}
      */
