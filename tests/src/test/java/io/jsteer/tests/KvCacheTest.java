@@ -15,7 +15,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The KV cache over a whole context: it grows in blocks of positions, so sequences are fed
  * here in pieces that cross block boundaries at every offset, up to the model's last position,
- * and must give the logits of one forward pass over the whole sequence.
+ * and must give the logits of one forward pass over the whole sequence. A sequence truncated
+ * back to an earlier position must decode as if the tokens after it had never been fed.
  */
 class KvCacheTest {
     @ParameterizedTest
