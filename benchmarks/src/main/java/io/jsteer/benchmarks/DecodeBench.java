@@ -77,6 +77,7 @@ public class DecodeBench {
         f.put("hidden", m.model.config().hiddenSize());
         f.put("bytes_per_token", m.bytesPerToken());
         f.put("file_bytes", m.file.byteSize());
+        f.put("stream_per_token_paired", samples.pairedMedian("stream", "token"));
         samples.append(Path.of(dir), f);
         m.close();
     }

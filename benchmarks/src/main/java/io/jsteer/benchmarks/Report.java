@@ -63,16 +63,19 @@ public final class Report {
         String context = first(all, "decode", "context"), span = first(all, "decode", "span");
         String positions = !span.matches("\\d+") || !context.matches("\\d+") ? "" : ", at positions " + context + "-" + (Integer.parseInt(context) + Integer.parseInt(span) - 1);
         md.append("### Decode (one token after a ").append(context).append("-token prompt").append(positions).append("), both cores\n\n");
-        md.append("Roofline = weight bytes per token / streaming-read bandwidth of the model file measured in the same invocations. ")
+        md.append("Roofline = weight bytes per token / streaming-read bandwidth of the model file measured in the same invocations; ")
+                .append("\"of roofline\" compares the medians of both, \"paired\" is the median over invocations of each token against the read that followed it. ")
                 .append("Steering = the same decode with an activation-addition hook at resid_post of the middle layer.\n\n");
-        md.append("| model | weights read / token | ms / token | tokens/s | read GB/s | roofline tokens/s | of roofline | steered ms / token | steering cost |\n")
-                .append("|---|---|---|---|---|---|---|---|---|\n");
+        md.append("| model | weights read / token | ms / token | tokens/s | read GB/s | roofline tokens/s | of roofline | paired | steered ms / token | steering cost |\n")
+                .append("|---|---|---|---|---|---|---|---|---|---|\n");
         for (JsonNode o : of(all, "decode")) {
             double bpt = o.get("bytes_per_token").asDouble(), file = o.get("file_bytes").asDouble();
             double token = o.get("token_ms").asDouble(), steered = o.get("steered_ms").asDouble(), stream = o.get("stream_ms").asDouble();
             double bw = file / stream / 1e6, rooflineMs = bpt / (bw * 1e6);
+            JsonNode paired = o.get("stream_per_token_paired");
             md.append(row(o.get("model").asText(), mb(bpt), f2(token), f1(1000 / token), f1(bw), f1(1000 / rooflineMs),
-                    pct(rooflineMs / token) + mark(rooflineMs / token >= DECODE_TARGET), f2(steered),
+                    pct(rooflineMs / token) + mark(rooflineMs / token >= DECODE_TARGET),
+                    paired == null ? "n/a" : pct(bpt / file * paired.asDouble()), f2(steered),
                     String.format(Locale.ROOT, "%+.1f%%", 100 * (steered - token) / token)));
         }
         md.append('\n');

@@ -56,6 +56,23 @@ final class Samples {
         return m / 1e6;
     }
 
+    /**
+     * Median over invocations of {@code num / den}, where both steps were timed once per
+     * invocation (so their samples pair up by index): unlike the ratio of the two medians, it
+     * follows a drift of the machine that moves both steps of an invocation together.
+     */
+    double pairedMedian(String num, String den) {
+        int n = counts.getOrDefault(num, 0);
+        if (n == 0 || n != counts.getOrDefault(den, 0)) {
+            throw new IllegalStateException("'" + num + "' and '" + den + "' have " + n + " and " + counts.getOrDefault(den, 0) + " samples: not one each per invocation");
+        }
+        long[] a = series.get(num), b = series.get(den);
+        double[] r = new double[n];
+        for (int i = 0; i < n; i++) r[i] = a[i] / (double) b[i];
+        Arrays.sort(r);
+        return n % 2 == 1 ? r[n / 2] : (r[n / 2 - 1] + r[n / 2]) / 2;
+    }
+
     /** Appends {@code fields} plus {@code <step>_ms} medians and sample counts to the results file under {@code dir}. */
     void append(Path dir, Map<String, Object> fields) {
         ObjectMapper json = new ObjectMapper();
