@@ -50,10 +50,9 @@ final class Samples {
     double medianMs(String step) {
         int n = counts.getOrDefault(step, 0);
         if (n == 0) throw new IllegalStateException("no measured samples of '" + step + "'");
-        long[] a = Arrays.copyOf(series.get(step), n);
-        Arrays.sort(a);
-        double m = n % 2 == 1 ? a[n / 2] : (a[n / 2 - 1] + a[n / 2]) / 2.0;
-        return m / 1e6;
+        double[] ms = new double[n];
+        for (int i = 0; i < n; i++) ms[i] = series.get(step)[i] / 1e6;
+        return median(ms);
     }
 
     /**
@@ -69,8 +68,14 @@ final class Samples {
         long[] a = series.get(num), b = series.get(den);
         double[] r = new double[n];
         for (int i = 0; i < n; i++) r[i] = a[i] / (double) b[i];
-        Arrays.sort(r);
-        return n % 2 == 1 ? r[n / 2] : (r[n / 2 - 1] + r[n / 2]) / 2;
+        return median(r);
+    }
+
+    /** Median of {@code v} (sorted in place), the mean of the middle two when their number is even. */
+    private static double median(double[] v) {
+        Arrays.sort(v);
+        int n = v.length;
+        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
     }
 
     /** Appends {@code fields} plus {@code <step>_ms} medians and sample counts to the results file under {@code dir}. */
