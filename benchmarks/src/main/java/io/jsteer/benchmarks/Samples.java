@@ -50,8 +50,9 @@ final class Samples {
     double medianMs(String step) {
         int n = counts.getOrDefault(step, 0);
         if (n == 0) throw new IllegalStateException("no measured samples of '" + step + "'");
+        long[] nanos = series.get(step);
         double[] ms = new double[n];
-        for (int i = 0; i < n; i++) ms[i] = series.get(step)[i] / 1e6;
+        for (int i = 0; i < n; i++) ms[i] = nanos[i] / 1e6;
         return median(ms);
     }
 
