@@ -1,9 +1,10 @@
 package io.jsteer.transformer;
 
 import io.jsteer.transformer.backend.Backend;
+import io.jsteer.transformer.backend.Backend.Product;
 import io.jsteer.transformer.backend.CpuBackend;
 import io.jsteer.transformer.backend.DeviceBackend;
-import io.jsteer.transformer.blocks.Activations;
+import io.jsteer.transformer.blocks.Norm;
 import io.jsteer.transformer.blocks.Rope;
 import io.jsteer.transformer.hooks.HookContext;
 import io.jsteer.transformer.hooks.HookName;
@@ -14,6 +15,7 @@ import io.jsteer.weights.Architecture;
 import io.jsteer.weights.Checkpoint;
 import io.jsteer.weights.ModelConfig;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 /**
  * A decoder-only transformer (GPT-NeoX / Pythia, Gemma, Gemma 2, Gemma 3 text) over
@@ -29,13 +31,12 @@ import java.nio.file.Path;
  *   resid_post = x
  * </pre>
  * Hooks at each named point (see {@link HookPoint}) may read and change these activations.
+ * The two branches are {@link Attention} and {@link Mlp}, each run in stages (projections, the
+ * middle, the output projection) so that with a parallel residual each stage of one shares its
+ * parallel loop with the same stage of the other.
  * The model is immutable and thread-safe; per-sequence data lives in {@link State}.
  */
 public final class Model {
-    /** Multiply-adds of attention below which handing (token, head) pairs to other cores costs more than it saves. */
-    private static final long PARALLEL_ATTENTION_WORK = 1 << 15;
-    /** Activations below which the hand-out to other cores costs more than it saves. */
-    private static final int ACTIVATION_GRAIN = 1024;
     private final ModelConfig config;
     private final ModelWeights weights;
     private final Backend backend;
@@ -119,29 +120,36 @@ public final class Model {
     /** One transformer block, updating the residual stream {@code x[T][d]} in place. */
     private void block(int l, float[] x, int T, State s, int promptLength) {
         LayerWeights w = weights.layers()[l];
-        int n = x.length;
         hook(s, l, HookPoint.RESID_PRE, x, T, promptLength);
 
-        float[] h = x.clone();
-        w.attnNorm().apply(h, T);
-        float[] attnOut = attention(l, w, h, T, s);
+        Attention attention = new Attention(config, w, rope[l], s, l, T);
+        Mlp mlp = new Mlp(config, w, T);
+        float[] attnOut, mlpOut = null;
+        if (config.parallelResidual()) {
+            // the branches read resid_pre and not each other: each stage of one shares its
+            // hand-out of work with the same stage of the other, so the cores wait for each
+            // other three times a layer instead of six
+            float[] h = normed(x, w.attnNorm(), T), m = normed(x, w.mlpNorm(), T);
+            backend.matmuls(T, concat(attention.projections(h), mlp.projections(m)));
+            attention.cache();
+            Parallel.forAll(attention.heads(), mlp.activation());
+            backend.matmuls(T, attention.output(), mlp.output());
+            attnOut = attention.result();
+            mlpOut = mlp.result();
+        } else {
+            attnOut = attention.run(backend, normed(x, w.attnNorm(), T));
+        }
         if (w.attnOutNorm() != null) w.attnOutNorm().apply(attnOut, T);
         hook(s, l, HookPoint.ATTN_OUT, attnOut, T, promptLength);
+        add(x, attnOut);
 
-        float[] mlpIn;
-        if (config.parallelResidual()) {
-            mlpIn = x.clone();
-            for (int i = 0; i < n; i++) x[i] += attnOut[i];
-        } else {
-            for (int i = 0; i < n; i++) x[i] += attnOut[i];
+        if (!config.parallelResidual()) {
             hook(s, l, HookPoint.RESID_MID, x, T, promptLength);
-            mlpIn = x.clone();
+            mlpOut = mlp.run(backend, normed(x, w.mlpNorm(), T));
         }
-        w.mlpNorm().apply(mlpIn, T);
-        float[] mlpOut = mlp(w, mlpIn, T);
         if (w.mlpOutNorm() != null) w.mlpOutNorm().apply(mlpOut, T);
         hook(s, l, HookPoint.MLP_OUT, mlpOut, T, promptLength);
-        for (int i = 0; i < n; i++) x[i] += mlpOut[i];
+        add(x, mlpOut);
         hook(s, l, HookPoint.RESID_POST, x, T, promptLength);
     }
 
@@ -150,113 +158,26 @@ public final class Model {
         s.hooks().run(new HookContext(new HookName(layer, point), s.length(), T, config.hiddenSize(), promptLength), x);
     }
 
-    /**
-     * Causal multi-head attention with grouped KV heads: {@code softmax(cap(scale * q k^T) + mask) v},
-     * then the output projection. Keys and values of the new tokens are appended to the cache.
-     * Input {@code h[T][d]}, output {@code [T][d]}.
-     */
-    private float[] attention(int l, LayerWeights w, float[] h, int T, State s) {
-        int H = config.numHeads(), KV = config.numKvHeads(), hd = config.headDim();
-        int qW = H * hd, kvW = KV * hd;
-        float[] q = new float[T * qW], k = new float[T * kvW], v = new float[T * kvW];
-        project(w, h, T, q, k, v);
-
-        int start = s.length();
-        float[][] kc = s.keys[l], vc = s.values[l];
-        for (int t = 0; t < T; t++) {
-            if (w.qNorm() != null) {
-                w.qNorm().apply(q, t * qW, H);
-                w.kNorm().apply(k, t * kvW, KV);
-            }
-            int pos = start + t;
-            rope[l].apply(q, t * qW, H, hd, pos);
-            rope[l].apply(k, t * kvW, KV, hd, pos);
-            for (int kvHead = 0; kvHead < KV; kvHead++) {
-                System.arraycopy(k, t * kvW + kvHead * hd, kc[pos / State.BLOCK], s.offset(kvHead, pos), hd);
-                System.arraycopy(v, t * kvW + kvHead * hd, vc[pos / State.BLOCK], s.offset(kvHead, pos), hd);
-            }
-        }
-
-        float[] out = new float[T * qW];
-        float scale = config.attentionScale(), cap = config.attnSoftcap();
-        int window = config.isSliding(l) ? config.slidingWindow() : Integer.MAX_VALUE;
-        int group = H / KV;
-        // (token, head) pairs are independent: spread them over the cores once there is enough work,
-        // in runs of consecutive heads, which share their KV head under grouped-query attention
-        long work = (long) T * H * (start + T) * hd;
-        int pairs = T * H, threads = Parallel.threads();
-        int grain = work < PARALLEL_ATTENTION_WORK ? pairs : T == 1 ? (H + threads - 1) / threads : Math.max(1, pairs / (4 * threads));
-        Parallel.forRange(pairs, grain, (from, to) -> {
-            for (int pair = from; pair < to; pair++) {
-                int t = pair / H, head = pair % H, kvHead = head / group, qo = t * qW + head * hd;
-                int pos = start + t, first = Math.max(0, pos - window + 1), n = pos + 1 - first;
-                float[] p = new float[n];
-                for (int j = first; j <= pos; j++) p[j - first] = Vectors.dot(q, qo, kc[j / State.BLOCK], s.offset(kvHead, j), hd) * scale;
-                if (cap > 0) Vectors.softcap(p, 0, n, cap);
-                Vectors.softmax(p, 0, n);
-                for (int j = first; j <= pos; j++) Vectors.axpy(p[j - first], vc[j / State.BLOCK], s.offset(kvHead, j), out, qo, hd);
-            }
-        });
-        float[] y = new float[T * config.hiddenSize()];
-        backend.matmul(w.o(), out, y, T);
-        addBias(y, w.oBias(), T);
-        return y;
+    /** A normed copy of {@code x[T][d]}. */
+    private static float[] normed(float[] x, Norm norm, int T) {
+        float[] h = x.clone();
+        norm.apply(h, T);
+        return h;
     }
 
-    /** q, k, v projections; GPT-NeoX's fused per-head {@code [q|k|v]} rows are split here. */
-    private void project(LayerWeights w, float[] h, int T, float[] q, float[] k, float[] v) {
-        if (w.qkv() == null) {
-            backend.matmul(w.q(), h, q, T);
-            backend.matmul(w.k(), h, k, T);
-            backend.matmul(w.v(), h, v, T);
-            return;
-        }
-        int H = config.numHeads(), hd = config.headDim(), d = H * hd;
-        float[] qkv = new float[T * 3 * d];
-        backend.matmul(w.qkv(), h, qkv, T);
-        addBias(qkv, w.qkvBias(), T);
-        for (int t = 0; t < T; t++) {
-            for (int head = 0; head < H; head++) {
-                int src = t * 3 * d + head * 3 * hd, dst = t * d + head * hd;
-                System.arraycopy(qkv, src, q, dst, hd);
-                System.arraycopy(qkv, src + hd, k, dst, hd);
-                System.arraycopy(qkv, src + 2 * hd, v, dst, hd);
-            }
-        }
+    /** {@code x += y}, element by element. */
+    private static void add(float[] x, float[] y) {
+        for (int i = 0; i < x.length; i++) x[i] += y[i];
+    }
+
+    private static Product[] concat(Product[] a, Product[] b) {
+        Product[] ab = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, ab, a.length, b.length);
+        return ab;
     }
 
     private static float[] slice(float[] a, int from, int len) {
-        return java.util.Arrays.copyOfRange(a, from, from + len);
-    }
-
-    /**
-     * Feed-forward network: {@code down(act(gate(x)) * up(x))} when gated (Gemma), else
-     * {@code down(act(up(x)))} (GPT-NeoX). Input and output {@code [T][d]}.
-     */
-    private float[] mlp(LayerWeights w, float[] x, int T) {
-        int ff = config.intermediateSize();
-        float[] up = new float[T * ff];
-        backend.matmul(w.up(), x, up, T);
-        addBias(up, w.upBias(), T);
-        if (w.gate() != null) {
-            float[] gate = new float[T * ff];
-            backend.matmul(w.gate(), x, gate, T);
-            activate(gate);
-            for (int i = 0; i < up.length; i++) up[i] *= gate[i];
-        } else {
-            activate(up);
-        }
-        float[] y = new float[T * config.hiddenSize()];
-        backend.matmul(w.down(), up, y, T);
-        addBias(y, w.downBias(), T);
-        return y;
-    }
-
-    /** The MLP activation over all cores: even vectorised it is worth spreading once there are a few thousand values. */
-    private void activate(float[] x) {
-        int n = x.length;
-        Parallel.forRange(n, Math.max(ACTIVATION_GRAIN, (n + Parallel.threads() - 1) / Parallel.threads()),
-                (from, to) -> Activations.apply(config.activation(), x, from, to));
+        return Arrays.copyOfRange(a, from, from + len);
     }
 
     /** Final norm, then the unembedding (with Gemma 2's final soft-cap). */
@@ -272,9 +193,19 @@ public final class Model {
         return logits;
     }
 
-    private static void addBias(float[] y, float[] bias, int T) {
+    /** Adds {@code bias[n]} to every row of {@code y[T][n]}; nothing when there is no bias. */
+    static void addBias(float[] y, float[] bias, int T) {
+        if (bias != null) addBias(y, bias, 0, T * bias.length);
+    }
+
+    /** As {@link #addBias(float[], float[], int)} over the flat range {@code y[from..to)} only. */
+    static void addBias(float[] y, float[] bias, int from, int to) {
         if (bias == null) return;
         int n = bias.length;
-        for (int t = 0; t < T; t++) for (int i = 0; i < n; i++) y[t * n + i] += bias[i];
+        for (int i = from; i < to; ) {
+            int c = i % n, run = Math.min(n - c, to - i);
+            for (int j = 0; j < run; j++) y[i + j] += bias[c + j];
+            i += run;
+        }
     }
 }

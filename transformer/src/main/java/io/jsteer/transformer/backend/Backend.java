@@ -13,6 +13,18 @@ public interface Backend {
      */
     void matmul(Tensor w, float[] x, float[] out, int tokens);
 
+    /** One weight product of {@link #matmuls}: {@code out = x W^T} as in {@link #matmul}. */
+    record Product(Tensor w, float[] x, float[] out) {}
+
+    /**
+     * Several products that do not read each other's outputs, in any order or at once. The CPU
+     * backend hands them out to the cores as one piece of work, so the cores wait for each other
+     * once instead of after every matrix.
+     */
+    default void matmuls(int tokens, Product... products) {
+        for (Product p : products) matmul(p.w(), p.x(), p.out(), tokens);
+    }
+
     /** Human-readable name for logs and reports. */
     String name();
 }

@@ -1,6 +1,7 @@
 package io.jsteer.transformer.backend;
 
 import io.jsteer.transformer.kernels.MatMul;
+import io.jsteer.transformer.kernels.Parallel;
 import io.jsteer.weights.Tensor;
 
 /** The pure-Java backend: Vector API kernels over the mapped weights. */
@@ -13,6 +14,13 @@ public final class CpuBackend implements Backend {
     @Override
     public void matmul(Tensor w, float[] x, float[] out, int tokens) {
         MatMul.matmul(w, x, out, tokens);
+    }
+
+    @Override
+    public void matmuls(int tokens, Product... products) {
+        Parallel.Loop[] loops = new Parallel.Loop[products.length];
+        for (int i = 0; i < loops.length; i++) loops[i] = MatMul.loop(products[i].w(), products[i].x(), products[i].out(), tokens);
+        Parallel.forAll(loops);
     }
 
     @Override

@@ -101,6 +101,18 @@ public final class MatMul {
 
     /** As {@link #matmul}, at this instance's vector width. */
     public void multiply(Tensor w, float[] x, float[] out, int tokens) {
+        Parallel.forAll(product(w, x, out, tokens));
+    }
+
+    /**
+     * The loop of {@link #matmul} not yet run, for {@link Parallel#forAll} beside other loops;
+     * its indices are blocks of four rows, handed out largest chunks first down to single blocks.
+     */
+    public static Parallel.Loop loop(Tensor w, float[] x, float[] out, int tokens) {
+        return PREFERRED.product(w, x, out, tokens);
+    }
+
+    private Parallel.Loop product(Tensor w, float[] x, float[] out, int tokens) {
         if (w.rank() != 2) throw new IllegalArgumentException("weight " + w + " is not a matrix");
         int rows = w.dim(0), cols = w.dim(1);
         if (tokens < 1) throw new IllegalArgumentException("tokens must be positive, got " + tokens + " for " + w);
@@ -112,15 +124,13 @@ public final class MatMul {
         }
         DType dtype = w.dtype();
         MemorySegment data = w.data();
-        // blocks of four rows, handed out largest chunks first down to single blocks (see Parallel)
         int quads = (rows + B - 1) / B;
         if (tokens > 1) {
-            Parallel.forRange(quads, 1, (q0, q1) -> batch.matmul(dtype, data, rows, cols, x, out, tokens, q0 * B, Math.min(rows, q1 * B)));
-            return;
+            return new Parallel.Loop(quads, 1, (q0, q1) -> batch.matmul(dtype, data, rows, cols, x, out, tokens, q0 * B, Math.min(rows, q1 * B)));
         }
         Kernel k = vector[dtype.ordinal()];
         float[] in = dtype == DType.BF16 ? k.bf16Input(x, cols) : x;
         boolean sequential = (long) cols * (Float.BYTES + dtype.bytes()) <= sequentialBytes;
-        Parallel.forRange(quads, 1, (q0, q1) -> k.matvec(dtype, data, rows, cols, in, out, q0 * B, Math.min(rows, q1 * B), sequential));
+        return new Parallel.Loop(quads, 1, (q0, q1) -> k.matvec(dtype, data, rows, cols, in, out, q0 * B, Math.min(rows, q1 * B), sequential));
     }
 }

@@ -21,6 +21,11 @@ import java.util.concurrent.locks.LockSupport;
  * of a 10-12 ms token waiting for the other core's last chunk; guided chunks of at least 4 rows
  * cut that to 0.2 ms and the token by 2-6%.
  *
+ * <p>Independent loops can run as one ({@link #forAll}): a decoded layer of Pythia-160M hands
+ * out three pieces of work instead of six (its attention and MLP branches side by side), and
+ * each core goes on to the next loop's chunks instead of waiting for the other at the end of
+ * every matrix: 2-5% of a token.
+ *
  * <p>One loop runs at a time: a loop started while another is running (from another thread, or
  * nested inside a loop body) runs on its caller's thread alone. The thread count is the number of
  * available processors, or the system property {@value #THREADS_PROPERTY}.
@@ -37,29 +42,58 @@ public final class Parallel {
         void run(int from, int to);
     }
 
-    /** One loop; workers that arrive after it is exhausted find no chunk left. */
+    /**
+     * A loop body with its own index space and grain, for {@link #forAll}: independent loops
+     * (products of one layer that do not need each other's results) then share one hand-out.
+     */
+    public record Loop(int n, int grain, Range body) {
+        public Loop {
+            if (grain < 1) throw new IllegalArgumentException("grain must be positive, got " + grain);
+            if (n < 0) throw new IllegalArgumentException("loop size must not be negative, got " + n);
+        }
+    }
+
+    /**
+     * One hand-out: its loops laid end to end in one index space. Workers that arrive after it is
+     * exhausted find no chunk left.
+     */
     private static final class Job {
-        final Range body;
-        final int n, grain;
+        final Loop[] loops;
+        /** Where each loop starts in the joint index space; {@code starts[loops.length] == n}. */
+        final int[] starts;
+        final int n;
+        /**
+         * Most of each loop one chunk takes, its share per thread: chunks are sized on the work
+         * left in all loops (few chunks, few restarts of the prefetcher), but a short loop of
+         * costly indices, say 12 attention heads before 3000 activations, is still split.
+         */
+        final int[] shares;
         /** Start of the first unclaimed chunk. */
         final AtomicInteger next = new AtomicInteger();
         /** Indices not yet processed: the loop is done at zero. */
         final AtomicInteger pending;
         volatile Throwable failure;
 
-        Job(Range body, int n, int grain) {
-            this.body = body;
-            this.n = n;
-            this.grain = grain;
+        Job(Loop[] loops) {
+            this.loops = loops;
+            this.starts = new int[loops.length + 1];
+            for (int i = 0; i < loops.length; i++) starts[i + 1] = Math.addExact(starts[i], loops[i].n());
+            this.n = starts[loops.length];
+            this.shares = new int[loops.length];
+            for (int i = 0; i < loops.length; i++) shares[i] = (loops[i].n() + THREADS - 1) / THREADS;
             this.pending = new AtomicInteger(n);
         }
 
         void work() {
+            int part = 0;
             for (int from; (from = next.get()) < n; ) {
-                int to = (int) Math.min(n, (long) from + Math.max(grain, (n - from) / (2 * THREADS)));
+                while (from >= starts[part + 1]) part++;
+                Loop loop = loops[part];
+                int end = starts[part + 1];
+                int to = (int) Math.min(end, (long) from + Math.max(loop.grain(), Math.min(shares[part], (n - from) / (2 * THREADS))));
                 if (!next.compareAndSet(from, to)) continue;
                 try {
-                    body.run(from, to);
+                    loop.body().run(from - starts[part], to - starts[part]);
                 } catch (Throwable e) {
                     if (failure == null) failure = e;
                 } finally {
@@ -94,13 +128,21 @@ public final class Parallel {
      * first exception thrown by a chunk is rethrown here after the others finish.
      */
     public static void forRange(int n, int grain, Range body) {
-        if (grain < 1) throw new IllegalArgumentException("grain must be positive, got " + grain);
-        if (n <= 0) return;
-        if (n <= grain || WORKERS.length == 0 || !BUSY.compareAndSet(false, true)) {
-            body.run(0, n);
+        forAll(new Loop(n, grain, body));
+    }
+
+    /**
+     * Runs independent loops as one, as {@link #forRange} runs one: chunks are handed out from
+     * the first loop's indices to the last one's, so the cores pass from one loop to the next
+     * without waiting for each other in between. The loops may run in any order and at once.
+     */
+    public static void forAll(Loop... loops) {
+        Job job = new Job(loops);
+        if (job.n == 0) return;
+        if (WORKERS.length == 0 || (loops.length == 1 && job.n <= loops[0].grain()) || !BUSY.compareAndSet(false, true)) {
+            for (Loop loop : loops) if (loop.n() > 0) loop.body().run(0, loop.n());
             return;
         }
-        Job job = new Job(body, n, grain);
         try {
             current = job;
             for (Worker w : WORKERS) if (w.sleeping) LockSupport.unpark(w);

@@ -1,5 +1,6 @@
 package io.jsteer.transformer.kernels;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -98,6 +99,25 @@ class MatMulTest {
                     }
                 }
             }
+        }
+    }
+
+    /** Products run as one loop give exactly what each gives alone, for one token and for several. */
+    @Test
+    void loopsRunTogetherGiveTheSameProducts() {
+        SplittableRandom rnd = new SplittableRandom(9);
+        Tensor a = randomTensor(DType.BF16, 2304, 64, rnd), b = randomTensor(DType.F32, 33, 257, rnd), c = randomTensor(DType.F16, 130, 100, rnd);
+        for (int tokens : new int[] {1, 5}) {
+            float[] xa = randomFloats(tokens * 64, rnd), xb = randomFloats(tokens * 257, rnd), xc = randomFloats(tokens * 100, rnd);
+            float[] ya = new float[tokens * 2304], yb = new float[tokens * 33], yc = new float[tokens * 130];
+            Parallel.forAll(MatMul.loop(a, xa, ya, tokens), MatMul.loop(b, xb, yb, tokens), MatMul.loop(c, xc, yc, tokens));
+            float[] ea = new float[ya.length], eb = new float[yb.length], ec = new float[yc.length];
+            MatMul.matmul(a, xa, ea, tokens);
+            MatMul.matmul(b, xb, eb, tokens);
+            MatMul.matmul(c, xc, ec, tokens);
+            assertArrayEquals(ea, ya);
+            assertArrayEquals(eb, yb);
+            assertArrayEquals(ec, yc);
         }
     }
 

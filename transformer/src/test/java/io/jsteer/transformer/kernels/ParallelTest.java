@@ -51,6 +51,38 @@ class ParallelTest {
     }
 
     @Test
+    void loopsRunTogetherVisitEachOfTheirIndicesOnce() {
+        int[] sizes = {0, 12, 5000, 1, 777};
+        int[] grains = {1, 6, 1000, 1, 3};
+        AtomicIntegerArray[] seen = new AtomicIntegerArray[sizes.length];
+        Parallel.Loop[] loops = new Parallel.Loop[sizes.length];
+        for (int k = 0; k < sizes.length; k++) {
+            int kk = k;
+            seen[k] = new AtomicIntegerArray(Math.max(1, sizes[k]));
+            loops[k] = new Parallel.Loop(sizes[k], grains[k], (from, to) -> {
+                if (from < 0 || to > sizes[kk] || from >= to) throw new AssertionError("chunk " + from + ".." + to + " is outside loop " + kk);
+                if (to - from < grains[kk] && to != sizes[kk]) throw new AssertionError("chunk " + from + ".." + to + " of loop " + kk + " is under its grain");
+                for (int i = from; i < to; i++) seen[kk].incrementAndGet(i);
+            });
+        }
+        for (int round = 0; round < 20; round++) Parallel.forAll(loops);
+        for (int k = 0; k < sizes.length; k++) {
+            for (int i = 0; i < sizes[k]; i++) assertEquals(20, seen[k].get(i), "loop " + k + " index " + i);
+        }
+    }
+
+    /** A short loop of costly indices before a long cheap one is still split between the threads. */
+    @Test
+    void aShortLoopBeforeALongOneIsShared() {
+        List<int[]> heads = Collections.synchronizedList(new ArrayList<>());
+        Parallel.forAll(new Parallel.Loop(12, 1, (from, to) -> heads.add(new int[] {from, to})),
+                new Parallel.Loop(3000, 1000, (from, to) -> {}));
+        int share = (12 + Parallel.threads() - 1) / Parallel.threads();
+        for (int[] c : heads) assertTrue(c[1] - c[0] <= share, "chunk " + c[0] + ".." + c[1] + " is more than a thread's share of 12");
+        assertEquals(12, heads.stream().mapToInt(c -> c[1] - c[0]).sum());
+    }
+
+    @Test
     void nestedLoopsRunOnTheirCaller() {
         AtomicIntegerArray seen = new AtomicIntegerArray(100 * 10);
         Parallel.forRange(100, 1, (a, b) -> {
@@ -83,7 +115,8 @@ class ParallelTest {
     }
 
     @Test
-    void rejectsANonPositiveGrain() {
+    void rejectsANonPositiveGrainOrANegativeSize() {
         assertThrows(IllegalArgumentException.class, () -> Parallel.forRange(10, 0, (a, b) -> {}));
+        assertThrows(IllegalArgumentException.class, () -> Parallel.forAll(new Parallel.Loop(-1, 1, (a, b) -> {})));
     }
 }

@@ -1,0 +1,138 @@
+package io.jsteer.transformer;
+
+import io.jsteer.transformer.backend.Backend;
+import io.jsteer.transformer.backend.Backend.Product;
+import io.jsteer.transformer.blocks.Rope;
+import io.jsteer.transformer.kernels.Parallel;
+import io.jsteer.transformer.kernels.Vectors;
+import io.jsteer.weights.ModelConfig;
+
+/**
+ * Causal multi-head attention of one layer over one forward call's tokens, with grouped KV heads:
+ * {@code o(softmax(cap(scale * q k^T) + mask) v)}. Keys and values of the new tokens are
+ * appended to the sequence's cache.
+ *
+ * <p>It runs in four stages ({@link #run} in order), so {@link Model} can put each stage beside
+ * the same stage of an MLP that does not depend on it: the q/k/v {@link #projections}, {@link
+ * #cache} (RoPE and the KV cache), the {@link #heads} and the {@link #output} projection.
+ */
+final class Attention {
+    /** Multiply-adds of attention below which handing (token, head) pairs to other cores costs more than it saves. */
+    private static final long PARALLEL_WORK = 1 << 15;
+    private final ModelConfig config;
+    private final LayerWeights w;
+    private final Rope rope;
+    private final State s;
+    private final int layer, T, qW, kvW;
+    /** {@code [T][3 d]}, GPT-NeoX's fused per-head {@code [q|k|v]} rows; null for separate projections. */
+    private final float[] qkv;
+    /** {@code q[T][heads * headDim]}, {@code k, v[T][kvHeads * headDim]}. */
+    private final float[] q, k, v;
+    /** Attention-weighted values of every head, {@code [T][heads * headDim]}. */
+    private final float[] mixed;
+    /** Output projection, {@code [T][d]}. */
+    private final float[] out;
+
+    Attention(ModelConfig config, LayerWeights w, Rope rope, State s, int layer, int T) {
+        this.config = config;
+        this.w = w;
+        this.rope = rope;
+        this.s = s;
+        this.layer = layer;
+        this.T = T;
+        this.qW = config.numHeads() * config.headDim();
+        this.kvW = config.numKvHeads() * config.headDim();
+        this.qkv = w.qkv() == null ? null : new float[T * 3 * qW];
+        this.q = new float[T * qW];
+        this.k = new float[T * kvW];
+        this.v = new float[T * kvW];
+        this.mixed = new float[T * qW];
+        this.out = new float[T * config.hiddenSize()];
+    }
+
+    /** All four stages on their own for the normed input {@code h[T][d]}; returns the output {@code [T][d]}. */
+    float[] run(Backend backend, float[] h) {
+        backend.matmuls(T, projections(h));
+        cache();
+        Parallel.forAll(heads());
+        backend.matmuls(T, output());
+        return result();
+    }
+
+    /** The q, k, v projections of {@code h[T][d]} (one fused product for GPT-NeoX). */
+    Product[] projections(float[] h) {
+        if (qkv != null) return new Product[] {new Product(w.qkv(), h, qkv)};
+        return new Product[] {new Product(w.q(), h, q), new Product(w.k(), h, k), new Product(w.v(), h, v)};
+    }
+
+    /** After the projections: splits GPT-NeoX's fused rows, norms queries and keys (Gemma 3), rotates them, appends k and v to the cache. */
+    void cache() {
+        if (qkv != null) split();
+        int H = config.numHeads(), KV = config.numKvHeads(), hd = config.headDim();
+        int start = s.length();
+        float[][] kc = s.keys[layer], vc = s.values[layer];
+        for (int t = 0; t < T; t++) {
+            if (w.qNorm() != null) {
+                w.qNorm().apply(q, t * qW, H);
+                w.kNorm().apply(k, t * kvW, KV);
+            }
+            int pos = start + t;
+            rope.apply(q, t * qW, H, hd, pos);
+            rope.apply(k, t * kvW, KV, hd, pos);
+            for (int kvHead = 0; kvHead < KV; kvHead++) {
+                System.arraycopy(k, t * kvW + kvHead * hd, kc[pos / State.BLOCK], s.offset(kvHead, pos), hd);
+                System.arraycopy(v, t * kvW + kvHead * hd, vc[pos / State.BLOCK], s.offset(kvHead, pos), hd);
+            }
+        }
+    }
+
+    /** GPT-NeoX's {@code [head][q|k|v][headDim]} rows, plus their bias, into q, k and v. */
+    private void split() {
+        Model.addBias(qkv, w.qkvBias(), T);
+        int H = config.numHeads(), hd = config.headDim();
+        for (int t = 0; t < T; t++) {
+            for (int head = 0; head < H; head++) {
+                int src = t * 3 * qW + head * 3 * hd, dst = t * qW + head * hd;
+                System.arraycopy(qkv, src, q, dst, hd);
+                System.arraycopy(qkv, src + hd, k, dst, hd);
+                System.arraycopy(qkv, src + 2 * hd, v, dst, hd);
+            }
+        }
+    }
+
+    /** After {@link #cache}: each (token, head) pair's softmax-weighted sum of cached values, as a loop over the pairs. */
+    Parallel.Loop heads() {
+        int H = config.numHeads(), hd = config.headDim(), group = H / config.numKvHeads();
+        int start = s.length();
+        float[][] kc = s.keys[layer], vc = s.values[layer];
+        float scale = config.attentionScale(), cap = config.attnSoftcap();
+        int window = config.isSliding(layer) ? config.slidingWindow() : Integer.MAX_VALUE;
+        // spread over the cores once there is enough work, in runs of consecutive heads, which
+        // share their KV head under grouped-query attention
+        long work = (long) T * H * (start + T) * hd;
+        int pairs = T * H, threads = Parallel.threads();
+        int grain = work < PARALLEL_WORK ? pairs : T == 1 ? (H + threads - 1) / threads : Math.max(1, pairs / (4 * threads));
+        return new Parallel.Loop(pairs, grain, (from, to) -> {
+            for (int pair = from; pair < to; pair++) {
+                int t = pair / H, head = pair % H, kvHead = head / group, qo = t * qW + head * hd;
+                int pos = start + t, first = Math.max(0, pos - window + 1), n = pos + 1 - first;
+                float[] p = new float[n];
+                for (int j = first; j <= pos; j++) p[j - first] = Vectors.dot(q, qo, kc[j / State.BLOCK], s.offset(kvHead, j), hd) * scale;
+                if (cap > 0) Vectors.softcap(p, 0, n, cap);
+                Vectors.softmax(p, 0, n);
+                for (int j = first; j <= pos; j++) Vectors.axpy(p[j - first], vc[j / State.BLOCK], s.offset(kvHead, j), mixed, qo, hd);
+            }
+        });
+    }
+
+    /** After the heads: the output projection. */
+    Product output() {
+        return new Product(w.o(), mixed, out);
+    }
+
+    /** After the output projection: the attention output {@code [T][d]}, bias added. */
+    float[] result() {
+        Model.addBias(out, w.oBias(), T);
+        return out;
+    }
+}
