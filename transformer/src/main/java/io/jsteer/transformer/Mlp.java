@@ -21,21 +21,17 @@ final class Mlp {
     private final ModelConfig config;
     private final LayerWeights w;
     private final int T;
-    /** {@code [T][intermediate]}; after the activation, the input of the down projection. */
-    private final float[] up;
-    /** {@code [T][intermediate]}, null for a plain MLP. */
-    private final float[] gate;
+    /** {@code [T][intermediate]}; after the activation, the input of the down projection. Allocated by the stage that fills it, as in {@link Attention}. */
+    private float[] up;
+    /** {@code [T][intermediate]} until the activation, null for a plain MLP. */
+    private float[] gate;
     /** {@code [T][d]}. */
-    private final float[] out;
+    private float[] out;
 
     Mlp(ModelConfig config, LayerWeights w, int T) {
         this.config = config;
         this.w = w;
         this.T = T;
-        int ff = config.intermediateSize();
-        this.up = new float[T * ff];
-        this.gate = w.gate() == null ? null : new float[T * ff];
-        this.out = new float[T * config.hiddenSize()];
     }
 
     /** All three stages on their own for the normed input {@code x[T][d]}; returns the output {@code [T][d]}. */
@@ -48,7 +44,9 @@ final class Mlp {
 
     /** The up (and gate) projections of {@code x[T][d]}. */
     Product[] projections(float[] x) {
-        if (gate == null) return new Product[] {new Product(w.up(), x, up)};
+        up = new float[T * config.intermediateSize()];
+        if (w.gate() == null) return new Product[] {new Product(w.up(), x, up)};
+        gate = new float[up.length];
         return new Product[] {new Product(w.gate(), x, gate), new Product(w.up(), x, up)};
     }
 
@@ -57,6 +55,8 @@ final class Mlp {
      * over the values; even vectorised it is worth spreading once there are a few thousand.
      */
     Parallel.Loop activation() {
+        float[] up = this.up, gate = this.gate;
+        this.gate = null;
         int n = up.length;
         return new Parallel.Loop(n, Math.max(ACTIVATION_GRAIN, (n + Parallel.threads() - 1) / Parallel.threads()), (from, to) -> {
             Model.addBias(up, w.upBias(), from, to);
@@ -71,7 +71,10 @@ final class Mlp {
 
     /** After the activation: the down projection. */
     Product output() {
-        return new Product(w.down(), up, out);
+        out = new float[T * config.hiddenSize()];
+        Product down = new Product(w.down(), up, out);
+        up = null;
+        return down;
     }
 
     /** After the down projection: the MLP output {@code [T][d]}, bias added. */

@@ -129,8 +129,7 @@ public final class Model {
             // the branches read resid_pre and not each other: each stage of one shares its
             // hand-out of work with the same stage of the other, so the cores wait for each
             // other three times a layer instead of six
-            float[] h = normed(x, w.attnNorm(), T), m = normed(x, w.mlpNorm(), T);
-            backend.matmuls(T, concat(attention.projections(h), mlp.projections(m)));
+            backend.matmuls(T, concat(attention.projections(normed(x, w.attnNorm(), T)), mlp.projections(normed(x, w.mlpNorm(), T))));
             attention.cache();
             Parallel.forAll(attention.heads(), mlp.activation());
             backend.matmuls(T, attention.output(), mlp.output());

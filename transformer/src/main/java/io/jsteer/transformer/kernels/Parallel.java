@@ -68,6 +68,12 @@ public final class Parallel {
          * costly indices, say 12 attention heads before 3000 activations, is still split.
          */
         final int[] shares;
+        /**
+         * Which hand-out this is, counted from 1: workers remember the last one they joined by
+         * number, not by reference, so a finished loop's arrays are not kept alive (and promoted
+         * to the old generation by the next collection).
+         */
+        long number;
         /** Start of the first unclaimed chunk. */
         final AtomicInteger next = new AtomicInteger();
         /** Indices not yet processed: the loop is done at zero. */
@@ -106,6 +112,8 @@ public final class Parallel {
     private static final int THREADS = threadsFromProperty();
     private static final AtomicBoolean BUSY = new AtomicBoolean();
     private static volatile Job current;
+    /** Hand-outs so far; written only by the thread holding {@link #BUSY}. */
+    private static long handOuts;
     private static final Worker[] WORKERS = new Worker[THREADS - 1];
 
     static {
@@ -144,6 +152,7 @@ public final class Parallel {
             return;
         }
         try {
+            job.number = ++handOuts;
             current = job;
             for (Worker w : WORKERS) if (w.sleeping) LockSupport.unpark(w);
             job.work();
@@ -181,32 +190,45 @@ public final class Parallel {
             setDaemon(true);
         }
 
+        /*
+         * A parked or spinning worker holds no reference to a loop: the loop is only ever in a
+         * local of joinNew, whose frame is gone by then, so its arrays can die young.
+         */
         @Override
         public void run() {
-            Job done = null;
+            long done = 0;
             while (true) {
-                Job job = current;
-                if (job != null && job != done) {
-                    job.work();
-                    done = job;
+                long joined = joinNew(done);
+                if (joined != done) {
+                    done = joined;
                     continue;
                 }
                 if (!spinForWork(done)) {
                     sleeping = true;
                     // re-checked after announcing sleep: a caller that published before seeing the flag is not missed
-                    Job j = current;
-                    if (j == null || j == done) LockSupport.park(this);
+                    if (!isNew(current, done)) LockSupport.park(this);
                     sleeping = false;
                 }
             }
         }
 
+        /** Works on the current loop unless it is loop {@code done}; returns the number of the loop worked on, else {@code done}. */
+        private static long joinNew(long done) {
+            Job job = current;
+            if (!isNew(job, done)) return done;
+            job.work();
+            return job.number;
+        }
+
+        private static boolean isNew(Job job, long done) {
+            return job != null && job.number != done;
+        }
+
         /** Spins until a new loop appears (true) or the spin budget runs out (false). */
-        private static boolean spinForWork(Job done) {
+        private static boolean spinForWork(long done) {
             long deadline = System.nanoTime() + SPIN_NANOS;
             for (int i = 0; ; i++) {
-                Job j = current;
-                if (j != null && j != done) return true;
+                if (isNew(current, done)) return true;
                 if ((i & 63) == 63 && System.nanoTime() > deadline) return false;
                 Thread.onSpinWait();
             }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -80,6 +81,25 @@ class ParallelTest {
         int share = (12 + Parallel.threads() - 1) / Parallel.threads();
         for (int[] c : heads) assertTrue(c[1] - c[0] <= share, "chunk " + c[0] + ".." + c[1] + " is more than a thread's share of 12");
         assertEquals(12, heads.stream().mapToInt(c -> c[1] - c[0]).sum());
+    }
+
+    /** Workers must not keep a finished loop reachable: its arrays would outlive it and be promoted to the old generation. */
+    @Test
+    void aFinishedLoopIsNotKeptAlive() throws InterruptedException {
+        WeakReference<float[]> ref = runOverAnArray();
+        for (int i = 0; i < 50 && ref.get() != null; i++) {
+            System.gc();
+            Thread.sleep(10);
+        }
+        assertTrue(ref.get() == null, "the array of a finished loop is still reachable");
+    }
+
+    private static WeakReference<float[]> runOverAnArray() {
+        float[] a = new float[1 << 16];
+        Parallel.forRange(a.length, 1, (from, to) -> {
+            for (int i = from; i < to; i++) a[i] = i;
+        });
+        return new WeakReference<>(a);
     }
 
     @Test
