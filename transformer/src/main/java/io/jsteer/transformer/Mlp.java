@@ -1,26 +1,28 @@
 package io.jsteer.transformer;
 
-import io.jsteer.transformer.backend.Backend;
+import io.jsteer.transformer.backend.Branch;
 import io.jsteer.transformer.backend.Backend.Product;
 import io.jsteer.transformer.blocks.Activations;
 import io.jsteer.transformer.kernels.Parallel;
 import io.jsteer.weights.ModelConfig;
 
 /**
- * The feed-forward network of one layer over one forward call's tokens:
+ * The feed-forward network of one layer over one forward call's rows:
  * {@code down(act(gate(x)) * up(x))} when gated (Gemma), else {@code down(act(up(x)))}
  * (GPT-NeoX), each projection with its bias where the checkpoint has one.
  *
- * <p>It runs in three stages ({@link #run} in order), so {@link Model} can put each beside the
- * same stage of an attention that does not depend on it: the {@link #projections}, the {@link
- * #activation} and the {@link #output} projection.
+ * <p>As a {@link Branch} it runs in three stages, so a backend can put each beside the same stage
+ * of an attention that does not depend on it: the {@link #projections}, the activation ({@link
+ * #middle}) and the {@link #output} projection.
  */
-final class Mlp {
+final class Mlp implements Branch {
     /** Activations below which the hand-out to other cores costs more than it saves. */
     private static final int ACTIVATION_GRAIN = 1024;
     private final ModelConfig config;
     private final LayerWeights w;
     private final int T;
+    /** Normed input {@code [T][d]} until projected. */
+    private float[] x;
     /** {@code [T][intermediate]}; after the activation, the input of the down projection. Allocated by the stage that fills it, as in {@link Attention}. */
     private float[] up;
     /** {@code [T][intermediate]} until the activation, null for a plain MLP. */
@@ -28,22 +30,19 @@ final class Mlp {
     /** {@code [T][d]}. */
     private float[] out;
 
-    Mlp(ModelConfig config, LayerWeights w, int T) {
+    /** The MLP over the normed input {@code x[rows][d]}. */
+    Mlp(ModelConfig config, LayerWeights w, float[] x, int rows) {
         this.config = config;
         this.w = w;
-        this.T = T;
+        this.T = rows;
+        this.x = x;
     }
 
-    /** All three stages on their own for the normed input {@code x[T][d]}; returns the output {@code [T][d]}. */
-    float[] run(Backend backend, float[] x) {
-        backend.matmuls(T, projections(x));
-        Parallel.forAll(activation());
-        backend.matmuls(T, output());
-        return result();
-    }
-
-    /** The up (and gate) projections of {@code x[T][d]}. */
-    Product[] projections(float[] x) {
+    /** The up (and gate) projections of the input. */
+    @Override
+    public Product[] projections() {
+        float[] x = this.x;
+        this.x = null;
         up = new float[T * config.intermediateSize()];
         if (w.gate() == null) return new Product[] {new Product(w.up(), x, up)};
         gate = new float[up.length];
@@ -54,7 +53,8 @@ final class Mlp {
      * After the projections: {@code up = act(gate) * (up + bias)}, or {@code act(up + bias)}, as a loop
      * over the values; even vectorised it is worth spreading once there are a few thousand.
      */
-    Parallel.Loop activation() {
+    @Override
+    public Parallel.Loop middle() {
         float[] up = this.up, gate = this.gate;
         this.gate = null;
         int n = up.length;
@@ -70,7 +70,8 @@ final class Mlp {
     }
 
     /** After the activation: the down projection. */
-    Product output() {
+    @Override
+    public Product output() {
         out = new float[T * config.hiddenSize()];
         Product down = new Product(w.down(), up, out);
         up = null;
@@ -78,7 +79,8 @@ final class Mlp {
     }
 
     /** After the down projection: the MLP output {@code [T][d]}, bias added. */
-    float[] result() {
+    @Override
+    public float[] result() {
         Model.addBias(out, w.downBias(), T);
         return out;
     }

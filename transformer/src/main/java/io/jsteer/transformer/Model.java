@@ -1,21 +1,20 @@
 package io.jsteer.transformer;
 
 import io.jsteer.transformer.backend.Backend;
-import io.jsteer.transformer.backend.Backend.Product;
+import io.jsteer.transformer.backend.Branch;
 import io.jsteer.transformer.backend.CpuBackend;
 import io.jsteer.transformer.backend.DeviceBackend;
 import io.jsteer.transformer.blocks.Norm;
 import io.jsteer.transformer.blocks.Rope;
-import io.jsteer.transformer.hooks.HookContext;
-import io.jsteer.transformer.hooks.HookName;
 import io.jsteer.transformer.hooks.HookPoint;
-import io.jsteer.transformer.kernels.Parallel;
 import io.jsteer.transformer.kernels.Vectors;
 import io.jsteer.weights.Architecture;
 import io.jsteer.weights.Checkpoint;
 import io.jsteer.weights.ModelConfig;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * A decoder-only transformer (GPT-NeoX / Pythia, Gemma, Gemma 2, Gemma 3 text) over
@@ -31,9 +30,8 @@ import java.util.Arrays;
  *   resid_post = x
  * </pre>
  * Hooks at each named point (see {@link HookPoint}) may read and change these activations.
- * The two branches are {@link Attention} and {@link Mlp}, each run in stages (projections, the
- * middle, the output projection) so that with a parallel residual each stage of one shares its
- * parallel loop with the same stage of the other.
+ * A forward call may advance several sequences at once ({@link #forward(List)}): their new tokens
+ * are the rows of one activation, so every weight is read once for all of them.
  * The model is immutable and thread-safe; per-sequence data lives in {@link State}.
  */
 public final class Model {
@@ -82,85 +80,139 @@ public final class Model {
     }
 
     /**
+     * One sequence's part of a batched forward call: {@code tokens} to append to {@code state},
+     * and whether logits are wanted for every one of them ({@code [tokens][vocab]}) or only the
+     * last ({@code [vocab]}).
+     */
+    public record Step(State state, int[] tokens, boolean allLogits) {
+        public Step {
+            if (state == null) throw new IllegalArgumentException("step needs a state");
+            if (tokens == null || tokens.length == 0) throw new IllegalArgumentException("no tokens to process");
+        }
+    }
+
+    /**
      * Appends {@code tokens} to the sequence and returns logits: {@code [tokens][vocab]} when
      * {@code allLogits}, else only the last position's {@code [vocab]}.
      */
     public float[] forward(State s, int[] tokens, boolean allLogits) {
-        int T = tokens.length;
-        if (T == 0) throw new IllegalArgumentException("no tokens to process");
-        for (int id : tokens) {
-            if (id < 0 || id >= config.vocabSize()) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + config.vocabSize() + ")");
-        }
-        if (backend instanceof DeviceBackend device) {
-            s.checkRoom(T);
-            float[] logits = device.forward(this, s, tokens, allLogits);
-            s.advance(T);
-            return logits;
-        }
-        s.reserve(T);
-        int promptLength = s.promptLength() < 0 ? T : s.promptLength();
-        float[] x = embed(tokens);
-        for (int l = 0; l < config.numLayers(); l++) block(l, x, T, s, promptLength);
-        s.advance(T);
-        return unembed(x, T, allLogits);
+        return forward(List.of(new Step(s, tokens, allLogits))).getFirst();
     }
 
-    /** Token embeddings, {@code x[T][d]}. */
-    private float[] embed(int[] tokens) {
+    /**
+     * Advances several sequences at once: every step's tokens are stacked into one activation, so
+     * each weight is read once for the whole batch, while attention, hooks and logits stay per
+     * sequence. Each sequence's results are those it would get alone: its hooks see its own rows
+     * in one call, as in {@link #forward(State, int[], boolean)} (the contract is in {@link
+     * io.jsteer.transformer.hooks}), and the products give every row the same bits whatever else
+     * shares the call (see {@link io.jsteer.transformer.kernels.MatMul}). Returns each step's
+     * logits, in order.
+     */
+    public List<float[]> forward(List<Step> steps) {
+        Batch b = new Batch(steps, config.vocabSize());
+        for (Step step : steps) step.state().checkRoom(step.tokens().length);
+        if (backend instanceof DeviceBackend device) {
+            List<float[]> logits = new ArrayList<>(steps.size());
+            for (Step step : steps) {
+                logits.add(device.forward(this, step.state(), step.tokens(), step.allLogits()));
+                step.state().advance(step.tokens().length);
+            }
+            return logits;
+        }
+        float[] x = run(b, config.numLayers());
+        for (Step step : steps) step.state().advance(step.tokens().length);
+        return unembed(x, b);
+    }
+
+    /**
+     * Runs the first {@code layers} blocks over every step's tokens and stops: for reading
+     * activations with hooks without paying for the blocks above them and the unembedding. The
+     * states are left as they were (the keys and values written count for nothing), so each can
+     * be run again or go on from where it stood.
+     */
+    public void forwardBlocks(List<Step> steps, int layers) {
+        if (layers < 0 || layers > config.numLayers()) throw new IllegalArgumentException("cannot run " + layers + " blocks of a model of " + config.numLayers());
+        Batch b = new Batch(steps, config.vocabSize());
+        for (Step step : steps) step.state().checkRoom(step.tokens().length);
+        if (backend instanceof DeviceBackend device) {
+            for (Step step : steps) device.forward(this, step.state(), step.tokens(), false);
+            return;
+        }
+        run(b, layers);
+    }
+
+    /** Embeds the batch's tokens and runs them through the first {@code layers} blocks; returns the residual stream {@code x[rows][d]}. */
+    private float[] run(Batch b, int layers) {
+        for (Step step : b.steps) step.state().reserve(step.tokens().length);
+        float[] x = embed(b);
+        for (int l = 0; l < layers; l++) block(l, x, b);
+        return x;
+    }
+
+    /** Token embeddings, {@code x[rows][d]}. */
+    private float[] embed(Batch b) {
         int d = config.hiddenSize();
-        float[] x = new float[tokens.length * d];
+        float[] x = new float[b.rows * d];
         float[] row = new float[d];
-        for (int t = 0; t < tokens.length; t++) {
-            weights.embed().read((long) tokens[t] * d, row);
-            for (int i = 0; i < d; i++) x[t * d + i] = row[i] * embedScale;
+        int r = 0;
+        for (Step step : b.steps) {
+            for (int token : step.tokens()) {
+                weights.embed().read((long) token * d, row);
+                for (int i = 0; i < d; i++) x[r * d + i] = row[i] * embedScale;
+                r++;
+            }
         }
         return x;
     }
 
-    /** One transformer block, updating the residual stream {@code x[T][d]} in place. */
-    private void block(int l, float[] x, int T, State s, int promptLength) {
+    /**
+     * One transformer block, updating the residual stream {@code x[rows][d]} in place:
+     * <pre>
+     *   parallel (GPT-NeoX default): x = x + attn(ln1(x)) + mlp(ln2(x))
+     *   sequential:                  x = x + attn(ln1(x));  x = x + mlp(ln2(x))
+     * </pre>
+     * with Gemma 2/3's norms of each branch's output before it is added.
+     */
+    private void block(int l, float[] x, Batch b) {
         LayerWeights w = weights.layers()[l];
-        hook(s, l, HookPoint.RESID_PRE, x, T, promptLength);
+        int rows = b.rows;
+        b.hook(l, HookPoint.RESID_PRE, x, config.hiddenSize());
 
-        Attention attention = new Attention(config, w, rope[l], s, l, T);
-        Mlp mlp = new Mlp(config, w, T);
-        float[] attnOut, mlpOut = null;
+        Attention attention = new Attention(config, w, rope[l], b, l, normed(x, w.attnNorm(), rows));
+        float[] attnOut, mlpOut;
         if (config.parallelResidual()) {
-            // the branches read resid_pre and not each other: each stage of one shares its
-            // hand-out of work with the same stage of the other, so the cores wait for each
-            // other three times a layer instead of six
-            backend.matmuls(T, concat(attention.projections(normed(x, w.attnNorm(), T)), mlp.projections(normed(x, w.mlpNorm(), T))));
-            attention.cache();
-            Parallel.forAll(attention.heads(), mlp.activation());
-            backend.matmuls(T, attention.output(), mlp.output());
-            attnOut = attention.result();
-            mlpOut = mlp.result();
+            Mlp mlp = new Mlp(config, w, normed(x, w.mlpNorm(), rows), rows);
+            backend.run(rows, attention, mlp);
+            attnOut = branchOutput(attention, w.attnOutNorm(), l, HookPoint.ATTN_OUT, b);
+            mlpOut = branchOutput(mlp, w.mlpOutNorm(), l, HookPoint.MLP_OUT, b);
+            add(x, attnOut);
+            add(x, mlpOut);
         } else {
-            attnOut = attention.run(backend, normed(x, w.attnNorm(), T));
-        }
-        if (w.attnOutNorm() != null) w.attnOutNorm().apply(attnOut, T);
-        hook(s, l, HookPoint.ATTN_OUT, attnOut, T, promptLength);
-        add(x, attnOut);
+            backend.run(rows, attention);
+            attnOut = branchOutput(attention, w.attnOutNorm(), l, HookPoint.ATTN_OUT, b);
+            add(x, attnOut);
+            b.hook(l, HookPoint.RESID_MID, x, config.hiddenSize());
 
-        if (!config.parallelResidual()) {
-            hook(s, l, HookPoint.RESID_MID, x, T, promptLength);
-            mlpOut = mlp.run(backend, normed(x, w.mlpNorm(), T));
+            Mlp mlp = new Mlp(config, w, normed(x, w.mlpNorm(), rows), rows);
+            backend.run(rows, mlp);
+            mlpOut = branchOutput(mlp, w.mlpOutNorm(), l, HookPoint.MLP_OUT, b);
+            add(x, mlpOut);
         }
-        if (w.mlpOutNorm() != null) w.mlpOutNorm().apply(mlpOut, T);
-        hook(s, l, HookPoint.MLP_OUT, mlpOut, T, promptLength);
-        add(x, mlpOut);
-        hook(s, l, HookPoint.RESID_POST, x, T, promptLength);
+        b.hook(l, HookPoint.RESID_POST, x, config.hiddenSize());
     }
 
-    private void hook(State s, int layer, HookPoint point, float[] x, int T, int promptLength) {
-        if (!s.hooks().active(layer, point)) return;
-        s.hooks().run(new HookContext(new HookName(layer, point), s.length(), T, config.hiddenSize(), promptLength), x);
+    /** A branch's output as added to the stream: normed where the family norms it, then hooked. */
+    private float[] branchOutput(Branch branch, Norm outNorm, int layer, HookPoint point, Batch b) {
+        float[] out = branch.result();
+        if (outNorm != null) outNorm.apply(out, b.rows);
+        b.hook(layer, point, out, config.hiddenSize());
+        return out;
     }
 
-    /** A normed copy of {@code x[T][d]}. */
-    private static float[] normed(float[] x, Norm norm, int T) {
+    /** A normed copy of {@code x[rows][d]}. */
+    private static float[] normed(float[] x, Norm norm, int rows) {
         float[] h = x.clone();
-        norm.apply(h, T);
+        norm.apply(h, rows);
         return h;
     }
 
@@ -169,27 +221,36 @@ public final class Model {
         for (int i = 0; i < x.length; i++) x[i] += y[i];
     }
 
-    private static Product[] concat(Product[] a, Product[] b) {
-        Product[] ab = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, ab, a.length, b.length);
-        return ab;
-    }
-
-    private static float[] slice(float[] a, int from, int len) {
-        return Arrays.copyOfRange(a, from, from + len);
-    }
-
-    /** Final norm, then the unembedding (with Gemma 2's final soft-cap). */
-    private float[] unembed(float[] x, int T, boolean allLogits) {
+    /**
+     * Final norm, then the unembedding (with Gemma 2's final soft-cap), of the rows whose logits
+     * are wanted: every row of a step that asks for all, else its last.
+     */
+    private List<float[]> unembed(float[] x, Batch b) {
         int d = config.hiddenSize(), V = config.vocabSize();
-        int rows = allLogits ? T : 1;
-        float[] h = allLogits ? x : slice(x, (T - 1) * d, d);
-        weights.finalNorm().apply(h, rows);
-        float[] logits = new float[rows * V];
-        backend.matmul(weights.lmHead(), h, logits, rows);
+        int wanted = 0;
+        for (int s = 0; s < b.sequences(); s++) wanted += b.steps.get(s).allLogits() ? b.rowCount(s) : 1;
+        float[] h = new float[wanted * d];
+        int at = 0;
+        for (int s = 0; s < b.sequences(); s++) {
+            int from = b.steps.get(s).allLogits() ? b.firstRow(s) : b.firstRow(s) + b.rowCount(s) - 1;
+            int n = b.steps.get(s).allLogits() ? b.rowCount(s) : 1;
+            System.arraycopy(x, from * d, h, at * d, n * d);
+            at += n;
+        }
+        weights.finalNorm().apply(h, wanted);
+        float[] logits = new float[Math.multiplyExact(wanted, V)];
+        backend.matmul(weights.lmHead(), h, logits, wanted);
+        List<float[]> out = new ArrayList<>(b.sequences());
+        at = 0;
         float cap = config.finalSoftcap();
-        if (cap > 0) Vectors.softcap(logits, 0, logits.length, cap);
-        return logits;
+        for (int s = 0; s < b.sequences(); s++) {
+            int n = b.steps.get(s).allLogits() ? b.rowCount(s) : 1;
+            float[] own = Arrays.copyOfRange(logits, at * V, (at + n) * V);
+            if (cap > 0) Vectors.softcap(own, 0, own.length, cap);
+            out.add(own);
+            at += n;
+        }
+        return out;
     }
 
     /** Adds {@code bias[n]} to every row of {@code y[T][n]}; nothing when there is no bias. */

@@ -1,5 +1,6 @@
 package io.jsteer.transformer.backend;
 
+import io.jsteer.transformer.kernels.Parallel;
 import io.jsteer.weights.Tensor;
 
 /**
@@ -23,6 +24,19 @@ public interface Backend {
      */
     default void matmuls(int tokens, Product... products) {
         for (Product p : products) matmul(p.w(), p.x(), p.out(), tokens);
+    }
+
+    /**
+     * Runs {@code branches} over {@code rows} rows: branches that read the same input and not each
+     * other's outputs (a parallel-residual block's attention and MLP), or a single branch. Each
+     * branch's stages run in order; this default runs one branch after the other.
+     */
+    default void run(int rows, Branch... branches) {
+        for (Branch b : branches) {
+            matmuls(rows, b.projections());
+            Parallel.forAll(b.middle());
+            matmuls(rows, b.output());
+        }
     }
 
     /** Human-readable name for logs and reports. */

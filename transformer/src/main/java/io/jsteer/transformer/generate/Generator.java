@@ -2,7 +2,11 @@ package io.jsteer.transformer.generate;
 
 import io.jsteer.transformer.Model;
 import io.jsteer.transformer.State;
-import java.util.Arrays;
+import io.jsteer.transformer.batch.Engine;
+import io.jsteer.transformer.batch.Job;
+import io.jsteer.transformer.hooks.Hooks;
+import java.util.List;
+import java.util.function.Function;
 
 /**
  * Autoregressive generation with the KV cache: the prompt is fed in one forward call (prefill),
@@ -50,33 +54,37 @@ public final class Generator {
      */
     public Result generate(State state, int[] prompt, int maxNewTokens, Sampler sampler, int[] stopTokens, Listener listener) {
         if (state.length() != 0) throw new IllegalArgumentException("generation needs a fresh state; this one already holds " + state.length() + " tokens");
-        if (prompt == null || prompt.length == 0) throw new IllegalArgumentException("generation needs a prompt of at least one token");
-        if (maxNewTokens < 0) throw new IllegalArgumentException("max new tokens must be >= 0, got " + maxNewTokens);
-        int context = model.config().maxPositions();
-        if (prompt.length > context) {
-            throw new IllegalArgumentException("prompt of " + prompt.length + " tokens exceeds the model's max_position_embeddings " + context);
+        Generation g = new Generation(prompt, maxNewTokens, sampler, stopTokens, listener, null, model.config().maxPositions(), model.config().vocabSize());
+        if (g.empty()) return g.result();
+        g.start(state);
+        try {
+            float[] logits = model.forward(state, g.prompt(), false);
+            for (int next = g.next(logits); next != Job.END; next = g.next(logits)) logits = model.forward(state, new int[] {next}, false);
+        } catch (RuntimeException e) {
+            g.end(e);
+            throw e;
         }
-        int vocab = model.config().vocabSize();
-        int[] stops = stopTokens == null ? new int[0] : stopTokens.clone();
-        Arrays.sort(stops);
-
-        int[] out = new int[maxNewTokens];
-        int n = 0;
-        if (maxNewTokens == 0) return new Result(out, Stop.MAX_TOKENS);
-        float[] logits = model.forward(state, prompt, false);
-        while (true) {
-            int next = sampler.next(logits, 0, vocab);
-            if (Arrays.binarySearch(stops, next) >= 0) return new Result(Arrays.copyOf(out, n), Stop.STOP_TOKEN);
-            out[n++] = next;
-            if (listener != null && !listener.token(next)) return new Result(Arrays.copyOf(out, n), Stop.LISTENER);
-            if (n == maxNewTokens) return new Result(out, Stop.MAX_TOKENS);
-            if (state.length() == context) return new Result(Arrays.copyOf(out, n), Stop.CONTEXT_FULL);
-            logits = model.forward(state, new int[] {next}, false);
-        }
+        g.end(null);
+        return g.result();
     }
 
     /** Continues {@code prompt} on a fresh state without hooks. */
     public Result generate(int[] prompt, int maxNewTokens, Sampler sampler, int[] stopTokens) {
         return generate(model.newState(), prompt, maxNewTokens, sampler, stopTokens, null);
+    }
+
+    /**
+     * Runs every generation, up to {@code batchSize} sequences at once (see {@link Engine}); each
+     * one's result is the same as alone. Their {@link Generation#result()}s are ready on return;
+     * the first failure, in list order, is thrown after all have run.
+     */
+    public void generateAll(List<Generation> generations, int batchSize) {
+        List<Generation> work = generations.stream().filter(g -> !g.empty()).toList();
+        new Engine(model, batchSize).run(work);
+    }
+
+    /** A generation of this model (its context and vocabulary filled in); {@code steering} may be null. */
+    public Generation generation(int[] prompt, int maxNewTokens, Sampler sampler, int[] stopTokens, Listener listener, Function<State, Hooks.Handle> steering) {
+        return new Generation(prompt, maxNewTokens, sampler, stopTokens, listener, steering, model.config().maxPositions(), model.config().vocabSize());
     }
 }

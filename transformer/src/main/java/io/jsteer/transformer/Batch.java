@@ -1,0 +1,103 @@
+package io.jsteer.transformer;
+
+import io.jsteer.transformer.hooks.HookContext;
+import io.jsteer.transformer.hooks.HookName;
+import io.jsteer.transformer.hooks.HookPoint;
+import java.util.IdentityHashMap;
+import java.util.List;
+
+/**
+ * The rows of one batched forward call: the new tokens of every sequence stacked into one
+ * activation {@code x[rows][d]}, sequence after sequence, with each row's sequence and absolute
+ * position. Nothing is padded: a sequence of 1 new token adds one row, a prompt of 70 adds 70.
+ */
+final class Batch {
+    final List<Model.Step> steps;
+    /** Total rows, the sum of every step's token count. */
+    final int rows;
+    /** {@code first[s]}: the row where sequence {@code s} starts; {@code first[steps.size()] == rows}. */
+    private final int[] first;
+    /** Sequence index of each row. */
+    private final int[] sequenceOf;
+    /** Position in its sequence's cache of each row. */
+    private final int[] positionOf;
+    /** Prompt length each sequence's hooks are shown (the state's, or this call's tokens for a fresh state). */
+    private final int[] promptLength;
+
+    Batch(List<Model.Step> steps, int vocabSize) {
+        if (steps.isEmpty()) throw new IllegalArgumentException("no sequences to process");
+        IdentityHashMap<State, Integer> seen = new IdentityHashMap<>();
+        int n = 0;
+        for (int i = 0; i < steps.size(); i++) {
+            Model.Step step = steps.get(i);
+            if (seen.put(step.state(), i) != null) throw new IllegalArgumentException("sequence " + i + " of the batch shares its state with sequence " + seen.get(step.state()));
+            for (int id : step.tokens()) {
+                if (id < 0 || id >= vocabSize) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + vocabSize + ")");
+            }
+            n = Math.addExact(n, step.tokens().length);
+        }
+        this.steps = steps;
+        this.rows = n;
+        this.first = new int[steps.size() + 1];
+        this.sequenceOf = new int[rows];
+        this.positionOf = new int[rows];
+        this.promptLength = new int[steps.size()];
+        for (int s = 0, row = 0; s < steps.size(); s++) {
+            State state = steps.get(s).state();
+            int T = steps.get(s).tokens().length;
+            first[s] = row;
+            promptLength[s] = state.promptLength() < 0 ? T : state.promptLength();
+            for (int t = 0; t < T; t++, row++) {
+                sequenceOf[row] = s;
+                positionOf[row] = state.length() + t;
+            }
+        }
+        first[steps.size()] = rows;
+    }
+
+    int sequences() {
+        return steps.size();
+    }
+
+    State state(int sequence) {
+        return steps.get(sequence).state();
+    }
+
+    int firstRow(int sequence) {
+        return first[sequence];
+    }
+
+    int rowCount(int sequence) {
+        return first[sequence + 1] - first[sequence];
+    }
+
+    int sequenceOf(int row) {
+        return sequenceOf[row];
+    }
+
+    int positionOf(int row) {
+        return positionOf[row];
+    }
+
+    /**
+     * Runs each sequence's hooks at {@code layer}/{@code point} over its own rows of
+     * {@code x[rows][width]}, as if it ran alone (see {@link io.jsteer.transformer.hooks}): a
+     * sequence sharing the batch is shown a copy of its rows, and what its hooks write is copied back.
+     */
+    void hook(int layer, HookPoint point, float[] x, int width) {
+        for (int s = 0; s < steps.size(); s++) {
+            State state = state(s);
+            if (!state.hooks().active(layer, point)) continue;
+            int T = rowCount(s);
+            HookContext ctx = new HookContext(new HookName(layer, point), state.length(), T, width, promptLength[s]);
+            if (steps.size() == 1) {
+                state.hooks().run(ctx, x);
+                continue;
+            }
+            float[] own = new float[T * width];
+            System.arraycopy(x, first[s] * width, own, 0, own.length);
+            state.hooks().run(ctx, own);
+            System.arraycopy(own, 0, x, first[s] * width, own.length);
+        }
+    }
+}
