@@ -14,24 +14,25 @@ interface Kernel {
     int bits();
 
     /**
-     * {@code x[0..cols)} laid out for one-token BF16 products: within each block of two vectors'
-     * worth of columns, the even columns, then the odd ones (a 32-bit load of BF16 weights holds
-     * one of each); the columns past the last full block stay in place.
+     * {@code x[tokens][cols]} laid out for BF16 products: within each token's row, each block of
+     * two vectors' worth of columns holds its even columns, then its odd ones (a 32-bit load of
+     * BF16 weights holds one of each); the columns past the last full block stay in place.
      */
-    float[] bf16Input(float[] x, int cols);
+    float[] bf16Input(float[] x, int cols, int tokens);
 
     /**
      * {@code out[r] = sum_c W[r][c] * x[c]} for rows {@code [r0, r1)} of {@code W[rows][cols]}
      * stored as {@code dtype} at the start of {@code w}; for BF16, {@code x} as laid out by
-     * {@link #bf16Input}. Rows are read one after another when {@code sequential}, else four
-     * at a time sharing each load of x.
+     * {@link #bf16Input}. Rows are read two at a time when {@code sequential} (x stays in L1
+     * beside them), else four at a time sharing each load of x. Either way each result is
+     * summed in the order that {@link MatMul} documents, bit for bit that of {@link #matmul}.
      */
     void matvec(DType dtype, MemorySegment w, int rows, int cols, float[] x, float[] out, int r0, int r1, boolean sequential);
 
     /**
      * {@code out[t][r] = sum_c W[r][c] * x[t][c]} for {@code t < tokens} and rows
-     * {@code [r0, r1)}: x is {@code [tokens][cols]}, out {@code [tokens][rows]}. Each weight vector
-     * loaded serves four tokens.
+     * {@code [r0, r1)}: x is {@code [tokens][cols]} (for BF16 laid out by {@link #bf16Input}),
+     * out {@code [tokens][rows]}; each result summed in the order of {@link #matvec}.
      */
     void matmul(DType dtype, MemorySegment w, int rows, int cols, float[] x, float[] out, int tokens, int r0, int r1);
 

@@ -11,48 +11,60 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>Rows are split into chunks spread over all cores ({@link Parallel}), and weights are widened
  * to float32 in registers as they are loaded. With one token the product is a matrix-vector
- * product limited by memory bandwidth: rows are read one after another, or four at a time once
- * they are long; BF16 rows are read as 32-bit words of two columns each, multiplied by the input
- * split into even and odd columns, so no widening instruction is needed. With several tokens
- * (prefill) each weight vector loaded is multiplied into four tokens, and the four rows, a few
- * kilobytes, stay in cache while every block of four tokens passes over them, so the weights are
- * read from memory once for the whole batch.
+ * product limited by memory bandwidth: rows are read two at a time, or four at a time sharing
+ * each load of x once x no longer fits in L1 beside them; BF16 rows are read as 32-bit words of
+ * two columns each, multiplied by the input split into even and odd columns, so no widening
+ * instruction is needed. With several tokens (prefill, or a batch of sequences) each weight
+ * vector loaded is multiplied into several tokens, so the weights are read from memory once for
+ * the whole batch.
+ *
+ * <h2>Batch invariance</h2>
+ * Every result {@code out[t][r]} is summed in one order, which depends only on the weight row,
+ * the row of x, {@code cols} and the vector width {@code L} (float32 lanes) used for the dtype:
+ * <ol>
+ * <li>the columns are cut into chunks of L: for F32 and F16 chunk {@code j} is columns
+ *     {@code [jL, jL + L)}; for BF16 each block of 2L columns gives two chunks, its even columns
+ *     then its odd ones; only whole chunks (whole blocks for BF16) count;</li>
+ * <li>chunk {@code j} is added into vector accumulator {@code j % 2} by a fused multiply-add,
+ *     lane by lane, in increasing {@code j}, both accumulators starting at zero;</li>
+ * <li>the two accumulators are added, then their lanes in a fixed tree (lanes {@code i} and
+ *     {@code i + L/2}, and so on down to lane 0);</li>
+ * <li>the columns past the last whole chunk are added to that, as one float sum of unfused
+ *     products taken in column order, starting from zero.</li>
+ * </ol>
+ * So a token's output row is bit-identical whether it is multiplied alone ({@code tokens == 1})
+ * or as any row of a product with any number of tokens, whatever the number of threads or how
+ * the rows are split among them, and whichever kernel (one token or several, rows read two or
+ * four at a time) computes it. A batch of sequences therefore gives each sequence exactly the
+ * results it gets alone. Changing the vector width of a dtype changes the order (and the last
+ * bits); the width is chosen per dtype, not per kernel, for that reason.
  *
  * <p>{@code -Djsteer.vector.bits} (128, 256 or 512) forces one vector width. By default each
- * product takes the width measured fastest on an AMD EPYC (Zen 4), capped at the CPU's widest:
- * 256 bits for F32 and BF16 and for every batch (512-bit loads from the mapped file stream
- * slower there, and Zen 4 runs 512-bit arithmetic at half rate, which the 4x4 tile feels), 512
- * for one token of F16 weights, whose widening is compute-bound and needs half the instructions
- * at 512 bits. See {@code benchmarks/RESULTS.md}.
+ * dtype takes the width measured fastest, capped at the CPU's widest; see
+ * {@code benchmarks/RESULTS.md}.
  */
 public final class MatMul {
     private static final MatMul PREFERRED = preferredWidths();
     /** Rows per chunk unit: the kernels' blocks of four rows. */
     private static final int B = 4;
     /**
-     * Largest x plus one weight row, in bytes ({@code cols * (4 + dtype bytes)}), read one row
-     * after another. While both sit in the 32 KB L1 data cache a single front-to-back stream is
-     * faster (at 768 columns 86% of a streaming read against 48% for four BF16 rows at a time);
-     * past it x is evicted by the stream, and four rows sharing each x load win. Measured on
-     * Zen 4 with 32 MB matrices: BF16 rows one by one 0.88 of the stream at 4096 columns (24 KB),
-     * 0.61 at 6144, where four rows reach 0.80; F32 0.94 at 3072 (24 KB) and 0.87 at 4096, where
-     * four rows reach 0.91.
+     * Largest x plus one weight row, in bytes ({@code cols * (4 + dtype bytes)}), for which
+     * one-token rows are read two at a time: while x sits in the L1 data cache beside the rows,
+     * fewer streams at once read faster; past it x is evicted by the stream, and four rows
+     * sharing each load of x win.
      */
     static final int SEQUENTIAL_BYTES = 24 * 1024;
 
-    /** Kernel for one token, by {@link DType#ordinal()}. */
-    private final Kernel[] vector;
-    /** Kernel for several tokens. */
-    private final Kernel batch;
-    /** Largest x plus row read row by row (see {@link #SEQUENTIAL_BYTES}). */
+    /** Kernel by {@link DType#ordinal()}, for one token and for several. */
+    private final Kernel[] kernel;
+    /** Largest x plus row read two rows at a time (see {@link #SEQUENTIAL_BYTES}). */
     private final int sequentialBytes;
 
-    private MatMul(Kernel f32, Kernel bf16, Kernel f16, Kernel batch, int sequentialBytes) {
-        this.vector = new Kernel[DType.values().length];
-        vector[DType.F32.ordinal()] = f32;
-        vector[DType.BF16.ordinal()] = bf16;
-        vector[DType.F16.ordinal()] = f16;
-        this.batch = batch;
+    private MatMul(Kernel f32, Kernel bf16, Kernel f16, int sequentialBytes) {
+        this.kernel = new Kernel[DType.values().length];
+        kernel[DType.F32.ordinal()] = f32;
+        kernel[DType.BF16.ordinal()] = bf16;
+        kernel[DType.F16.ordinal()] = f16;
         this.sequentialBytes = sequentialBytes;
     }
 
@@ -60,7 +72,7 @@ public final class MatMul {
         int forced = Kernels.forcedBits();
         if (forced != 0) return withBits(forced);
         Kernel narrow = Kernels.of(Math.min(256, maxBits())), wide = Kernels.of(Math.min(512, maxBits()));
-        return new MatMul(narrow, narrow, wide, narrow, SEQUENTIAL_BYTES);
+        return new MatMul(narrow, narrow, wide, SEQUENTIAL_BYTES);
     }
 
     /** Products at the widths of {@code -Djsteer.vector.bits}, else the widths measured fastest (see the class comment). */
@@ -73,10 +85,10 @@ public final class MatMul {
         return withBits(bits, SEQUENTIAL_BYTES);
     }
 
-    /** As {@link #withBits(int)}, reading one-token rows one by one up to {@code sequentialBytes} of x plus a row (tests cover both ways). */
+    /** As {@link #withBits(int)}, reading one-token rows two at a time up to {@code sequentialBytes} of x plus a row (tests cover both ways). */
     static MatMul withBits(int bits, int sequentialBytes) {
         Kernel k = Kernels.of(bits);
-        return new MatMul(k, k, k, k, sequentialBytes);
+        return new MatMul(k, k, k, sequentialBytes);
     }
 
     /** Widest vector width, in bits, the JIT supports on this CPU. */
@@ -92,11 +104,11 @@ public final class MatMul {
         PREFERRED.multiply(w, x, out, tokens);
     }
 
-    /** The vector widths this instance uses, e.g. {@code "1 token: f32 256, bf16 256, f16 512; batch 256 bits"}. */
+    /** The vector widths this instance uses, e.g. {@code "f32 256, bf16 256, f16 512 bits"}. */
     @Override
     public String toString() {
-        return "1 token: f32 " + vector[DType.F32.ordinal()].bits() + ", bf16 " + vector[DType.BF16.ordinal()].bits()
-                + ", f16 " + vector[DType.F16.ordinal()].bits() + "; batch " + batch.bits() + " bits";
+        return "f32 " + kernel[DType.F32.ordinal()].bits() + ", bf16 " + kernel[DType.BF16.ordinal()].bits()
+                + ", f16 " + kernel[DType.F16.ordinal()].bits() + " bits";
     }
 
     /** As {@link #matmul}, at this instance's vector width. */
@@ -125,11 +137,11 @@ public final class MatMul {
         DType dtype = w.dtype();
         MemorySegment data = w.data();
         int quads = (rows + B - 1) / B;
+        Kernel k = kernel[dtype.ordinal()];
+        float[] in = dtype == DType.BF16 ? k.bf16Input(x, cols, tokens) : x;
         if (tokens > 1) {
-            return new Parallel.Loop(quads, 1, (q0, q1) -> batch.matmul(dtype, data, rows, cols, x, out, tokens, q0 * B, Math.min(rows, q1 * B)));
+            return new Parallel.Loop(quads, 1, (q0, q1) -> k.matmul(dtype, data, rows, cols, in, out, tokens, q0 * B, Math.min(rows, q1 * B)));
         }
-        Kernel k = vector[dtype.ordinal()];
-        float[] in = dtype == DType.BF16 ? k.bf16Input(x, cols) : x;
         boolean sequential = (long) cols * (Float.BYTES + dtype.bytes()) <= sequentialBytes;
         return new Parallel.Loop(quads, 1, (q0, q1) -> k.matvec(dtype, data, rows, cols, in, out, q0 * B, Math.min(rows, q1 * B), sequential));
     }

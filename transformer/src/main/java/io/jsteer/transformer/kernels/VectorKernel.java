@@ -29,7 +29,7 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>The loops stay small on purpose: C2 stops inlining once a method's graph grows past a node
  * budget, and a Vector API call it does not inline boxes its vector on the heap, which runs
- * tens of times slower. Hence one conversion per helper and no more than 4x4 accumulators.
+ * tens of times slower. Hence one conversion per helper and no more than 16 accumulators.
  */
 final class VectorKernel implements Kernel {
     private static final int BITS;
@@ -39,8 +39,8 @@ final class VectorKernel implements Kernel {
     /** 16-bit lanes of half the width: one load widens to one float vector. */
     private static final VectorSpecies<Short> H;
     private static final int L;
-    /** Rows (and tokens) per block: the 4x4 register tile. */
-    private static final int B = 4;
+    /** Tokens per register tile of {@link #matmul}. */
+    private static final int T = 4;
     /** Lane rotations by 8, 4, 2 and 1 for {@link #sum}; those at or past the lane count are unused. */
     private static final VectorShuffle<Float> ROT8, ROT4, ROT2, ROT1;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -107,320 +107,337 @@ final class VectorKernel implements Kernel {
     }
 
     @Override
-    public float[] bf16Input(float[] x, int cols) {
-        float[] split = new float[cols];
+    public float[] bf16Input(float[] x, int cols, int tokens) {
+        float[] split = new float[tokens * cols];
         int main = cols - cols % (2 * L);
-        for (int b = 0; b < main; b += 2 * L) {
-            for (int i = 0; i < L; i++) {
-                split[b + i] = x[b + 2 * i];
-                split[b + L + i] = x[b + 2 * i + 1];
+        for (int t = 0; t < tokens; t++) {
+            int o = t * cols;
+            for (int b = o; b < o + main; b += 2 * L) {
+                for (int i = 0; i < L; i++) {
+                    split[b + i] = x[b + 2 * i];
+                    split[b + L + i] = x[b + 2 * i + 1];
+                }
             }
+            System.arraycopy(x, o + main, split, o + main, cols - main);
         }
-        System.arraycopy(x, main, split, main, cols - main);
         return split;
+    }
+
+    /** Columns covered by whole chunks of the reduction order (see {@link Kernel}); the rest is the scalar tail. */
+    private static int main(DType dtype, int cols) {
+        return cols - cols % (dtype == DType.BF16 ? 2 * L : L);
     }
 
     @Override
     public void matvec(DType dtype, MemorySegment w, int rows, int cols, float[] x, float[] out, int r0, int r1, boolean sequential) {
         long rowBytes = (long) cols * dtype.bytes();
-        if (sequential) {
-            for (int r = r0; r < r1; r++) out[r] = row(dtype, w, r * rowBytes, x, cols);
-            return;
-        }
-        float[] acc = new float[B];
-        for (int r = r0; r < r1; r += B) {
+        int main = main(dtype, cols);
+        int block = sequential || dtype == DType.F16 ? 2 : 4;
+        float[] acc = new float[4];
+        for (int r = r0; r < r1; r += block) {
             // past the last row the block repeats it; those results are not stored
             long w0 = r * rowBytes, w1 = Math.min(r + 1, rows - 1) * rowBytes;
-            long w2 = Math.min(r + 2, rows - 1) * rowBytes, w3 = Math.min(r + 3, rows - 1) * rowBytes;
-            switch (dtype) {
-                case F32 -> dotF32(w, w0, w1, w2, w3, x, cols, acc);
-                case BF16 -> dotBf16(w, w0, w1, w2, w3, x, cols, acc);
-                case F16 -> {
-                    dotF16(w, w0, w1, x, cols, acc, 0);
-                    dotF16(w, w2, w3, x, cols, acc, 2);
+            if (block == 2) {
+                switch (dtype) {
+                    case F32 -> dot2F32(w, w0, w1, x, main, acc);
+                    case BF16 -> dot2Bf16(w, w0, w1, x, main, acc);
+                    case F16 -> dot2F16(w, w0, w1, x, main, acc);
                 }
+            } else {
+                long w2 = Math.min(r + 2, rows - 1) * rowBytes, w3 = Math.min(r + 3, rows - 1) * rowBytes;
+                if (dtype == DType.F32) dot4F32(w, w0, w1, w2, w3, x, main, acc);
+                else dot4Bf16(w, w0, w1, w2, w3, x, main, acc);
             }
-            for (int i = 0; i < Math.min(B, r1 - r); i++) out[r + i] = acc[i];
+            for (int i = 0; i < Math.min(block, r1 - r); i++) {
+                out[r + i] = acc[i] + tail(dtype, w, Math.min(r + i, rows - 1) * rowBytes, x, 0, main, cols);
+            }
         }
-    }
-
-    /** One row's product with x, read front to back: faster than four rows at once while x stays in L1 beside the stream. */
-    private static float row(DType dtype, MemorySegment w, long w0, float[] x, int n) {
-        return switch (dtype) {
-            case F32 -> rowF32(w, w0, x, n);
-            case BF16 -> rowBf16(w, w0, x, n);
-            case F16 -> rowF16(w, w0, x, n);
-        };
-    }
-
-    private static float rowF32(MemorySegment w, long w0, float[] x, int n) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        int c = 0;
-        for (; c <= n - 4 * L; c += 4 * L) {
-            long o = w0 + 4L * c;
-            a0 = FloatVector.fromMemorySegment(F, w, o, LE).fma(FloatVector.fromArray(F, x, c), a0);
-            a1 = FloatVector.fromMemorySegment(F, w, o + 4L * L, LE).fma(FloatVector.fromArray(F, x, c + L), a1);
-            a2 = FloatVector.fromMemorySegment(F, w, o + 8L * L, LE).fma(FloatVector.fromArray(F, x, c + 2 * L), a2);
-            a3 = FloatVector.fromMemorySegment(F, w, o + 12L * L, LE).fma(FloatVector.fromArray(F, x, c + 3 * L), a3);
-        }
-        for (; c <= n - L; c += L) a0 = FloatVector.fromMemorySegment(F, w, w0 + 4L * c, LE).fma(FloatVector.fromArray(F, x, c), a0);
-        return sum(a0.add(a1).add(a2.add(a3))) + tail(DType.F32, w, w0, x, 0, c, n);
     }
 
     /**
-     * Each 32-bit word of a BF16 row holds an even column in its low half and the next odd one
-     * in its high half, both already float32 bit patterns once moved to the top: shift one, mask
-     * the other, and multiply by x split into even and odd columns ({@link #bf16Input}). No
-     * widening conversion is needed.
+     * Two F32 rows' products with x over its first {@code n} columns (a multiple of L): chunk
+     * {@code j} of L columns goes to accumulator {@code j % 2}.
      */
-    private static float rowBf16(MemorySegment w, long w0, float[] x, int n) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+    private static void dot2F32(MemorySegment w, long w0, long w1, float[] x, int n, float[] acc) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0;
         int c = 0;
-        for (; c <= n - 4 * L; c += 4 * L) {
-            IntVector p = IntVector.fromMemorySegment(I, w, w0 + 2L * c, LE);
-            IntVector q = IntVector.fromMemorySegment(I, w, w0 + 2L * c + 4L * L, LE);
-            a0 = even(p).fma(FloatVector.fromArray(F, x, c), a0);
-            a1 = odd(p).fma(FloatVector.fromArray(F, x, c + L), a1);
-            a2 = even(q).fma(FloatVector.fromArray(F, x, c + 2 * L), a2);
-            a3 = odd(q).fma(FloatVector.fromArray(F, x, c + 3 * L), a3);
+        for (; c < n - L; c += 2 * L) {
+            FloatVector x0 = FloatVector.fromArray(F, x, c), x1 = FloatVector.fromArray(F, x, c + L);
+            long o = 4L * c, p = o + 4L * L;
+            a0 = FloatVector.fromMemorySegment(F, w, w0 + o, LE).fma(x0, a0);
+            b0 = FloatVector.fromMemorySegment(F, w, w1 + o, LE).fma(x0, b0);
+            a1 = FloatVector.fromMemorySegment(F, w, w0 + p, LE).fma(x1, a1);
+            b1 = FloatVector.fromMemorySegment(F, w, w1 + p, LE).fma(x1, b1);
         }
-        for (; c <= n - 2 * L; c += 2 * L) {
-            IntVector p = IntVector.fromMemorySegment(I, w, w0 + 2L * c, LE);
-            a0 = even(p).fma(FloatVector.fromArray(F, x, c), a0);
-            a1 = odd(p).fma(FloatVector.fromArray(F, x, c + L), a1);
+        if (c < n) {
+            FloatVector x0 = FloatVector.fromArray(F, x, c);
+            a0 = FloatVector.fromMemorySegment(F, w, w0 + 4L * c, LE).fma(x0, a0);
+            b0 = FloatVector.fromMemorySegment(F, w, w1 + 4L * c, LE).fma(x0, b0);
         }
-        return sum(a0.add(a1).add(a2.add(a3))) + tail(DType.BF16, w, w0, x, 0, c, n);
+        acc[0] = sum(a0.add(a1));
+        acc[1] = sum(b0.add(b1));
     }
 
-    /** Two accumulators only: the conversion is too large for four in one method (see the class comment). */
-    private static float rowF16(MemorySegment w, long w0, float[] x, int n) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+    /** As {@link #dot2F32} for four rows, which share each load of x (x no longer in L1). */
+    private static void dot4F32(MemorySegment w, long w0, long w1, long w2, long w3, float[] x, int n, float[] acc) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
         int c = 0;
-        for (; c <= n - 2 * L; c += 2 * L) {
-            long o = w0 + 2L * c;
-            a0 = f16(w, o).fma(FloatVector.fromArray(F, x, c), a0);
-            a1 = f16(w, o + 2L * L).fma(FloatVector.fromArray(F, x, c + L), a1);
+        for (; c < n - L; c += 2 * L) {
+            FloatVector x0 = FloatVector.fromArray(F, x, c), x1 = FloatVector.fromArray(F, x, c + L);
+            long o = 4L * c, p = o + 4L * L;
+            a0 = FloatVector.fromMemorySegment(F, w, w0 + o, LE).fma(x0, a0);
+            b0 = FloatVector.fromMemorySegment(F, w, w1 + o, LE).fma(x0, b0);
+            c0 = FloatVector.fromMemorySegment(F, w, w2 + o, LE).fma(x0, c0);
+            d0 = FloatVector.fromMemorySegment(F, w, w3 + o, LE).fma(x0, d0);
+            a1 = FloatVector.fromMemorySegment(F, w, w0 + p, LE).fma(x1, a1);
+            b1 = FloatVector.fromMemorySegment(F, w, w1 + p, LE).fma(x1, b1);
+            c1 = FloatVector.fromMemorySegment(F, w, w2 + p, LE).fma(x1, c1);
+            d1 = FloatVector.fromMemorySegment(F, w, w3 + p, LE).fma(x1, d1);
         }
-        if (c <= n - L) {
-            a0 = f16(w, w0 + 2L * c).fma(FloatVector.fromArray(F, x, c), a0);
-            c += L;
-        }
-        return sum(a0.add(a1)) + tail(DType.F16, w, w0, x, 0, c, n);
-    }
-
-    private static void dotF32(MemorySegment w, long w0, long w1, long w2, long w3, float[] x, int n, float[] acc) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        int c = 0;
-        for (; c <= n - L; c += L) {
-            FloatVector xv = FloatVector.fromArray(F, x, c);
+        if (c < n) {
+            FloatVector x0 = FloatVector.fromArray(F, x, c);
             long o = 4L * c;
-            a0 = FloatVector.fromMemorySegment(F, w, w0 + o, LE).fma(xv, a0);
-            a1 = FloatVector.fromMemorySegment(F, w, w1 + o, LE).fma(xv, a1);
-            a2 = FloatVector.fromMemorySegment(F, w, w2 + o, LE).fma(xv, a2);
-            a3 = FloatVector.fromMemorySegment(F, w, w3 + o, LE).fma(xv, a3);
+            a0 = FloatVector.fromMemorySegment(F, w, w0 + o, LE).fma(x0, a0);
+            b0 = FloatVector.fromMemorySegment(F, w, w1 + o, LE).fma(x0, b0);
+            c0 = FloatVector.fromMemorySegment(F, w, w2 + o, LE).fma(x0, c0);
+            d0 = FloatVector.fromMemorySegment(F, w, w3 + o, LE).fma(x0, d0);
         }
-        acc[0] = sum(a0) + tail(DType.F32, w, w0, x, 0, c, n);
-        acc[1] = sum(a1) + tail(DType.F32, w, w1, x, 0, c, n);
-        acc[2] = sum(a2) + tail(DType.F32, w, w2, x, 0, c, n);
-        acc[3] = sum(a3) + tail(DType.F32, w, w3, x, 0, c, n);
+        acc[0] = sum(a0.add(a1));
+        acc[1] = sum(b0.add(b1));
+        acc[2] = sum(c0.add(c1));
+        acc[3] = sum(d0.add(d1));
     }
 
-    /** Four BF16 rows, each word split into its even and odd column as in {@link #rowBf16}. */
-    private static void dotBf16(MemorySegment w, long w0, long w1, long w2, long w3, float[] x, int n, float[] acc) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        int c = 0;
-        for (; c <= n - 2 * L; c += 2 * L) {
+    /**
+     * Two BF16 rows over the first {@code n} columns (a multiple of 2L). Each 32-bit word holds
+     * an even column in its low half and the next odd one in its high half, both already float32
+     * bit patterns once moved to the top: shift one, mask the other, and multiply by x split into
+     * even and odd columns ({@link #bf16Input}); no widening conversion is needed. The even
+     * columns of each block of 2L are chunk {@code 2b}, going to accumulator 0, the odd ones
+     * chunk {@code 2b + 1}, accumulator 1.
+     */
+    private static void dot2Bf16(MemorySegment w, long w0, long w1, float[] x, int n, float[] acc) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0;
+        for (int c = 0; c < n; c += 2 * L) {
+            FloatVector xe = FloatVector.fromArray(F, x, c), xo = FloatVector.fromArray(F, x, c + L);
+            long o = 2L * c;
+            IntVector p = IntVector.fromMemorySegment(I, w, w0 + o, LE), q = IntVector.fromMemorySegment(I, w, w1 + o, LE);
+            a0 = even(p).fma(xe, a0);
+            b0 = even(q).fma(xe, b0);
+            a1 = odd(p).fma(xo, a1);
+            b1 = odd(q).fma(xo, b1);
+        }
+        acc[0] = sum(a0.add(a1));
+        acc[1] = sum(b0.add(b1));
+    }
+
+    /** As {@link #dot2Bf16} for four rows sharing each load of x. */
+    private static void dot4Bf16(MemorySegment w, long w0, long w1, long w2, long w3, float[] x, int n, float[] acc) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
+        for (int c = 0; c < n; c += 2 * L) {
             FloatVector xe = FloatVector.fromArray(F, x, c), xo = FloatVector.fromArray(F, x, c + L);
             long o = 2L * c;
             IntVector p = IntVector.fromMemorySegment(I, w, w0 + o, LE);
-            a0 = odd(p).fma(xo, even(p).fma(xe, a0));
+            a0 = even(p).fma(xe, a0);
+            a1 = odd(p).fma(xo, a1);
             p = IntVector.fromMemorySegment(I, w, w1 + o, LE);
-            a1 = odd(p).fma(xo, even(p).fma(xe, a1));
+            b0 = even(p).fma(xe, b0);
+            b1 = odd(p).fma(xo, b1);
             p = IntVector.fromMemorySegment(I, w, w2 + o, LE);
-            a2 = odd(p).fma(xo, even(p).fma(xe, a2));
+            c0 = even(p).fma(xe, c0);
+            c1 = odd(p).fma(xo, c1);
             p = IntVector.fromMemorySegment(I, w, w3 + o, LE);
-            a3 = odd(p).fma(xo, even(p).fma(xe, a3));
+            d0 = even(p).fma(xe, d0);
+            d1 = odd(p).fma(xo, d1);
         }
-        acc[0] = sum(a0) + tail(DType.BF16, w, w0, x, 0, c, n);
-        acc[1] = sum(a1) + tail(DType.BF16, w, w1, x, 0, c, n);
-        acc[2] = sum(a2) + tail(DType.BF16, w, w2, x, 0, c, n);
-        acc[3] = sum(a3) + tail(DType.BF16, w, w3, x, 0, c, n);
+        acc[0] = sum(a0.add(a1));
+        acc[1] = sum(b0.add(b1));
+        acc[2] = sum(c0.add(c1));
+        acc[3] = sum(d0.add(d1));
     }
 
-    /** Two F16 rows into {@code acc[at], acc[at + 1]}: the conversion is too large for four in one method (see the class comment). */
-    private static void dotF16(MemorySegment w, long w0, long w1, float[] x, int n, float[] acc, int at) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+    /** As {@link #dot2F32} for F16 rows, widened in registers. */
+    private static void dot2F16(MemorySegment w, long w0, long w1, float[] x, int n, float[] acc) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0;
         int c = 0;
-        for (; c <= n - L; c += L) {
-            FloatVector xv = FloatVector.fromArray(F, x, c);
-            long o = 2L * c;
-            a0 = f16(w, w0 + o).fma(xv, a0);
-            a1 = f16(w, w1 + o).fma(xv, a1);
+        for (; c < n - L; c += 2 * L) {
+            FloatVector x0 = FloatVector.fromArray(F, x, c), x1 = FloatVector.fromArray(F, x, c + L);
+            long o = 2L * c, p = o + 2L * L;
+            a0 = f16(w, w0 + o).fma(x0, a0);
+            b0 = f16(w, w1 + o).fma(x0, b0);
+            a1 = f16(w, w0 + p).fma(x1, a1);
+            b1 = f16(w, w1 + p).fma(x1, b1);
         }
-        acc[at] = sum(a0) + tail(DType.F16, w, w0, x, 0, c, n);
-        acc[at + 1] = sum(a1) + tail(DType.F16, w, w1, x, 0, c, n);
+        if (c < n) {
+            FloatVector x0 = FloatVector.fromArray(F, x, c);
+            a0 = f16(w, w0 + 2L * c).fma(x0, a0);
+            b0 = f16(w, w1 + 2L * c).fma(x0, b0);
+        }
+        acc[0] = sum(a0.add(a1));
+        acc[1] = sum(b0.add(b1));
     }
 
     @Override
     public void matmul(DType dtype, MemorySegment w, int rows, int cols, float[] x, float[] out, int tokens, int r0, int r1) {
         long rowBytes = (long) cols * dtype.bytes();
-        int main = cols - cols % L;
-        float[] acc = new float[B * B];
-        long[] at = new long[B];
-        for (int r = r0; r < r1; r += B) {
-            int n = Math.min(B, r1 - r);
+        int main = main(dtype, cols);
+        int block = dtype == DType.F16 ? 1 : 2;
+        float[] acc = new float[2 * T];
+        for (int r = r0; r < r1; r += block) {
+            int n = Math.min(block, r1 - r);
             // past the last row (token) the block repeats it; those results are not stored
-            for (int i = 0; i < B; i++) at[i] = Math.min(r + i, rows - 1) * rowBytes;
-            for (int t = 0; t < tokens; t += B) {
-                int m = Math.min(B, tokens - t);
+            long w0 = r * rowBytes, w1 = Math.min(r + 1, rows - 1) * rowBytes;
+            for (int t = 0; t < tokens; t += T) {
+                int m = Math.min(T, tokens - t);
                 int x0 = t * cols, x1 = Math.min(t + 1, tokens - 1) * cols, x2 = Math.min(t + 2, tokens - 1) * cols, x3 = Math.min(t + 3, tokens - 1) * cols;
                 switch (dtype) {
-                    case F32 -> tileF32(w, at[0], at[1], at[2], at[3], x, x0, x1, x2, x3, main, acc);
-                    case BF16 -> tileBf16(w, at[0], at[1], at[2], at[3], x, x0, x1, x2, x3, main, acc);
-                    case F16 -> {
-                        tileF16(w, at[0], at[1], x, x0, x1, x2, x3, main, acc, 0);
-                        tileF16(w, at[2], at[3], x, x0, x1, x2, x3, main, acc, 8);
-                    }
+                    case F32 -> tileF32(w, w0, w1, x, x0, x1, x2, x3, main, acc);
+                    case BF16 -> tileBf16(w, w0, w1, x, x0, x1, x2, x3, main, acc);
+                    case F16 -> tileF16(w, w0, x, x0, x1, x2, x3, main, acc);
                 }
                 for (int i = 0; i < n; i++) {
                     for (int j = 0; j < m; j++) {
                         int xo = (t + j) * cols;
-                        out[(t + j) * rows + r + i] = acc[B * i + j] + tail(dtype, w, at[i], x, xo, main, cols);
+                        out[(t + j) * rows + r + i] = acc[T * i + j] + tail(dtype, w, i == 0 ? w0 : w1, x, xo, main, cols);
                     }
                 }
             }
         }
     }
 
-    private static void tileF32(MemorySegment w, long w0, long w1, long w2, long w3, float[] x, int x0, int x1, int x2, int x3, int n, float[] acc) {
-        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
-        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
-        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
-        for (int c = 0; c < n; c += L) {
-            FloatVector v0 = FloatVector.fromArray(F, x, x0 + c);
-            FloatVector v1 = FloatVector.fromArray(F, x, x1 + c);
-            FloatVector v2 = FloatVector.fromArray(F, x, x2 + c);
-            FloatVector v3 = FloatVector.fromArray(F, x, x3 + c);
+    /** Two F32 rows by four tokens in the order of {@link #dot2F32}, into {@code acc[4 row + token]}. */
+    private static void tileF32(MemorySegment w, long w0, long w1, float[] x, int x0, int x1, int x2, int x3, int n, float[] acc) {
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00, b00 = a00, b01 = a00, b02 = a00, b03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00, b10 = a00, b11 = a00, b12 = a00, b13 = a00;
+        int c = 0;
+        for (; c < n - L; c += 2 * L) {
+            long o = 4L * c, p = o + 4L * L;
+            FloatVector r = FloatVector.fromMemorySegment(F, w, w0 + o, LE), s = FloatVector.fromMemorySegment(F, w, w1 + o, LE);
+            FloatVector v = FloatVector.fromArray(F, x, x0 + c);
+            a00 = r.fma(v, a00);
+            a10 = s.fma(v, a10);
+            v = FloatVector.fromArray(F, x, x1 + c);
+            a01 = r.fma(v, a01);
+            a11 = s.fma(v, a11);
+            v = FloatVector.fromArray(F, x, x2 + c);
+            a02 = r.fma(v, a02);
+            a12 = s.fma(v, a12);
+            v = FloatVector.fromArray(F, x, x3 + c);
+            a03 = r.fma(v, a03);
+            a13 = s.fma(v, a13);
+            r = FloatVector.fromMemorySegment(F, w, w0 + p, LE);
+            s = FloatVector.fromMemorySegment(F, w, w1 + p, LE);
+            v = FloatVector.fromArray(F, x, x0 + c + L);
+            b00 = r.fma(v, b00);
+            b10 = s.fma(v, b10);
+            v = FloatVector.fromArray(F, x, x1 + c + L);
+            b01 = r.fma(v, b01);
+            b11 = s.fma(v, b11);
+            v = FloatVector.fromArray(F, x, x2 + c + L);
+            b02 = r.fma(v, b02);
+            b12 = s.fma(v, b12);
+            v = FloatVector.fromArray(F, x, x3 + c + L);
+            b03 = r.fma(v, b03);
+            b13 = s.fma(v, b13);
+        }
+        if (c < n) {
             long o = 4L * c;
-            FloatVector r = FloatVector.fromMemorySegment(F, w, w0 + o, LE);
-            a00 = r.fma(v0, a00);
-            a01 = r.fma(v1, a01);
-            a02 = r.fma(v2, a02);
-            a03 = r.fma(v3, a03);
-            r = FloatVector.fromMemorySegment(F, w, w1 + o, LE);
-            a10 = r.fma(v0, a10);
-            a11 = r.fma(v1, a11);
-            a12 = r.fma(v2, a12);
-            a13 = r.fma(v3, a13);
-            r = FloatVector.fromMemorySegment(F, w, w2 + o, LE);
-            a20 = r.fma(v0, a20);
-            a21 = r.fma(v1, a21);
-            a22 = r.fma(v2, a22);
-            a23 = r.fma(v3, a23);
-            r = FloatVector.fromMemorySegment(F, w, w3 + o, LE);
-            a30 = r.fma(v0, a30);
-            a31 = r.fma(v1, a31);
-            a32 = r.fma(v2, a32);
-            a33 = r.fma(v3, a33);
+            FloatVector r = FloatVector.fromMemorySegment(F, w, w0 + o, LE), s = FloatVector.fromMemorySegment(F, w, w1 + o, LE);
+            FloatVector v = FloatVector.fromArray(F, x, x0 + c);
+            a00 = r.fma(v, a00);
+            a10 = s.fma(v, a10);
+            v = FloatVector.fromArray(F, x, x1 + c);
+            a01 = r.fma(v, a01);
+            a11 = s.fma(v, a11);
+            v = FloatVector.fromArray(F, x, x2 + c);
+            a02 = r.fma(v, a02);
+            a12 = s.fma(v, a12);
+            v = FloatVector.fromArray(F, x, x3 + c);
+            a03 = r.fma(v, a03);
+            a13 = s.fma(v, a13);
         }
-        acc[0] = sum(a00);
-        acc[1] = sum(a01);
-        acc[2] = sum(a02);
-        acc[3] = sum(a03);
-        acc[4] = sum(a10);
-        acc[5] = sum(a11);
-        acc[6] = sum(a12);
-        acc[7] = sum(a13);
-        acc[8] = sum(a20);
-        acc[9] = sum(a21);
-        acc[10] = sum(a22);
-        acc[11] = sum(a23);
-        acc[12] = sum(a30);
-        acc[13] = sum(a31);
-        acc[14] = sum(a32);
-        acc[15] = sum(a33);
+        acc[0] = sum(a00.add(b00));
+        acc[1] = sum(a01.add(b01));
+        acc[2] = sum(a02.add(b02));
+        acc[3] = sum(a03.add(b03));
+        acc[4] = sum(a10.add(b10));
+        acc[5] = sum(a11.add(b11));
+        acc[6] = sum(a12.add(b12));
+        acc[7] = sum(a13.add(b13));
     }
 
-    private static void tileBf16(MemorySegment w, long w0, long w1, long w2, long w3, float[] x, int x0, int x1, int x2, int x3, int n, float[] acc) {
-        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
-        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
-        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
-        for (int c = 0; c < n; c += L) {
-            FloatVector v0 = FloatVector.fromArray(F, x, x0 + c);
-            FloatVector v1 = FloatVector.fromArray(F, x, x1 + c);
-            FloatVector v2 = FloatVector.fromArray(F, x, x2 + c);
-            FloatVector v3 = FloatVector.fromArray(F, x, x3 + c);
+    /** Two BF16 rows by four tokens in the order of {@link #dot2Bf16}, into {@code acc[4 row + token]}. */
+    private static void tileBf16(MemorySegment w, long w0, long w1, float[] x, int x0, int x1, int x2, int x3, int n, float[] acc) {
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00, b00 = a00, b01 = a00, b02 = a00, b03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00, b10 = a00, b11 = a00, b12 = a00, b13 = a00;
+        for (int c = 0; c < n; c += 2 * L) {
             long o = 2L * c;
-            FloatVector r = bf16(w, w0 + o);
-            a00 = r.fma(v0, a00);
-            a01 = r.fma(v1, a01);
-            a02 = r.fma(v2, a02);
-            a03 = r.fma(v3, a03);
-            r = bf16(w, w1 + o);
-            a10 = r.fma(v0, a10);
-            a11 = r.fma(v1, a11);
-            a12 = r.fma(v2, a12);
-            a13 = r.fma(v3, a13);
-            r = bf16(w, w2 + o);
-            a20 = r.fma(v0, a20);
-            a21 = r.fma(v1, a21);
-            a22 = r.fma(v2, a22);
-            a23 = r.fma(v3, a23);
-            r = bf16(w, w3 + o);
-            a30 = r.fma(v0, a30);
-            a31 = r.fma(v1, a31);
-            a32 = r.fma(v2, a32);
-            a33 = r.fma(v3, a33);
+            IntVector p = IntVector.fromMemorySegment(I, w, w0 + o, LE), q = IntVector.fromMemorySegment(I, w, w1 + o, LE);
+            FloatVector r = even(p), s = even(q);
+            FloatVector v = FloatVector.fromArray(F, x, x0 + c);
+            a00 = r.fma(v, a00);
+            a10 = s.fma(v, a10);
+            v = FloatVector.fromArray(F, x, x1 + c);
+            a01 = r.fma(v, a01);
+            a11 = s.fma(v, a11);
+            v = FloatVector.fromArray(F, x, x2 + c);
+            a02 = r.fma(v, a02);
+            a12 = s.fma(v, a12);
+            v = FloatVector.fromArray(F, x, x3 + c);
+            a03 = r.fma(v, a03);
+            a13 = s.fma(v, a13);
+            r = odd(p);
+            s = odd(q);
+            v = FloatVector.fromArray(F, x, x0 + c + L);
+            b00 = r.fma(v, b00);
+            b10 = s.fma(v, b10);
+            v = FloatVector.fromArray(F, x, x1 + c + L);
+            b01 = r.fma(v, b01);
+            b11 = s.fma(v, b11);
+            v = FloatVector.fromArray(F, x, x2 + c + L);
+            b02 = r.fma(v, b02);
+            b12 = s.fma(v, b12);
+            v = FloatVector.fromArray(F, x, x3 + c + L);
+            b03 = r.fma(v, b03);
+            b13 = s.fma(v, b13);
         }
-        acc[0] = sum(a00);
-        acc[1] = sum(a01);
-        acc[2] = sum(a02);
-        acc[3] = sum(a03);
-        acc[4] = sum(a10);
-        acc[5] = sum(a11);
-        acc[6] = sum(a12);
-        acc[7] = sum(a13);
-        acc[8] = sum(a20);
-        acc[9] = sum(a21);
-        acc[10] = sum(a22);
-        acc[11] = sum(a23);
-        acc[12] = sum(a30);
-        acc[13] = sum(a31);
-        acc[14] = sum(a32);
-        acc[15] = sum(a33);
+        acc[0] = sum(a00.add(b00));
+        acc[1] = sum(a01.add(b01));
+        acc[2] = sum(a02.add(b02));
+        acc[3] = sum(a03.add(b03));
+        acc[4] = sum(a10.add(b10));
+        acc[5] = sum(a11.add(b11));
+        acc[6] = sum(a12.add(b12));
+        acc[7] = sum(a13.add(b13));
     }
 
-    /** Two F16 rows by four tokens, into {@code acc[at .. at + 8)}. */
-    private static void tileF16(MemorySegment w, long w0, long w1, float[] x, int x0, int x1, int x2, int x3, int n, float[] acc, int at) {
-        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
-        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-        for (int c = 0; c < n; c += L) {
-            FloatVector v0 = FloatVector.fromArray(F, x, x0 + c);
-            FloatVector v1 = FloatVector.fromArray(F, x, x1 + c);
-            FloatVector v2 = FloatVector.fromArray(F, x, x2 + c);
-            FloatVector v3 = FloatVector.fromArray(F, x, x3 + c);
-            long o = 2L * c;
-            FloatVector r = f16(w, w0 + o);
-            a00 = r.fma(v0, a00);
-            a01 = r.fma(v1, a01);
-            a02 = r.fma(v2, a02);
-            a03 = r.fma(v3, a03);
-            r = f16(w, w1 + o);
-            a10 = r.fma(v0, a10);
-            a11 = r.fma(v1, a11);
-            a12 = r.fma(v2, a12);
-            a13 = r.fma(v3, a13);
+    /** One F16 row by four tokens in the order of {@link #dot2F16}, into {@code acc[token]}. */
+    private static void tileF16(MemorySegment w, long w0, float[] x, int x0, int x1, int x2, int x3, int n, float[] acc) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        int c = 0;
+        for (; c < n - L; c += 2 * L) {
+            FloatVector r = f16(w, w0 + 2L * c);
+            a0 = r.fma(FloatVector.fromArray(F, x, x0 + c), a0);
+            a1 = r.fma(FloatVector.fromArray(F, x, x1 + c), a1);
+            a2 = r.fma(FloatVector.fromArray(F, x, x2 + c), a2);
+            a3 = r.fma(FloatVector.fromArray(F, x, x3 + c), a3);
+            r = f16(w, w0 + 2L * (c + L));
+            b0 = r.fma(FloatVector.fromArray(F, x, x0 + c + L), b0);
+            b1 = r.fma(FloatVector.fromArray(F, x, x1 + c + L), b1);
+            b2 = r.fma(FloatVector.fromArray(F, x, x2 + c + L), b2);
+            b3 = r.fma(FloatVector.fromArray(F, x, x3 + c + L), b3);
         }
-        acc[at] = sum(a00);
-        acc[at + 1] = sum(a01);
-        acc[at + 2] = sum(a02);
-        acc[at + 3] = sum(a03);
-        acc[at + 4] = sum(a10);
-        acc[at + 5] = sum(a11);
-        acc[at + 6] = sum(a12);
-        acc[at + 7] = sum(a13);
+        if (c < n) {
+            FloatVector r = f16(w, w0 + 2L * c);
+            a0 = r.fma(FloatVector.fromArray(F, x, x0 + c), a0);
+            a1 = r.fma(FloatVector.fromArray(F, x, x1 + c), a1);
+            a2 = r.fma(FloatVector.fromArray(F, x, x2 + c), a2);
+            a3 = r.fma(FloatVector.fromArray(F, x, x3 + c), a3);
+        }
+        acc[0] = sum(a0.add(b0));
+        acc[1] = sum(a1.add(b1));
+        acc[2] = sum(a2.add(b2));
+        acc[3] = sum(a3.add(b3));
     }
 
     @Override
@@ -557,11 +574,6 @@ final class VectorKernel implements Kernel {
     /** L 16-bit values, sign-extended to int lanes. */
     private static IntVector widen(MemorySegment s, long at) {
         return (IntVector) ShortVector.fromMemorySegment(H, s, at, LE).convertShape(S2I, I, 0);
-    }
-
-    /** bfloat16 is the upper half of a float32. */
-    private static FloatVector bf16(MemorySegment s, long at) {
-        return widen(s, at).lanewise(LSHL, 16).reinterpretAsFloats();
     }
 
     /**
