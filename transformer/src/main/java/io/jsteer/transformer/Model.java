@@ -107,6 +107,10 @@ public final class Model {
      * io.jsteer.transformer.hooks}), and the products give every row the same bits whatever else
      * shares the call (see {@link io.jsteer.transformer.kernels.MatMul}). Returns each step's
      * logits, in order.
+     *
+     * @throws NonFiniteException when a step's logits are not all finite, naming the first hook
+     *         point where NaN or infinity appeared in that sequence, whose state is then as
+     *         before the call
      */
     public List<float[]> forward(List<Step> steps) {
         Batch b = new Batch(steps, config.vocabSize());
@@ -117,11 +121,11 @@ public final class Model {
                 logits.add(device.forward(this, step.state(), step.tokens(), step.allLogits()));
                 step.state().advance(step.tokens().length);
             }
-            return logits;
+            return NonFinite.check(this, steps, logits);
         }
         float[] x = run(b, config.numLayers());
         for (Step step : steps) step.state().advance(step.tokens().length);
-        return unembed(x, b);
+        return NonFinite.check(this, steps, unembed(x, b));
     }
 
     /**

@@ -5,6 +5,7 @@ import io.jsteer.weights.Architecture;
 import io.jsteer.weights.ModelConfig;
 import io.jsteer.weights.Tensor;
 import io.jsteer.weights.WeightSource;
+import io.jsteer.weights.WeightsException;
 
 /**
  * Maps a checkpoint's tensor names onto block roles. This is the only place where the families
@@ -58,7 +59,11 @@ public record ModelWeights(Tensor embed, Norm finalNorm, Tensor lmHead, LayerWei
                             s.matrix(p + "mlp.down_proj.weight", d, ff), null);
                 }
                 Tensor embed = s.matrix("model.embed_tokens.weight", c.vocabSize(), d);
-                Tensor head = w.has("lm_head.weight") && !c.tieWordEmbeddings() ? s.matrix("lm_head.weight", c.vocabSize(), d) : embed;
+                // untied without an lm_head, transformers would start from random weights: refused, not tied silently
+                if (!c.tieWordEmbeddings() && !w.has("lm_head.weight")) {
+                    throw new WeightsException(w.path(), "config.json says tie_word_embeddings: false but there is no tensor 'lm_head.weight'");
+                }
+                Tensor head = c.tieWordEmbeddings() ? embed : s.matrix("lm_head.weight", c.vocabSize(), d);
                 yield new ModelWeights(embed, s.rmsNorm("model.norm", d, c.normEps()), head, layers);
             }
         };

@@ -85,21 +85,27 @@ public record ModelConfig(
         int headDim = neox ? hidden / heads : r.positiveInt("head_dim", hidden / heads);
         if (neox && hidden % heads != 0) throw new WeightsException(file, "hidden_size " + hidden + " is not divisible by num_attention_heads " + heads);
         if (heads % kvHeads != 0) throw new WeightsException(file, "num_attention_heads " + heads + " is not a multiple of num_key_value_heads " + kvHeads);
+        r.product("num_attention_heads x head_dim", heads, headDim);
+        r.product("3 x hidden_size", 3, hidden);
 
-        String actName = neox ? r.string("hidden_act", "gelu") : geminiActivation(arch, c);
+        String actName = neox ? r.string("hidden_act", "gelu") : geminiActivation(r);
         Activation act = Activation.fromHfName(actName);
         if (act == null) throw new WeightsException(file, "unsupported activation '" + actName + "'");
 
-        double theta = neox ? r.number("rotary_emb_base", r.number("rope_theta", 10000)) : r.number("rope_theta", 10000);
-        double localTheta = arch == Architecture.GEMMA3 ? r.number("rope_local_base_freq", 10000) : theta;
-        double scaling = 1;
-        JsonNode rs = c.path("rope_scaling");
-        if (rs.isObject()) {
-            String type = rs.path("rope_type").asText(rs.path("type").asText(""));
-            if (!type.equals("linear") && !type.equals("default")) throw new WeightsException(file, "unsupported rope_scaling type '" + type + "'");
-            if (type.equals("linear")) scaling = rs.path("factor").asDouble(1);
+        double theta = neox ? r.positiveNumber("rotary_emb_base", r.positiveNumber("rope_theta", 10000)) : r.positiveNumber("rope_theta", 10000);
+        double localTheta = arch == Architecture.GEMMA3 ? r.positiveNumber("rope_local_base_freq", 10000) : theta;
+        double scaling = ropeScaling(file, c.get("rope_scaling"));
+        int rotary = headDim;
+        if (neox) {
+            String key = c.hasNonNull("rotary_pct") ? "rotary_pct" : "partial_rotary_factor";
+            double fraction = r.number(key, 1);
+            if (!(fraction > 0 && fraction <= 1)) throw new WeightsException(file, "'" + key + "' must be in (0, 1], got " + fraction);
+            rotary = (int) (headDim * fraction);
+            if (rotary == 0 || rotary % 2 != 0) {
+                throw new WeightsException(file, "'" + key + "' " + fraction + " of head_dim " + headDim + " rotates " + rotary
+                        + " dimensions; RoPE needs a positive even number");
+            }
         }
-        int rotary = neox ? (int) (headDim * r.number("rotary_pct", r.number("partial_rotary_factor", 1))) : headDim;
 
         int window = 0, pattern = 0;
         if (arch == Architecture.GEMMA2) {
@@ -111,32 +117,47 @@ public record ModelConfig(
             checkLayerTypes(file, c.path("layer_types"), layers, pattern);
         }
         float scale = arch == Architecture.GEMMA2 || arch == Architecture.GEMMA3
-                ? (float) (1 / Math.sqrt(r.number("query_pre_attn_scalar", headDim)))
+                ? (float) (1 / Math.sqrt(r.positiveNumber("query_pre_attn_scalar", headDim)))
                 : (float) (1 / Math.sqrt(headDim));
         boolean gemma23 = arch == Architecture.GEMMA2 || arch == Architecture.GEMMA3;
+        r.tokenIds("pad_token_id", 0, vocab);
         return new ModelConfig(arch, vocab, hidden, inter, layers, heads, kvHeads, headDim,
-                (float) r.number(neox ? "layer_norm_eps" : "rms_norm_eps", neox ? 1e-5 : 1e-6),
+                r.normEps(neox ? "layer_norm_eps" : "rms_norm_eps", neox ? 1e-5 : 1e-6),
                 act, theta, localTheta, scaling, rotary,
                 neox && r.bool("use_parallel_residual", true),
                 neox ? r.bool("attention_bias", true) : r.bool("attention_bias", false),
                 r.bool("tie_word_embeddings", !neox),
                 window, pattern,
-                gemma23 ? (float) r.number("attn_logit_softcapping", 0) : 0,
-                gemma23 ? (float) r.number("final_logit_softcapping", 0) : 0,
+                gemma23 ? r.softcap("attn_logit_softcapping") : 0,
+                gemma23 ? r.softcap("final_logit_softcapping") : 0,
                 scale,
                 r.positiveInt("max_position_embeddings", 8192),
-                r.tokenId("bos_token_id", neox ? 0 : 2),
-                r.tokenIds("eos_token_id", neox ? 0 : 1));
+                r.tokenIds("bos_token_id", neox ? 0 : 2, vocab)[0],
+                r.tokenIds("eos_token_id", neox ? 0 : 1, vocab));
     }
 
     /**
      * Gemma's MLP activation. transformers v4.47 (the reference) reads {@code hidden_activation}
      * and falls back to the tanh approximation when it is null, ignoring {@code hidden_act}.
      */
-    private static String geminiActivation(Architecture arch, JsonNode c) {
-        JsonNode a = c.path("hidden_activation");
-        if (a.isTextual()) return a.asText();
-        return "gelu_pytorch_tanh";
+    private static String geminiActivation(Reader r) {
+        return r.string("hidden_activation", "gelu_pytorch_tanh");
+    }
+
+    /** The linear scaling factor of {@code rope_scaling} (1 when absent or of type default). */
+    private static double ropeScaling(Path file, JsonNode rs) {
+        if (rs == null || rs.isNull()) return 1;
+        if (!rs.isObject()) throw new WeightsException(file, "'rope_scaling' must be an object or null, got " + rs);
+        JsonNode typeNode = rs.hasNonNull("rope_type") ? rs.get("rope_type") : rs.get("type");
+        if (typeNode != null && !typeNode.isTextual()) throw new WeightsException(file, "'rope_scaling.rope_type' must be a string, got " + typeNode);
+        String type = typeNode == null ? "" : typeNode.asText();
+        if (!type.equals("linear") && !type.equals("default")) throw new WeightsException(file, "unsupported rope_scaling type '" + type + "'");
+        if (!type.equals("linear")) return 1;
+        JsonNode f = rs.get("factor");
+        if (f == null || !f.isNumber() || !Double.isFinite(f.asDouble()) || f.asDouble() <= 0) {
+            throw new WeightsException(file, "'rope_scaling.factor' must be a positive number, got " + f);
+        }
+        return f.asDouble();
     }
 
     /**
@@ -194,20 +215,49 @@ public record ModelConfig(
             return n.asInt();
         }
 
+        /** A finite number ({@code 1e999} parses as infinity and is refused too). */
         double number(String key, double dflt) {
             JsonNode n = c.get(key);
             if (n == null || n.isNull()) return dflt;
             if (!n.isNumber()) throw new WeightsException(file, "'" + key + "' must be a number, got " + n);
+            if (!Double.isFinite(n.asDouble())) throw new WeightsException(file, "'" + key + "' must be finite, got " + n);
             return n.asDouble();
         }
 
-        /** A token id; for a list (Gemma 3 lists several end-of-turn ids) the first one. */
-        int tokenId(String key, int dflt) {
-            return tokenIds(key, dflt)[0];
+        double positiveNumber(String key, double dflt) {
+            double v = number(key, dflt);
+            if (v <= 0) throw new WeightsException(file, "'" + key + "' must be positive, got " + c.get(key));
+            return v;
         }
 
-        /** A token id or a non-empty list of them; {@code dflt} when absent. */
-        int[] tokenIds(String key, int dflt) {
+        /**
+         * A norm epsilon: positive in float32 and small. Beyond 0.1 it would swamp the variance of
+         * unit-scale activations, so such a value is a typo, not a setting.
+         */
+        float normEps(String key, double dflt) {
+            float eps = (float) number(key, dflt);
+            if (!(eps > 0) || eps > 0.1f) throw new WeightsException(file, "'" + key + "' must be in (0, 0.1] (typically 1e-5 or 1e-6), got " + c.get(key));
+            return eps;
+        }
+
+        /** A soft-cap: absent or null for none, else a positive number (a cap of 0 would zero the logits). */
+        float softcap(String key) {
+            JsonNode n = c.get(key);
+            if (n == null || n.isNull()) return 0;
+            double v = number(key, 0);
+            if (!((float) v > 0)) throw new WeightsException(file, "'" + key + "' must be positive or null (no cap), got " + n);
+            return (float) v;
+        }
+
+        /** {@code a * b}, refused when it does not fit the int index of an activation row. */
+        void product(String what, int a, int b) {
+            if ((long) a * b > Integer.MAX_VALUE) {
+                throw new WeightsException(file, what + " = " + a + " x " + b + " overflows a 32-bit row length");
+            }
+        }
+
+        /** A token id inside the vocabulary, or a non-empty list of them; {@code dflt} when absent. */
+        int[] tokenIds(String key, int dflt, int vocab) {
             JsonNode n = c.get(key);
             if (n == null || n.isNull()) return new int[] {dflt};
             List<JsonNode> ids = new ArrayList<>();
@@ -220,6 +270,7 @@ public record ModelConfig(
                 if (!id.isIntegralNumber() || !id.canConvertToInt() || id.asInt() < 0) {
                     throw new WeightsException(file, "'" + key + "' must be a token id or a list of them, got " + n);
                 }
+                if (id.asInt() >= vocab) throw new WeightsException(file, "'" + key + "' " + id + " is outside the vocabulary [0, " + vocab + ")");
                 out[i] = id.asInt();
             }
             return out;
@@ -234,7 +285,9 @@ public record ModelConfig(
 
         String string(String key, String dflt) {
             JsonNode n = c.get(key);
-            return n == null || n.isNull() ? dflt : n.asText();
+            if (n == null || n.isNull()) return dflt;
+            if (!n.isTextual()) throw new WeightsException(file, "'" + key + "' must be a string, got " + n);
+            return n.asText();
         }
     }
 }

@@ -19,7 +19,6 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Writes a {@code .safetensors} file that {@link SafeTensorsFile} and Hugging Face's
@@ -148,7 +147,7 @@ public final class SafeTensorsWriter {
         Path target = file.toAbsolutePath();
         Path dir = target.getParent();
         if (!Files.isDirectory(dir)) throw new WeightsException(file, "cannot write: directory " + dir + " does not exist");
-        Path tmp = dir.resolve("." + target.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
+        Path tmp = TempFiles.siblingOf(target);
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 writeFully(ch, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length));

@@ -45,6 +45,7 @@ public final class ApplyCommand extends CommandBase {
 
     @Override
     void execute() {
+        outputFile("-o", out);
         List<Prompt> texts = PromptFiles.prompts(prompts);
         LoadedModel m = model.load(err());
         if (!steering.given()) throw new UserError("nothing to apply: give --vector FILE or --method SPEC");

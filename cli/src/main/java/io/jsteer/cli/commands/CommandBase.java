@@ -1,6 +1,8 @@
 package io.jsteer.cli.commands;
 
+import io.jsteer.cli.io.OutputPaths;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 
@@ -9,6 +11,19 @@ import picocli.CommandLine;
 abstract class CommandBase implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    @CommandLine.Option(names = "--force", description = "Overwrite existing output files and replace non-empty output folders.")
+    boolean force;
+
+    /** Refuses an output file that cannot or may not be written (see {@link OutputPaths}); call before any work. */
+    void outputFile(String option, Path file) {
+        if (file != null) OutputPaths.file(option, file, force);
+    }
+
+    /** As {@link #outputFile} for an output folder. */
+    void outputDirectory(String option, Path dir) {
+        if (dir != null) OutputPaths.directory(option, dir, force);
+    }
 
     /** Results for the user. */
     PrintWriter out() {

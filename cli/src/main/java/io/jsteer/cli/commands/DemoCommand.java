@@ -18,6 +18,7 @@ public final class DemoCommand extends CommandBase {
 
     @Override
     void execute() {
+        outputDirectory("-o", out);
         Demo.Settings d = Demo.Settings.defaults(out);
         Demo.run(new Demo.Settings(out, d.layer(), d.coefficient(), d.layers(), d.coefficients(), d.evalTokens(), seed), out(), err());
     }

@@ -32,6 +32,7 @@ public final class EvalCommand extends CommandBase {
 
     @Override
     void execute() {
+        outputFile("-o", out);
         LoadedModel m = model.load(err());
         if (!steering.given()) throw new UserError("nothing to evaluate: give --vector FILE or --method SPEC");
         Intervention steer = steering.build(m);

@@ -57,6 +57,9 @@ public final class ExportCommand extends CommandBase {
 
     @Override
     void execute() {
+        outputFile("--gguf", target.gguf);
+        outputFile("--bias-patch", target.biasPatch);
+        outputDirectory("--lora", target.lora);
         LoadedModel m = model.load(err());
         ModelConfig config = m.model().config();
         List<SteeringVector> vs = vectors.stream().map(f -> VectorFiles.load(f, config)).toList();

@@ -38,6 +38,7 @@ public final class GenerateCommand extends CommandBase {
 
     @Override
     void execute() {
+        outputFile("-o", out);
         sampling.sampler(); // validates the settings before anything is printed
         LoadedModel m = model.load(err());
         int[] ids = prompt.tokens(m);

@@ -50,6 +50,7 @@ public final class InspectCommand extends CommandBase {
 
     @Override
     void execute() {
+        outputFile("-o", out);
         LoadedModel m = model.load(err());
         SteeringVector v = vector == null ? null : VectorFiles.load(vector, m.model().config());
         float[] dir = v == null ? null : v.direction();

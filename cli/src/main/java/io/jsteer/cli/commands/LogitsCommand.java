@@ -31,6 +31,7 @@ public final class LogitsCommand extends CommandBase {
 
     @Override
     void execute() {
+        outputFile("-o", out);
         LoadedModel m = model.load(err());
         int[] ids = prompt.tokens(m);
         Intervention steer = steering.build(m);

@@ -1,6 +1,7 @@
 package io.jsteer.cli.commands;
 
 import io.jsteer.cli.UserError;
+import io.jsteer.cli.io.OutputPaths;
 import io.jsteer.cli.io.Prompt;
 import io.jsteer.cli.options.ContrastOptions;
 import io.jsteer.cli.options.EvaluationOptions;
@@ -20,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -64,6 +66,7 @@ public final class SweepCommand extends CommandBase {
 
     @Override
     void execute() {
+        outputDirectory("-o", out);
         LoadedModel m = model.load(err());
         MethodSpec spec = MethodSpec.parse(method);
         SweepGrid grid;
@@ -83,10 +86,12 @@ public final class SweepCommand extends CommandBase {
         meta.put("method", spec.toString());
         meta.put("contrast pairs", data.positive().size() + " positive / " + data.negative().size() + " negative prompts");
         List<Prompt> prompts = evaluation.prompts();
-        Optional<SweepRow> best = SweepRun.write(out, "jsteer sweep: " + spec.name(), meta, result, maxPerplexityRatio, factory, m,
-                prompts.subList(0, Math.min(examples, prompts.size())), sampling.maxNewTokens, sampling::sampler);
+        List<Prompt> shown = prompts.subList(0, Math.min(examples, prompts.size()));
+        AtomicReference<Optional<SweepRow>> best = new AtomicReference<>();
+        OutputPaths.replaceDirectory(out, dir -> best.set(SweepRun.write(dir, "jsteer sweep: " + spec.name(), meta, result, maxPerplexityRatio,
+                factory, m, shown, sampling.maxNewTokens, sampling::sampler)));
         out().printf("wrote %s: %d settings (%s, %s, %s and the plots as PNG)%n", out, result.rows().size(), SweepRun.CSV, SweepRun.JSON, SweepRun.REPORT);
-        out().println(best.map(r -> "best within perplexity x" + maxPerplexityRatio + ": " + r.point() + ", " + r.evaluation().onTarget().measure()
+        out().println(best.get().map(r -> "best within perplexity x" + maxPerplexityRatio + ": " + r.point() + ", " + r.evaluation().onTarget().measure()
                 + " change " + String.format("%+.4g", r.evaluation().onTarget().mean())).orElse("no setting stays within perplexity x" + maxPerplexityRatio));
     }
 }

@@ -49,6 +49,7 @@ public final class VectorCommand extends CommandBase {
 
     @Override
     void execute() {
+        outputFile("-o", out);
         LoadedModel m = model.load(err());
         MethodSpec spec = MethodSpec.parse(method);
         SteeringMethod sm = Methods.create(spec, m.model().config());

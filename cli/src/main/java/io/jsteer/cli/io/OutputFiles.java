@@ -5,13 +5,13 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.jsteer.weights.TempFiles;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Output files that appear whole or not at all: content is streamed to a temporary file in the
@@ -50,7 +50,7 @@ public final class OutputFiles {
     public static void write(Path file, Content content) {
         Path target = file.toAbsolutePath();
         createDirectories(target.getParent());
-        Path tmp = target.resolveSibling("." + target.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
+        Path tmp = TempFiles.siblingOf(target);
         try {
             try (OutputStream out = Files.newOutputStream(tmp)) {
                 content.writeTo(out);

@@ -1,11 +1,11 @@
 package io.jsteer.steering.eval;
 
+import io.jsteer.weights.TempFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.concurrent.ThreadLocalRandom;
 
 /** Writes whole files so that readers see the old content or the new, never a part. */
 public final class AtomicFiles {
@@ -20,7 +20,7 @@ public final class AtomicFiles {
         Path target = file.toAbsolutePath();
         Path dir = target.getParent();
         if (!Files.isDirectory(dir)) throw new UncheckedIOException(new IOException("cannot write " + file + ": directory " + dir + " does not exist"));
-        Path tmp = dir.resolve("." + target.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
+        Path tmp = TempFiles.siblingOf(target);
         try {
             Files.write(tmp, bytes);
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

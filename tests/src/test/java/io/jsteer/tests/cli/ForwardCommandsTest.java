@@ -48,7 +48,7 @@ class ForwardCommandsTest {
         for (JsonNode g : Fixtures.json(dir.resolve("reference.json")).get("generation")) {
             Path out = tmp.resolve("gen.json");
             Cli.run("generate", "--model", dir, "--ids", Cli.ids(g.get("prompt_ids")), "-n", g.get("max_new_tokens").asInt(),
-                    "--ignore-eos", "--out", out).ok();
+                    "--ignore-eos", "--out", out, "--force").ok();
             assertArrayEquals(Fixtures.ints(g.get("new_ids")), Fixtures.ints(Fixtures.json(out).get("continuation_ids")), name);
         }
     }
