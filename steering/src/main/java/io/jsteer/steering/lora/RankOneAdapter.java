@@ -1,3 +1,7 @@
+/*
+ * Copyright the jsteer authors.
+ * SPDX-License-Identifier: Apache-2.0
+ */
 package io.jsteer.steering.lora;
 
 import io.jsteer.steering.vector.SteeringVector;
@@ -29,7 +33,7 @@ import org.ejml.interfaces.linsol.LinearSolverDense;
  * fitted on given rows {@code H = [h_1; ...; h_n]} by ridge least squares,
  * <pre>
  *   a = argmin |H a - 1|^2 + lambda |a|^2,   lambda = ridge * trace(H H^T) / n
- *     = H^T (H H^T + lambda I)^-1 1         (n <= intermediate; else (H^T H + lambda I)^-1 H^T 1)
+ *     = H^T (H H^T + lambda I)^-1 1         (n &lt;= intermediate; else (H^T H + lambda I)^-1 H^T 1)
  * </pre>
  * which interpolates ({@code a . h_i = 1} up to the ridge) when the rows are independent. The
  * relative error of the added vector on any row is {@code |a . h - 1|} ({@link LoraAdapter#error}).
