@@ -1,3 +1,7 @@
+/*
+ * Copyright the jsteer authors.
+ * SPDX-License-Identifier: Apache-2.0
+ */
 /**
  * The {@code jsteer} command line ({@link io.jsteer.cli.Main}): picocli subcommands in
  * {@code commands}, their shared options in {@code options}, and the glue between text inputs and

@@ -1,3 +1,7 @@
+/*
+ * Copyright the jsteer authors.
+ * SPDX-License-Identifier: Apache-2.0
+ */
 /**
  * The TornadoVM backend: whole forward passes ({@link io.jsteer.gpu.DeviceModel}, kernels in
  * {@link io.jsteer.gpu.ForwardKernels}) run on a GPU or other OpenCL device through TornadoVM task

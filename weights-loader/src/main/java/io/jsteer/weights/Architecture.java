@@ -1,3 +1,7 @@
+/*
+ * Copyright the jsteer authors.
+ * SPDX-License-Identifier: Apache-2.0
+ */
 package io.jsteer.weights;
 
 /** Model families the transformer implements, keyed by the {@code architectures} entry of config.json. */

@@ -1,3 +1,7 @@
+/*
+ * Copyright the jsteer authors.
+ * SPDX-License-Identifier: Apache-2.0
+ */
 /**
  * Presentation of sweep results: {@link io.jsteer.cli.report.SweepCharts} draws them with XChart
  * (headless, PNG) and {@link io.jsteer.cli.report.HtmlReport} writes one self-contained HTML file

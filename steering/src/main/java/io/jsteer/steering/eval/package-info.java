@@ -1,3 +1,7 @@
+/*
+ * Copyright the jsteer authors.
+ * SPDX-License-Identifier: Apache-2.0
+ */
 /**
  * Evaluation of steering interventions: how far they move the target behaviour
  * ({@link io.jsteer.steering.eval.LogitDifference}, {@link io.jsteer.steering.eval.WordScore}),

@@ -1,3 +1,7 @@
+/*
+ * Copyright the jsteer authors.
+ * SPDX-License-Identifier: Apache-2.0
+ */
 package io.jsteer.steering.sas;
 
 /** Sum and activation count of each SAE feature over the rows of one side of a contrast set. */

@@ -1,3 +1,7 @@
+/*
+ * Copyright the jsteer authors.
+ * SPDX-License-Identifier: Apache-2.0
+ */
 package io.jsteer.transformer.hooks;
 
 /** Reads or changes activations at a hook point; changes made in place flow into the rest of the pass. */
