@@ -1,3 +1,7 @@
+/*
+ * Copyright the jsteer authors.
+ * SPDX-License-Identifier: Apache-2.0
+ */
 /**
  * Hook points named as in TransformerLens ({@code blocks.L.hook_resid_post}), where attached
  * {@link io.jsteer.transformer.hooks.Hook}s read and change activations.
