@@ -90,6 +90,10 @@ final class DeviceModel implements AutoCloseable {
     DeviceModel(Model model, TornadoDevice device) {
         config = model.config();
         ModelConfig c = config;
+        if (!c.architecture().isGemma() && c.architecture() != Architecture.GPT_NEOX) {
+            throw new UnsupportedOperationException(c.architecture().hfName() + " is not supported on the device backend yet "
+                    + "(GPTNeoXForCausalLM and Gemma 1/2/3 are); use the CPU backend");
+        }
         ModelWeights w = model.weights();
         d = c.hiddenSize();
         int H = c.numHeads(), KV = c.numKvHeads(), hd = c.headDim(), qW = H * hd, kvW = KV * hd, ff = c.intermediateSize();
@@ -102,7 +106,7 @@ final class DeviceModel implements AutoCloseable {
         List<double[]> ropes = new ArrayList<>();
         int[] ropeOf = new int[L];
         for (int l = 0; l < L; l++) {
-            double[] key = {c.ropeBase(l), c.ropeScaling(l)};
+            double[] key = {c.ropeBase(l), c.ropeScaling(l).factor()};
             int r = 0;
             while (r < ropes.size() && !(ropes.get(r)[0] == key[0] && ropes.get(r)[1] == key[1])) r++;
             if (r == ropes.size()) ropes.add(key);
@@ -117,7 +121,7 @@ final class DeviceModel implements AutoCloseable {
         ropeWidth = Math.max(1, 2 * half * ropes.size());
         x = new FloatArray(d);
         int act = c.activation() == Activation.GELU_ERF ? ForwardKernels.GELU_ERF : ForwardKernels.GELU_TANH;
-        float embedScale = c.architecture() == Architecture.GPT_NEOX ? 1f : (float) Math.sqrt(d);
+        float embedScale = c.embeddingScale();
 
         Stage embed = stage(0, 0, 0, 0);
         FloatArray table = weight(w.embed());

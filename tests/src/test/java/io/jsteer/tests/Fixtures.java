@@ -26,7 +26,13 @@ public final class Fixtures {
     /** All fixture model names. */
     public static Stream<String> models() {
         return Stream.of("pythia-tiny-parallel", "pythia-tiny-sequential", "gemma-tiny", "gemma-tiny-bf16",
-                "gemma-tiny-fp16", "gemma2-tiny", "gemma3-tiny");
+                "gemma-tiny-fp16", "gemma2-tiny", "gemma3-tiny", "llama3-tiny", "llama2-tiny", "mistral-tiny", "qwen2-tiny",
+                "qwen3-tiny");
+    }
+
+    /** The fixtures of the Llama-like families, one per quirk (see the fixtures README). */
+    public static Stream<String> llamaLike() {
+        return Stream.of("llama3-tiny", "llama2-tiny", "mistral-tiny", "qwen2-tiny", "qwen3-tiny");
     }
 
     /** The checkpoint folder of fixture {@code model}. */

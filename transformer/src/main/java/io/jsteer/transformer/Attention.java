@@ -84,9 +84,15 @@ final class Attention implements Branch {
         return heads();
     }
 
-    /** Splits GPT-NeoX's fused rows, norms queries and keys (Gemma 3), rotates them, appends k and v to each row's sequence's cache. */
+    /** Splits GPT-NeoX's fused rows or adds q/k/v biases (Qwen 2), norms queries and keys (Gemma 3, Qwen 3), rotates them, appends k and v to each row's sequence's cache. */
     private void cache() {
-        if (qkv != null) split();
+        if (qkv != null) {
+            split();
+        } else {
+            Model.addBias(q, w.qBias(), T);
+            Model.addBias(k, w.kBias(), T);
+            Model.addBias(v, w.vBias(), T);
+        }
         int H = config.numHeads(), KV = config.numKvHeads(), hd = config.headDim();
         for (int t = 0; t < T; t++) {
             State s = b.state(b.sequenceOf(t));

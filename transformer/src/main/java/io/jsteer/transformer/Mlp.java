@@ -12,7 +12,7 @@ import io.jsteer.weights.ModelConfig;
 
 /**
  * The feed-forward network of one layer over one forward call's rows:
- * {@code down(act(gate(x)) * up(x))} when gated (Gemma), else {@code down(act(up(x)))}
+ * {@code down(act(gate(x)) * up(x))} when gated (Gemma, Llama), else {@code down(act(up(x)))}
  * (GPT-NeoX), each projection with its bias where the checkpoint has one.
  *
  * <p>As a {@link Branch} it runs in three stages, so a backend can put each beside the same stage
@@ -54,7 +54,7 @@ final class Mlp implements Branch {
     }
 
     /**
-     * After the projections: {@code up = act(gate) * (up + bias)}, or {@code act(up + bias)}, as a loop
+     * After the projections: {@code up = act(gate + bias) * (up + bias)}, or {@code act(up + bias)}, as a loop
      * over the values; even vectorised it is worth spreading once there are a few thousand.
      */
     @Override
@@ -67,6 +67,7 @@ final class Mlp implements Branch {
             if (gate == null) {
                 Activations.apply(config.activation(), up, from, to);
             } else {
+                Model.addBias(gate, w.gateBias(), from, to);
                 Activations.apply(config.activation(), gate, from, to);
                 for (int i = from; i < to; i++) up[i] *= gate[i];
             }

@@ -12,7 +12,6 @@ import io.jsteer.transformer.blocks.Norm;
 import io.jsteer.transformer.blocks.Rope;
 import io.jsteer.transformer.hooks.HookPoint;
 import io.jsteer.transformer.kernels.Vectors;
-import io.jsteer.weights.Architecture;
 import io.jsteer.weights.Checkpoint;
 import io.jsteer.weights.ModelConfig;
 import java.nio.file.Path;
@@ -21,7 +20,8 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * A decoder-only transformer (GPT-NeoX / Pythia, Gemma, Gemma 2, Gemma 3 text) over
+ * A decoder-only transformer (GPT-NeoX / Pythia, Gemma, Gemma 2, Gemma 3 text, Llama 2/3, Mistral,
+ * Qwen 2/3) over
  * memory-mapped weights, computing in float32.
  *
  * <p>Every block is the same code: the families differ only in which optional parts exist
@@ -51,8 +51,7 @@ public final class Model {
         this.backend = backend;
         this.rope = new Rope[config.numLayers()];
         for (int l = 0; l < rope.length; l++) rope[l] = new Rope(config.rotaryDims(), config.ropeBase(l), config.ropeScaling(l));
-        // Gemma scales embeddings by sqrt(hidden), rounded to float32 as HF does
-        this.embedScale = config.architecture() == Architecture.GPT_NEOX ? 1f : (float) Math.sqrt(config.hiddenSize());
+        this.embedScale = config.embeddingScale();
     }
 
     /** Loads a Hugging Face checkpoint directory on the CPU backend. The checkpoint stays mapped for the model's life. */

@@ -4,12 +4,21 @@
  */
 package io.jsteer.weights;
 
+import java.util.Arrays;
+import java.util.stream.Collectors;
+
 /** Model families the transformer implements, keyed by the {@code architectures} entry of config.json. */
 public enum Architecture {
     GPT_NEOX("GPTNeoXForCausalLM"),
     GEMMA("GemmaForCausalLM"),
     GEMMA2("Gemma2ForCausalLM"),
-    GEMMA3("Gemma3ForCausalLM");
+    GEMMA3("Gemma3ForCausalLM"),
+    /** Llama 2, 3, 3.1, 3.2. */
+    LLAMA("LlamaForCausalLM"),
+    MISTRAL("MistralForCausalLM"),
+    /** Qwen 2 and 2.5. */
+    QWEN2("Qwen2ForCausalLM"),
+    QWEN3("Qwen3ForCausalLM");
 
     private final String hfName;
 
@@ -22,9 +31,24 @@ public enum Architecture {
         return hfName;
     }
 
+    /** Gemma 1, 2 or 3: RMSNorm weights stored as an offset from one and embeddings scaled by sqrt(hidden). */
+    public boolean isGemma() {
+        return this == GEMMA || this == GEMMA2 || this == GEMMA3;
+    }
+
+    /** Llama, Mistral, Qwen 2 or Qwen 3: the Llama block (RMSNorm, SwiGLU, rotate-half RoPE) with its variations. */
+    public boolean isLlamaLike() {
+        return this == LLAMA || this == MISTRAL || this == QWEN2 || this == QWEN3;
+    }
+
     /** The architecture for a Hugging Face class name, or null if unsupported. */
     public static Architecture fromHfName(String name) {
         for (Architecture a : values()) if (a.hfName.equals(name)) return a;
         return null;
+    }
+
+    /** Every supported class name, comma-separated, for error messages. */
+    public static String supportedNames() {
+        return Arrays.stream(values()).map(Architecture::hfName).collect(Collectors.joining(", "));
     }
 }

@@ -41,7 +41,7 @@ class ModelConfigTest {
         assertEquals(24, c.rotaryDims());
         assertEquals(10000, c.ropeTheta());
         assertEquals(10000, c.ropeLocalTheta());
-        assertEquals(1, c.ropeScalingFactor());
+        assertEquals(RopeScaling.NONE, c.ropeScaling());
         assertFalse(c.parallelResidual());
         assertFalse(c.attentionBias());
         assertTrue(c.tieWordEmbeddings());
@@ -92,7 +92,7 @@ class ModelConfigTest {
         for (int l = 0; l < 5; l++) {
             assertEquals(sliding[l], c.isSliding(l), "layer " + l);
             assertEquals(sliding[l] ? 10_000 : 1_000_000, c.ropeBase(l), "rope base of layer " + l);
-            assertEquals(1, c.ropeScaling(l));
+            assertEquals(RopeScaling.NONE, c.ropeScaling(l));
         }
     }
 
@@ -143,13 +143,14 @@ class ModelConfigTest {
 
     @Test
     void unknownArchitecture() throws Exception {
-        Path f = edited("gemma-tiny", c -> c.putArray("architectures").add("LlamaForCausalLM"));
-        assertConfigError(f, "unknown architecture 'LlamaForCausalLM' (supported: GPTNeoXForCausalLM, GemmaForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM)");
+        Path f = edited("gemma-tiny", c -> c.putArray("architectures").add("PhiForCausalLM"));
+        assertConfigError(f, "unknown architecture 'PhiForCausalLM' in 'architectures' (supported: GPTNeoXForCausalLM, GemmaForCausalLM, "
+                + "Gemma2ForCausalLM, Gemma3ForCausalLM, LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM)");
     }
 
     @Test
     void missingArchitectures() throws Exception {
-        assertConfigError(edited("gemma-tiny", c -> c.remove("architectures")), "no 'architectures' entry");
+        assertConfigError(edited("gemma-tiny", c -> c.remove("architectures")), "missing 'architectures' (a list naming one of: GPTNeoXForCausalLM, ");
     }
 
     @ParameterizedTest
@@ -173,14 +174,14 @@ class ModelConfigTest {
     @Test
     void unsupportedActivationAndRope() throws Exception {
         assertConfigError(edited("pythia-tiny-parallel", c -> c.put("hidden_act", "relu")), "unsupported activation 'relu'");
-        assertConfigError(edited("gemma3-tiny", c -> c.putObject("rope_scaling").put("rope_type", "yarn")), "unsupported rope_scaling type 'yarn'");
+        assertConfigError(edited("gemma3-tiny", c -> c.putObject("rope_scaling").put("rope_type", "yarn")), "unsupported 'rope_scaling.rope_type' 'yarn' (supported: default, linear)");
     }
 
     @Test
     void linearRopeScalingOnGlobalLayersOnly() throws Exception {
         ModelConfig c = ModelConfig.load(edited("gemma3-tiny", n -> n.putObject("rope_scaling").put("rope_type", "linear").put("factor", 8.0)));
-        assertEquals(8, c.ropeScaling(2));
-        assertEquals(1, c.ropeScaling(0));
+        assertEquals(RopeScaling.linear(8), c.ropeScaling(2));
+        assertEquals(RopeScaling.NONE, c.ropeScaling(0));
     }
 
     @Test

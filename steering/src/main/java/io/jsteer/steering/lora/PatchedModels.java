@@ -22,12 +22,10 @@ final class PatchedModels {
     }
 
     static LayerWeights withDown(LayerWeights w, Tensor down, float[] downBias) {
-        return new LayerWeights(w.attnNorm(), w.attnOutNorm(), w.mlpNorm(), w.mlpOutNorm(), w.qkv(), w.qkvBias(), w.q(), w.k(), w.v(),
-                w.qNorm(), w.kNorm(), w.o(), w.oBias(), w.gate(), w.up(), w.upBias(), down, downBias);
+        return w.withDown(down, downBias);
     }
 
     static LayerWeights withOBias(LayerWeights w, float[] oBias) {
-        return new LayerWeights(w.attnNorm(), w.attnOutNorm(), w.mlpNorm(), w.mlpOutNorm(), w.qkv(), w.qkvBias(), w.q(), w.k(), w.v(),
-                w.qNorm(), w.kNorm(), w.o(), oBias, w.gate(), w.up(), w.upBias(), w.down(), w.downBias());
+        return w.withOBias(oBias);
     }
 }

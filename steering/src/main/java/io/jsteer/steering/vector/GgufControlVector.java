@@ -43,6 +43,10 @@ public final class GgufControlVector {
             case GEMMA -> "gemma";
             case GEMMA2 -> "gemma2";
             case GEMMA3 -> "gemma3";
+            // llama.cpp's converter writes Mistral checkpoints as "llama"
+            case LLAMA, MISTRAL -> "llama";
+            case QWEN2 -> "qwen2";
+            case QWEN3 -> "qwen3";
         };
     }
 

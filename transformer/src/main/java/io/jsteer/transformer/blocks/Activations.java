@@ -11,6 +11,11 @@ import io.jsteer.weights.Activation;
 public final class Activations {
     private Activations() {}
 
+    /** {@code x sigmoid(x) = x / (1 + e^-x)}, each value rounded once from double. */
+    private static void silu(float[] x, int from, int to) {
+        for (int i = from; i < to; i++) x[i] = (float) (x[i] / (1 + Math.exp(-x[i])));
+    }
+
     /** Applies {@code act} to {@code x[0..n)} in place. */
     public static void apply(Activation act, float[] x, int n) {
         apply(act, x, 0, n);
@@ -21,6 +26,7 @@ public final class Activations {
         switch (act) {
             case GELU_ERF -> Vectors.geluErf(x, from, to);
             case GELU_TANH -> Vectors.geluTanh(x, from, to);
+            case SILU -> silu(x, from, to);
         }
     }
 }

@@ -46,8 +46,16 @@ public sealed interface Norm permits Norm.LayerNorm, Norm.RmsNorm {
         }
     }
 
-    /** Gemma RMSNorm: {@code x / sqrt(mean(x^2) + eps) * (1 + w)}; the stored w is an offset from one. */
-    record RmsNorm(float[] weight, float eps) implements Norm {
+    /**
+     * RMSNorm: {@code x / sqrt(mean(x^2) + eps) * (weightOffset + w)}. Llama, Mistral and Qwen store
+     * the scale itself (weightOffset 0); Gemma stores it as an offset from one (weightOffset 1).
+     */
+    record RmsNorm(float[] weight, float eps, float weightOffset) implements Norm {
+        /** Gemma's RMSNorm, {@code (1 + w)}. */
+        public RmsNorm(float[] weight, float eps) {
+            this(weight, eps, 1);
+        }
+
         @Override
         public void apply(float[] x, int offset, int rows) {
             int d = weight.length;
@@ -56,7 +64,7 @@ public sealed interface Norm permits Norm.LayerNorm, Norm.RmsNorm {
                 double sq = 0;
                 for (int i = 0; i < d; i++) sq += (double) x[o + i] * x[o + i];
                 float inv = (float) (1 / Math.sqrt(sq / d + eps));
-                for (int i = 0; i < d; i++) x[o + i] = x[o + i] * inv * (1 + weight[i]);
+                for (int i = 0; i < d; i++) x[o + i] = x[o + i] * inv * (weightOffset + weight[i]);
             }
         }
 
