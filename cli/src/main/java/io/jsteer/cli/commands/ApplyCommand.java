@@ -8,6 +8,7 @@ import io.jsteer.cli.UserError;
 import io.jsteer.cli.io.OutputFiles;
 import io.jsteer.cli.io.Prompt;
 import io.jsteer.cli.io.PromptFiles;
+import io.jsteer.cli.options.BatchOptions;
 import io.jsteer.cli.options.ModelOptions;
 import io.jsteer.cli.options.SamplingOptions;
 import io.jsteer.cli.options.SteeringOptions;
@@ -15,6 +16,7 @@ import io.jsteer.cli.progress.Progress;
 import io.jsteer.cli.steer.Continuation;
 import io.jsteer.cli.steer.LoadedModel;
 import io.jsteer.steering.Intervention;
+import io.jsteer.transformer.batch.BatchSize;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,6 +31,14 @@ import picocli.CommandLine.Option;
 @Command(name = "apply", description = "Steer a batch of prompts from a file (one per line, or .jsonl) and write the continuations"
         + " as JSON lines {\"prompt\", \"steered\"[, \"unsteered\"]} (or one JSON array when the output ends in .json).")
 public final class ApplyCommand extends CommandBase {
+    @Mixin
+    BatchOptions batch;
+
+    @Override
+    Integer batchSize() {
+        return batch.batchSize;
+    }
+
     @Mixin
     ModelOptions model;
 
@@ -56,21 +66,50 @@ public final class ApplyCommand extends CommandBase {
         Intervention steer = steering.build(m);
         int[] stops = sampling.stopTokens(m.model().config());
         List<Map<String, Object>> rows = new ArrayList<>();
+        List<String> failed = new ArrayList<>();
+        int perPrompt = withUnsteered ? 2 : 1;
+        // prompts in chunks of a few batches: the progress bar moves as each chunk is done
+        int chunk = 4 * BatchSize.current(m.model(), sampling.maxNewTokens + 64);
         try (Progress progress = Progress.start(err(), "apply", texts.size())) {
-            for (Prompt text : texts) {
-                int[] ids = m.encode(text);
-                Map<String, Object> row = new LinkedHashMap<>();
-                row.put("prompt", text.label());
-                Continuation steered = Continuation.generate(m, ids, sampling.maxNewTokens, sampling.sampler(), stops, steer, null);
-                row.put("steered", steered.text());
-                row.put("steered_ids", steered.tokens());
-                if (withUnsteered) {
-                    Continuation plain = Continuation.generate(m, ids, sampling.maxNewTokens, sampling.sampler(), stops, null, null);
-                    row.put("unsteered", plain.text());
-                    row.put("unsteered_ids", plain.tokens());
+            for (int first = 0; first < texts.size(); first += chunk) {
+                List<Prompt> part = texts.subList(first, Math.min(texts.size(), first + chunk));
+                List<Continuation.Request> requests = new ArrayList<>();
+                List<String> encodeErrors = new ArrayList<>();
+                for (Prompt text : part) {
+                    int[] ids;
+                    try {
+                        ids = m.encode(text);
+                        encodeErrors.add(null);
+                    } catch (UserError | IllegalArgumentException e) {
+                        ids = new int[0];
+                        encodeErrors.add(e.getMessage());
+                    }
+                    requests.add(new Continuation.Request(ids, sampling.maxNewTokens, sampling.sampler(), stops, steer));
+                    if (withUnsteered) requests.add(new Continuation.Request(ids, sampling.maxNewTokens, sampling.sampler(), stops, null));
                 }
-                rows.add(row);
-                progress.step(null);
+                List<Continuation.Outcome> done = Continuation.generateAll(m, requests);
+                for (int i = 0; i < part.size(); i++) {
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("prompt", part.get(i).label());
+                    String error = encodeErrors.get(i);
+                    Continuation.Outcome steered = done.get(perPrompt * i);
+                    if (error == null && steered.error() != null) error = steered.error();
+                    if (error == null && withUnsteered && done.get(perPrompt * i + 1).error() != null) error = done.get(perPrompt * i + 1).error();
+                    if (error != null) {
+                        row.put("error", error);
+                        failed.add("prompt " + (first + i + 1) + " (" + part.get(i).label() + "): " + error);
+                    } else {
+                        row.put("steered", steered.continuation().text());
+                        row.put("steered_ids", steered.continuation().tokens());
+                        if (withUnsteered) {
+                            Continuation plain = done.get(perPrompt * i + 1).continuation();
+                            row.put("unsteered", plain.text());
+                            row.put("unsteered_ids", plain.tokens());
+                        }
+                    }
+                    rows.add(row);
+                    progress.step(null);
+                }
             }
         }
         if (out.getFileName().toString().endsWith(".json")) {
@@ -83,6 +122,10 @@ public final class ApplyCommand extends CommandBase {
                 }
             });
         }
-        out().printf("wrote %s: %d prompts steered with %s%n", out, rows.size(), steer.describe());
+        out().printf("wrote %s: %d prompts steered with %s%n", out, rows.size() - failed.size(), steer.describe());
+        if (!failed.isEmpty()) {
+            throw new UserError(failed.size() + " of " + rows.size() + " prompts of " + prompts + " failed (their rows in " + out
+                    + " hold the error; the others are complete):\n  " + String.join("\n  ", failed));
+        }
     }
 }

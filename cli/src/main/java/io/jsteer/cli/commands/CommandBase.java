@@ -4,7 +4,10 @@
  */
 package io.jsteer.cli.commands;
 
+import io.jsteer.cli.UserError;
 import io.jsteer.cli.io.OutputPaths;
+import io.jsteer.transformer.batch.BatchSize;
+import io.jsteer.transformer.batch.Engine;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -39,9 +42,27 @@ abstract class CommandBase implements Callable<Integer> {
         return spec.commandLine().getErr();
     }
 
+    /** {@code --batch-size} where the command has it, else null (the jobs choose). */
+    Integer batchSize() {
+        return null;
+    }
+
     @Override
     public final Integer call() throws Exception {
-        execute();
+        Integer batch = batchSize();
+        if (batch == null) {
+            execute();
+        } else {
+            try {
+                Engine.checkBatchSize(batch);
+            } catch (IllegalArgumentException e) {
+                throw new UserError("--batch-size: " + e.getMessage());
+            }
+            ScopedValue.where(BatchSize.SEQUENCES, batch).call(() -> {
+                execute();
+                return null;
+            });
+        }
         out().flush();
         err().flush();
         return 0;

@@ -5,8 +5,10 @@
 package io.jsteer.cli.commands;
 
 import io.jsteer.cli.demo.Demo;
+import io.jsteer.cli.options.BatchOptions;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The guided tour on the built-in default model. */
@@ -14,6 +16,14 @@ import picocli.CommandLine.Option;
         + " prompts, print unsteered vs steered continuations side by side, sweep layers x coefficients, and write the vector,"
         + " the data, sweep.csv/json and an HTML report into --out.")
 public final class DemoCommand extends CommandBase {
+    @Mixin
+    BatchOptions batch;
+
+    @Override
+    Integer batchSize() {
+        return batch.batchSize;
+    }
+
     @Option(names = {"-o", "--out"}, paramLabel = "DIR", defaultValue = "jsteer-demo-out", description = "Output directory (default ${DEFAULT-VALUE}).")
     Path out;
 

@@ -7,6 +7,7 @@ package io.jsteer.cli.commands;
 import io.jsteer.cli.UserError;
 import io.jsteer.cli.io.EvaluationText;
 import io.jsteer.cli.io.OutputFiles;
+import io.jsteer.cli.options.BatchOptions;
 import io.jsteer.cli.options.EvaluationOptions;
 import io.jsteer.cli.options.ModelOptions;
 import io.jsteer.cli.options.SteeringOptions;
@@ -22,6 +23,14 @@ import picocli.CommandLine.Option;
 @Command(name = "eval", description = "Evaluate one steering setting on held-out data: the on-target effect, the perplexity ratio"
         + " on held-out text and each spillover effect (paired differences, 95%% t intervals, paired t-test p-values).")
 public final class EvalCommand extends CommandBase {
+    @Mixin
+    BatchOptions batch;
+
+    @Override
+    Integer batchSize() {
+        return batch.batchSize;
+    }
+
     @Mixin
     ModelOptions model;
 

@@ -15,6 +15,7 @@ import io.jsteer.cli.steer.LoadedModel;
 import io.jsteer.steering.Intervention;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -63,8 +64,10 @@ public final class GenerateCommand extends CommandBase {
             json.put("continuation", c.text());
             json.put("continuation_ids", c.tokens());
         } else {
-            Continuation plain = Continuation.generate(m, ids, sampling.maxNewTokens, sampling.sampler(), stops, null, null);
-            Continuation steered = Continuation.generate(m, ids, sampling.maxNewTokens, sampling.sampler(), stops, steer, null);
+            List<Continuation.Outcome> both = Continuation.generateAll(m, List.of(
+                    new Continuation.Request(ids, sampling.maxNewTokens, sampling.sampler(), stops, null),
+                    new Continuation.Request(ids, sampling.maxNewTokens, sampling.sampler(), stops, steer)));
+            Continuation plain = both.get(0).get(), steered = both.get(1).get();
             out().println("prompt: " + shown);
             out().print(SideBySide.render("unsteered", plain.text(), "steered: " + steer.describe(), steered.text(), SideBySide.terminalWidth()));
             json.put("steering", steer.describe());

@@ -8,6 +8,7 @@ import io.jsteer.cli.io.OutputFiles;
 import io.jsteer.cli.io.Prompt;
 import io.jsteer.cli.io.PromptFiles;
 import io.jsteer.cli.io.TokenIds;
+import io.jsteer.cli.options.BatchOptions;
 import io.jsteer.cli.options.ModelOptions;
 import io.jsteer.cli.steer.Forward;
 import io.jsteer.cli.steer.LoadedModel;
@@ -29,6 +30,14 @@ import picocli.CommandLine.Option;
 @Command(name = "inspect", description = "Per-layer residual-stream norms (hook_resid_post) of prompts and, with --vector, their scalar"
         + " projections x.v/|v| onto the vector (last token and mean over tokens) and the cosine at the last token.")
 public final class InspectCommand extends CommandBase {
+    @Mixin
+    BatchOptions batch;
+
+    @Override
+    Integer batchSize() {
+        return batch.batchSize;
+    }
+
     @Mixin
     ModelOptions model;
 
@@ -72,8 +81,9 @@ public final class InspectCommand extends CommandBase {
             prompts.add(ids);
         }
         List<Map<String, Object>> json = new ArrayList<>();
+        List<Forward.Result> passes = Forward.runAll(m.model(), prompts, null);
         for (int i = 0; i < prompts.size(); i++) {
-            Residuals.Layer[] layers = Residuals.of(Forward.run(m.model(), prompts.get(i), null), dir);
+            Residuals.Layer[] layers = Residuals.of(passes.get(i), dir);
             out().printf("%nprompt: %s (%d tokens)%n", labels.get(i), prompts.get(i).length);
             out().println(dir == null ? "layer  mean |x|   last |x|" : "layer  mean |x|   last |x|   proj last  proj mean  cos last");
             for (Residuals.Layer l : layers) {

@@ -7,6 +7,7 @@ package io.jsteer.cli.commands;
 import io.jsteer.cli.UserError;
 import io.jsteer.cli.io.OutputPaths;
 import io.jsteer.cli.io.Prompt;
+import io.jsteer.cli.options.BatchOptions;
 import io.jsteer.cli.options.ContrastOptions;
 import io.jsteer.cli.options.EvaluationOptions;
 import io.jsteer.cli.options.ModelOptions;
@@ -34,6 +35,14 @@ import picocli.CommandLine.Option;
 @Command(name = "sweep", description = "Fit and evaluate a steering method at every layer x coefficient (x k) setting; write "
         + SweepRun.CSV + ", " + SweepRun.JSON + ", PNG plots and an HTML " + SweepRun.REPORT + " (plots, table, best setting, examples) into --out.")
 public final class SweepCommand extends CommandBase {
+    @Mixin
+    BatchOptions batch;
+
+    @Override
+    Integer batchSize() {
+        return batch.batchSize;
+    }
+
     @Mixin
     ModelOptions model;
 

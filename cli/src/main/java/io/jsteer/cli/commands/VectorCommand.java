@@ -5,6 +5,7 @@
 package io.jsteer.cli.commands;
 
 import io.jsteer.cli.UserError;
+import io.jsteer.cli.options.BatchOptions;
 import io.jsteer.cli.options.ContrastOptions;
 import io.jsteer.cli.options.ModelOptions;
 import io.jsteer.cli.steer.LoadedModel;
@@ -25,6 +26,14 @@ import picocli.CommandLine.Option;
 @Command(name = "vector", description = "Compute a steering vector from contrast prompts and save it as a safetensors file"
         + " (tensor 'direction' plus metadata: model, method, layer, hook point, parameters).")
 public final class VectorCommand extends CommandBase {
+    @Mixin
+    BatchOptions batch;
+
+    @Override
+    Integer batchSize() {
+        return batch.batchSize;
+    }
+
     @Mixin
     ModelOptions model;
 

@@ -39,6 +39,8 @@ import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -127,12 +129,20 @@ public final class Demo {
         AddVector love = new AddVector(v, s.coefficient(), PositionRule.all());
         AddVector war = new AddVector(v, -s.coefficient(), PositionRule.all());
         int width = SideBySide.terminalWidth();
-        for (Prompt p : prompts.subList(0, Math.min(EXAMPLES, prompts.size()))) {
+        List<Prompt> shown = prompts.subList(0, Math.min(EXAMPLES, prompts.size()));
+        List<Continuation.Request> requests = new ArrayList<>();
+        for (Prompt p : shown) {
             int[] ids = m.encode(p);
-            String plain = generate(m, ids, null);
-            out.println("prompt: \"" + p.label() + "\"");
+            for (AddVector steering : Arrays.asList(null, love, war)) {
+                requests.add(new Continuation.Request(ids, EXAMPLE_TOKENS, new Sampler(TEMPERATURE, 0, 1, s.seed()), new int[0], steering));
+            }
+        }
+        List<Continuation.Outcome> continuations = Continuation.generateAll(m, requests);
+        for (int i = 0; i < shown.size(); i++) {
+            out.println("prompt: \"" + shown.get(i).label() + "\"");
             out.print(SideBySide.render(List.of("unsteered", String.format(Locale.ROOT, "steered x%+.1f (love)", s.coefficient()),
-                    String.format(Locale.ROOT, "steered x%+.1f (war)", -s.coefficient())), List.of(plain, generate(m, ids, love), generate(m, ids, war)), width));
+                    String.format(Locale.ROOT, "steered x%+.1f (war)", -s.coefficient())),
+                    List.of(continuations.get(3 * i).get().text(), continuations.get(3 * i + 1).get().text(), continuations.get(3 * i + 2).get().text()), width));
             out.println();
         }
         out.printf(Locale.ROOT, "(jsteer generate -p \"%s\" -t %.1f --seed %d -n %d --vector %s -c %.1f)%n%n", prompts.getFirst().label(), TEMPERATURE, s.seed(),
@@ -167,10 +177,6 @@ public final class Demo {
 
         out.printf(Locale.ROOT, "Wrote %s: report.html, plots (PNG), sweep.csv, sweep.json, caa.safetensors and the demo data (%.1f s).%n",
                 dir, (System.nanoTime() - start) / 1e9);
-    }
-
-    private String generate(LoadedModel m, int[] ids, AddVector steering) {
-        return Continuation.generate(m, ids, EXAMPLE_TOKENS, new Sampler(TEMPERATURE, 0, 1, s.seed()), new int[0], steering, null).text();
     }
 
     private static String table(SweepResult r) {

@@ -63,11 +63,15 @@ public final class SweepRun {
             Intervention steer = factory.create(best.get().point());
             setting = steer.describe();
             int[] stops = new int[0];
+            List<Continuation.Request> requests = new ArrayList<>();
             for (Prompt p : examplePrompts) {
                 int[] ids = m.encode(p);
-                examples.add(new GenerationExample(p.label(),
-                        Continuation.generate(m, ids, maxNewTokens, sampler.get(), stops, null, null).text(),
-                        Continuation.generate(m, ids, maxNewTokens, sampler.get(), stops, steer, null).text()));
+                requests.add(new Continuation.Request(ids, maxNewTokens, sampler.get(), stops, null));
+                requests.add(new Continuation.Request(ids, maxNewTokens, sampler.get(), stops, steer));
+            }
+            List<Continuation.Outcome> done = Continuation.generateAll(m, requests);
+            for (int i = 0; i < examplePrompts.size(); i++) {
+                examples.add(new GenerationExample(examplePrompts.get(i).label(), done.get(2 * i).get().text(), done.get(2 * i + 1).get().text()));
             }
         }
         List<Plot> plots = SweepCharts.plots(result);

@@ -6,9 +6,10 @@ package io.jsteer.steering.activations;
 
 import io.jsteer.transformer.Model;
 import io.jsteer.transformer.State;
+import io.jsteer.transformer.batch.BatchSize;
+import io.jsteer.transformer.batch.Engine;
 import io.jsteer.transformer.hooks.HookName;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 
@@ -16,10 +17,14 @@ import java.util.List;
  * Run-with-cache: runs prompts through a model and hands over the activations at chosen hook
  * points and positions.
  *
+ * <p>Prompts run several at a time ({@link BatchSize}), each as its own sequence (no padding);
+ * the sink still hears them one prompt after another, in prompt order and hook order, exactly as
+ * if they ran one by one, so what it accumulates does not depend on the batch size.
+ *
  * <p>Memory: only the selected rows are copied (a last-token readout keeps one row per prompt and
- * point, never the whole sequence); every prompt reuses one inference state, so the KV cache is
- * allocated once; and the forward pass stops as soon as the deepest requested hook point has
- * been read, so the blocks above it and the unembedding never run. {@link #stream} keeps nothing
+ * point, never the whole sequence); the states of a batch are reused for the next, so KV caches
+ * are allocated once; and the forward pass stops after the block of the deepest requested hook
+ * point, so the blocks above it and the unembedding never run. {@link #stream} keeps nothing
  * at all (methods that need only means and variances accumulate as rows arrive); {@link #record}
  * keeps the rows for methods that need them all (SARA, whitening).
  */
@@ -36,34 +41,60 @@ public final class ActivationCache {
         void accept(int prompt, HookName point, int[] positions, float[] rows);
     }
 
-    /** Runs every prompt (each as its own sequence, no padding) and passes the selected rows to {@code sink}. */
+    /** Runs every prompt and passes the selected rows to {@code sink}, prompt by prompt. */
     public static void stream(Model model, List<int[]> prompts, List<HookName> points, Readout readout, Sink sink) {
         if (model == null || sink == null || readout == null) throw new IllegalArgumentException("model, readout and sink are required");
         if (prompts == null || prompts.isEmpty()) throw new IllegalArgumentException("no prompts to run");
         if (points == null || points.isEmpty()) throw new IllegalArgumentException("no hook points to record");
         List<HookName> unique = new ArrayList<>(new LinkedHashSet<>(points));
-        HookName deepest = unique.stream()
-                .max(Comparator.comparingInt(HookName::layer).thenComparingInt(h -> h.point().ordinal()))
-                .orElseThrow();
-        State state = model.newState();
-        Reader reader = new Reader(sink, deepest);
-        for (HookName point : unique) state.hooks().add(point, (ctx, x) -> reader.read(point, ctx.startPos(), ctx.width(), x));
+        int layers = unique.stream().mapToInt(HookName::layer).max().orElseThrow() + 1;
+        int[][] positions = new int[prompts.size()][];
+        int longest = 0;
         for (int i = 0; i < prompts.size(); i++) {
             int[] prompt = prompts.get(i);
             if (prompt == null || prompt.length == 0) throw new IllegalArgumentException("prompt " + i + " is empty");
             try {
-                reader.next(i, readout.positions(prompt.length));
+                positions[i] = readout.positions(prompt.length);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("prompt " + i + ": " + e.getMessage(), e);
             }
-            state.reset();
-            try {
-                model.forward(state, prompt, false);
-                throw new IllegalStateException("the forward pass of prompt " + i + " never reached " + deepest);
-            } catch (Stop expected) {
-                // the deepest point has been read: the rest of the pass is not needed
+            if (prompt.length > model.config().maxPositions()) {
+                throw new IllegalArgumentException("prompt " + i + " of " + prompt.length + " tokens exceeds the model's max_position_embeddings " + model.config().maxPositions());
             }
+            for (int id : prompt) {
+                if (id < 0 || id >= model.config().vocabSize()) throw new IllegalArgumentException("prompt " + i + ": token id " + id + " is outside the vocabulary [0, " + model.config().vocabSize() + ")");
+            }
+            longest = Math.max(longest, prompt.length);
         }
+        int batch = BatchSize.current(model, longest);
+        long rowBudget = Engine.rowBudget(model);
+        List<State> states = new ArrayList<>();
+        for (int first = 0; first < prompts.size(); ) {
+            // a batch: up to `batch` prompts whose rows fit the budget (a longer prompt runs alone)
+            List<Model.Step> steps = new ArrayList<>();
+            List<List<Read>> reads = new ArrayList<>();
+            long rows = 0;
+            int end = first;
+            while (end < prompts.size() && steps.size() < batch && (steps.isEmpty() || rows + prompts.get(end).length <= rowBudget)) {
+                if (states.size() == steps.size()) states.add(model.newState());
+                State state = states.get(steps.size());
+                state.reset();
+                state.hooks().clear();
+                List<Read> read = new ArrayList<>();
+                int[] at = positions[end];
+                for (HookName point : unique) state.hooks().add(point, (ctx, x) -> read.add(Read.of(point, at, ctx.startPos(), ctx.width(), x)));
+                steps.add(new Model.Step(state, prompts.get(end), false));
+                reads.add(read);
+                rows += prompts.get(end).length;
+                end++;
+            }
+            model.forwardBlocks(steps, layers);
+            for (int i = first; i < end; i++) {
+                for (Read r : reads.get(i - first)) sink.accept(i, r.point, r.positions, r.rows);
+            }
+            first = end;
+        }
+        for (State s : states) s.hooks().clear();
     }
 
     /** Runs every prompt and keeps the selected rows. */
@@ -73,37 +104,12 @@ public final class ActivationCache {
         return out;
     }
 
-    /** Copies the selected rows of the current prompt and stops the pass after the deepest point. */
-    private static final class Reader {
-        private final Sink sink;
-        private final HookName deepest;
-        private int prompt;
-        private int[] positions;
-
-        Reader(Sink sink, HookName deepest) {
-            this.sink = sink;
-            this.deepest = deepest;
-        }
-
-        void next(int prompt, int[] positions) {
-            this.prompt = prompt;
-            this.positions = positions;
-        }
-
-        void read(HookName point, int startPos, int width, float[] x) {
+    /** The selected rows of one prompt at one point, held until the batch is done. */
+    private record Read(HookName point, int[] positions, float[] rows) {
+        static Read of(HookName point, int[] positions, int startPos, int width, float[] x) {
             float[] rows = new float[positions.length * width];
             for (int r = 0; r < positions.length; r++) System.arraycopy(x, (positions[r] - startPos) * width, rows, r * width, width);
-            sink.accept(prompt, point, positions.clone(), rows);
-            if (point.equals(deepest)) throw Stop.INSTANCE;
-        }
-    }
-
-    /** Unwinds the forward pass once nothing more is needed; carries no stack trace. */
-    private static final class Stop extends RuntimeException {
-        static final Stop INSTANCE = new Stop();
-
-        private Stop() {
-            super("activation recording finished", null, false, false);
+            return new Read(point, positions.clone(), rows);
         }
     }
 }

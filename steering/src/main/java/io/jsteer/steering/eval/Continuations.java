@@ -6,9 +6,8 @@ package io.jsteer.steering.eval;
 
 import io.jsteer.steering.Intervention;
 import io.jsteer.transformer.Model;
-import io.jsteer.transformer.State;
 import io.jsteer.transformer.generate.Sampler;
-import io.jsteer.transformer.hooks.Hooks;
+import java.util.List;
 
 /**
  * Fixed-length continuations with the KV cache, steered or not, seeing each step's logits: what
@@ -32,31 +31,57 @@ public final class Continuations {
      * when sampling; use the same value for the runs you compare.
      */
     public static int[] generate(Model model, Intervention steering, int[] prompt, Decoding decoding, int item) {
-        State state = model.newState();
-        Hooks.Handle handle = steering == null ? null : steering.attach(state);
-        try {
-            return generate(model, state, prompt, decoding, item, (s, l) -> {});
-        } finally {
-            if (handle != null) handle.close();
-        }
+        ContinuationJob job = new ContinuationJob("continuation", item, prompt, steering, decoding, model, (s, l) -> {}, null);
+        ItemJob.run(model, List.of(job));
+        return job.tokens();
     }
 
-    /** Continues {@code prompt} on an empty {@code state} (hooks as attached), reporting each step's logits. */
-    static int[] generate(Model model, State state, int[] prompt, Decoding decoding, int item, StepObserver observer) {
-        int need = prompt.length + decoding.maxNewTokens() - 1;
-        if (need > model.config().maxPositions()) {
-            throw new IllegalArgumentException("prompt of " + prompt.length + " tokens plus " + decoding.maxNewTokens()
-                    + " new tokens exceeds the model's max_position_embeddings " + model.config().maxPositions());
+    /**
+     * The continuation of item {@code item} as a job of a measure: it reports each step's logits
+     * to {@code observer} and, when done, its score from {@link #score} into {@code scores[item]}
+     * ({@code scores} null: the tokens alone are wanted).
+     */
+    static class ContinuationJob extends ItemJob {
+        private final Sampler sampler;
+        private final StepObserver observer;
+        private final int[] out;
+        private int step;
+
+        ContinuationJob(String measure, int item, int[] prompt, Intervention steering, Decoding decoding, Model model, StepObserver observer, double[] scores) {
+            super(measure, item, prompt, steering, scores);
+            int need = prompt.length + decoding.maxNewTokens() - 1;
+            if (need > model.config().maxPositions()) {
+                throw new IllegalArgumentException("measure '" + measure + "', item " + item + ": prompt of " + prompt.length + " tokens plus "
+                        + decoding.maxNewTokens() + " new tokens exceeds the model's max_position_embeddings " + model.config().maxPositions());
+            }
+            this.sampler = decoding.sampler(item);
+            this.observer = observer;
+            this.out = new int[decoding.maxNewTokens()];
         }
-        Sampler sampler = decoding.sampler(item);
-        int[] out = new int[decoding.maxNewTokens()];
-        float[] logits = model.forward(state, prompt, false);
-        for (int step = 0; step < out.length; step++) {
+
+        @Override
+        int positions() {
+            return prompt.length + out.length - 1;
+        }
+
+        @Override
+        public int next(float[] logits) {
             observer.step(step, logits);
             out[step] = sampler.next(logits);
+            step++;
+            if (step < out.length) return out[step - 1];
             // the last token is chosen but never fed back: its successor is not needed
-            if (step + 1 < out.length) logits = model.forward(state, new int[] {out[step]}, false);
+            if (scores != null) scores[item] = score(out);
+            return END;
         }
-        return out;
+
+        /** The item's score once its tokens are chosen; 0 unless overridden. */
+        double score(int[] tokens) {
+            return 0;
+        }
+
+        int[] tokens() {
+            return out.clone();
+        }
     }
 }

@@ -58,24 +58,78 @@ public final class Evaluator {
     /** The unsteered scores, computed on the first call. */
     public Baseline baseline() {
         if (baseline == null) {
-            List<double[]> spill = new ArrayList<>();
-            for (Measure m : spillover) spill.add(m.scores(model, null));
-            baseline = new Baseline(target.scores(model, null), perplexity.scores(model, null), List.copyOf(spill));
+            Scores base = new Scores(null);
+            ItemJob.run(model, base.items());
+            baseline = new Baseline(base.target, base.nll, base.spillover);
         }
         return baseline;
     }
 
     /** Runs every measure with {@code steering} attached and compares with the baseline. */
     public Evaluation evaluate(Intervention steering) {
-        if (steering == null) throw new IllegalArgumentException("no intervention to evaluate");
-        Baseline base = baseline();
-        Effect on = Effect.of(target.name(), base.target(), target.scores(model, steering));
-        PerplexityChange ppl = new PerplexityChange(Effect.of(perplexity.name(), base.nll(), perplexity.scores(model, steering)));
-        List<Effect> spill = new ArrayList<>();
-        for (int i = 0; i < spillover.size(); i++) {
-            Measure m = spillover.get(i);
-            spill.add(Effect.of(m.name(), base.spillover().get(i), m.scores(model, steering)));
+        return evaluateAll(List.of(steering), (i, e) -> {}).getFirst();
+    }
+
+    /** Hears about each evaluated intervention, in list order. */
+    @FunctionalInterface
+    public interface Listener {
+        void evaluated(int index, Evaluation evaluation);
+    }
+
+    /**
+     * Evaluates each intervention as {@link #evaluate} does; the items of several interventions
+     * run in one batch of sequences ({@link io.jsteer.transformer.batch.BatchSize}), so a sweep
+     * keeps a full batch even where a setting has few prompts. Each result is the same as alone.
+     * {@code listener} hears each result in list order as soon as it and those before it are done.
+     */
+    public List<Evaluation> evaluateAll(List<? extends Intervention> interventions, Listener listener) {
+        for (Intervention i : interventions) {
+            if (i == null) throw new IllegalArgumentException("no intervention to evaluate");
         }
-        return new Evaluation(steering.describe(), on, ppl, spill);
+        Baseline base = baseline();
+        // a few settings at a time: enough items to fill a batch, few enough to report progress
+        int perRun = Math.max(1, 64 / Math.max(1, target.size() + perplexity.size() + spillover.stream().mapToInt(Measure::size).sum()));
+        List<Evaluation> out = new ArrayList<>(interventions.size());
+        for (int first = 0; first < interventions.size(); first += perRun) {
+            List<Scores> run = new ArrayList<>();
+            List<ItemJob> items = new ArrayList<>();
+            for (Intervention steering : interventions.subList(first, Math.min(interventions.size(), first + perRun))) {
+                Scores scores = new Scores(steering);
+                run.add(scores);
+                items.addAll(scores.items());
+            }
+            ItemJob.run(model, items);
+            for (Scores scores : run) {
+                Effect on = Effect.of(target.name(), base.target(), scores.target);
+                PerplexityChange ppl = new PerplexityChange(Effect.of(perplexity.name(), base.nll(), scores.nll));
+                List<Effect> spill = new ArrayList<>();
+                for (int i = 0; i < spillover.size(); i++) spill.add(Effect.of(spillover.get(i).name(), base.spillover().get(i), scores.spillover.get(i)));
+                Evaluation e = new Evaluation(scores.steering.describe(), on, ppl, spill);
+                listener.evaluated(out.size(), e);
+                out.add(e);
+            }
+        }
+        return out;
+    }
+
+    /** Every measure's scores under one intervention (null: unsteered), filled by its items. */
+    private final class Scores {
+        final Intervention steering;
+        final double[] target = new double[Evaluator.this.target.size()];
+        final double[] nll = new double[perplexity.size()];
+        final List<double[]> spillover = new ArrayList<>();
+
+        Scores(Intervention steering) {
+            this.steering = steering;
+            for (Measure m : Evaluator.this.spillover) spillover.add(new double[m.size()]);
+        }
+
+        List<ItemJob> items() {
+            List<ItemJob> items = new ArrayList<>();
+            for (int i = 0; i < Evaluator.this.spillover.size(); i++) items.addAll(Evaluator.this.spillover.get(i).items(model, steering, spillover.get(i)));
+            items.addAll(Evaluator.this.target.items(model, steering, target));
+            items.addAll(perplexity.items(model, steering, nll));
+            return items;
+        }
     }
 }

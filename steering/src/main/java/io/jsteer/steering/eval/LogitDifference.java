@@ -6,6 +6,7 @@ package io.jsteer.steering.eval;
 
 import io.jsteer.steering.Intervention;
 import io.jsteer.transformer.Model;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -36,14 +37,25 @@ public final class LogitDifference implements Measure {
     }
 
     @Override
-    public double[] scores(Model model, Intervention steering) {
+    public List<ItemJob> items(Model model, Intervention steering, double[] scores) {
         int vocab = model.config().vocabSize();
-        return ItemRunner.run(name, model, steering, prompts.size(), (state, i) -> {
+        List<ItemJob> jobs = new ArrayList<>();
+        for (int i = 0; i < prompts.size(); i++) {
             AnswerPrompt p = prompts.get(i);
-            LogProbs.checkToken("target", p.target(), vocab);
-            LogProbs.checkToken("counter", p.counter(), vocab);
-            float[] logits = model.forward(state, p.prompt(), false);
-            return (double) logits[p.target()] - logits[p.counter()];
-        });
+            try {
+                LogProbs.checkToken("target", p.target(), vocab);
+                LogProbs.checkToken("counter", p.counter(), vocab);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("measure '" + name + "', item " + i + ": " + e.getMessage(), e);
+            }
+            jobs.add(new ItemJob(name, i, p.prompt(), steering, scores) {
+                @Override
+                public int next(float[] logits) {
+                    scores[item] = (double) logits[p.target()] - logits[p.counter()];
+                    return END;
+                }
+            });
+        }
+        return jobs;
     }
 }

@@ -6,12 +6,13 @@ package io.jsteer.steering.eval;
 
 import io.jsteer.steering.Intervention;
 import io.jsteer.transformer.Model;
+import java.util.List;
 
 /**
  * A per-item score over a fixed list of held-out items (prompts or texts). Running it once
  * without and once with steering gives paired scores, compared by {@link Effect#of}.
  */
-public interface Measure {
+public sealed interface Measure permits LogitDifference, TextNll, WordScore {
     /** Short name for tables and files, e.g. {@code honesty} or {@code nll}. */
     String name();
 
@@ -20,7 +21,15 @@ public interface Measure {
 
     /**
      * One score per item, in item order, with {@code steering} attached to every sequence run
-     * ({@code null}: the unsteered model). Deterministic for a given model and steering.
+     * ({@code null}: the unsteered model). Deterministic for a given model and steering, and the
+     * same for every batch size.
      */
-    double[] scores(Model model, Intervention steering);
+    default double[] scores(Model model, Intervention steering) {
+        double[] scores = new double[size()];
+        ItemJob.run(model, items(model, steering, scores));
+        return scores;
+    }
+
+    /** The jobs that score each item, storing item {@code i}'s score in {@code scores[i]}. */
+    List<? extends ItemJob> items(Model model, Intervention steering, double[] scores);
 }

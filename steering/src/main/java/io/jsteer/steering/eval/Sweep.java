@@ -4,6 +4,7 @@
  */
 package io.jsteer.steering.eval;
 
+import io.jsteer.steering.Intervention;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -26,14 +27,18 @@ public final class Sweep {
         Listener l = listener == null ? (f, t, r) -> {} : listener;
         evaluator.baseline();
         List<SweepPoint> points = grid.points();
-        List<SweepRow> rows = new ArrayList<>(points.size());
+        List<Intervention> interventions = new ArrayList<>(points.size());
         for (SweepPoint p : points) {
-            var intervention = factory.create(p);
+            Intervention intervention = factory.create(p);
             if (intervention == null) throw new IllegalStateException("intervention factory returned null for " + p);
-            SweepRow row = new SweepRow(p, evaluator.evaluate(intervention));
+            interventions.add(intervention);
+        }
+        List<SweepRow> rows = new ArrayList<>(points.size());
+        evaluator.evaluateAll(interventions, (i, evaluation) -> {
+            SweepRow row = new SweepRow(points.get(i), evaluation);
             rows.add(row);
             l.done(rows.size(), points.size(), row);
-        }
+        });
         return new SweepResult(evaluator.target().name(), evaluator.spillover().stream().map(Measure::name).toList(), rows);
     }
 }

@@ -6,6 +6,7 @@ package io.jsteer.steering.eval;
 
 import io.jsteer.steering.Intervention;
 import io.jsteer.transformer.Model;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -39,17 +40,29 @@ public final class TextNll implements Measure {
     }
 
     @Override
-    public double[] scores(Model model, Intervention steering) {
+    public List<ItemJob> items(Model model, Intervention steering, double[] scores) {
         int vocab = model.config().vocabSize();
-        return ItemRunner.run(name(), model, steering, texts.size(), (state, i) -> {
+        List<ItemJob> jobs = new ArrayList<>();
+        for (int i = 0; i < texts.size(); i++) {
             int[] x = texts.get(i);
-            float[] logits = model.forward(state, x, true);
-            double nll = 0;
-            for (int t = 0; t + 1 < x.length; t++) {
-                int off = t * vocab;
-                nll += LogProbs.logSumExp(logits, off, vocab) - logits[off + x[t + 1]];
-            }
-            return nll / (x.length - 1);
-        });
+            jobs.add(new ItemJob(name(), i, x, steering, scores) {
+                @Override
+                public boolean allPromptLogits() {
+                    return true;
+                }
+
+                @Override
+                public int next(float[] logits) {
+                    double nll = 0;
+                    for (int t = 0; t + 1 < x.length; t++) {
+                        int off = t * vocab;
+                        nll += LogProbs.logSumExp(logits, off, vocab) - logits[off + x[t + 1]];
+                    }
+                    scores[item] = nll / (x.length - 1);
+                    return END;
+                }
+            });
+        }
+        return jobs;
     }
 }

@@ -6,6 +6,7 @@ package io.jsteer.steering.eval;
 
 import io.jsteer.steering.Intervention;
 import io.jsteer.transformer.Model;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -53,20 +54,26 @@ public final class WordScore implements Measure {
     }
 
     @Override
-    public double[] scores(Model model, Intervention steering) {
+    public List<ItemJob> items(Model model, Intervention steering, double[] scores) {
         int vocab = model.config().vocabSize();
         int[] ids = words.ids();
         for (int id : ids) LogProbs.checkToken("word set '" + words.name() + "'", id, vocab);
-        return ItemRunner.run(name(), model, steering, prompts.size(), (state, i) -> {
-            if (statistic == Statistic.PROBABILITY_MASS) {
-                double[] mass = {0};
-                Continuations.generate(model, state, prompts.get(i), decoding, i, (step, logits) -> mass[0] += LogProbs.mass(logits, 0, vocab, ids));
-                return mass[0] / decoding.maxNewTokens();
-            }
-            int[] out = Continuations.generate(model, state, prompts.get(i), decoding, i, (step, logits) -> {});
-            int hits = 0;
-            for (int t : out) if (Arrays.binarySearch(ids, t) >= 0) hits++;
-            return (double) hits / out.length;
-        });
+        List<ItemJob> jobs = new ArrayList<>();
+        for (int i = 0; i < prompts.size(); i++) {
+            double[] mass = {0};
+            Continuations.StepObserver observer = statistic == Statistic.PROBABILITY_MASS
+                    ? (step, logits) -> mass[0] += LogProbs.mass(logits, 0, vocab, ids)
+                    : (step, logits) -> {};
+            jobs.add(new Continuations.ContinuationJob(name(), i, prompts.get(i), steering, decoding, model, observer, scores) {
+                @Override
+                double score(int[] out) {
+                    if (statistic == Statistic.PROBABILITY_MASS) return mass[0] / decoding.maxNewTokens();
+                    int hits = 0;
+                    for (int t : out) if (Arrays.binarySearch(ids, t) >= 0) hits++;
+                    return (double) hits / out.length;
+                }
+            });
+        }
+        return jobs;
     }
 }
