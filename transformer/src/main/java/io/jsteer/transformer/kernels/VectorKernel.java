@@ -43,8 +43,20 @@ final class VectorKernel implements Kernel {
     /** 16-bit lanes of half the width: one load widens to one float vector. */
     private static final VectorSpecies<Short> H;
     private static final int L;
-    /** Tokens per register tile of {@link #matmul}. */
-    private static final int T = 4;
+    /**
+     * Tokens and rows of the register tile of {@link #matmul}: 2 x 4 x 2 accumulators (2 x 6 x 2
+     * left too few of the 32 vector registers for the loaded operands and spilled).
+     */
+    private static final int T = 4, R = 2;
+    /** Rows per block of {@link #matmul}, whose partial accumulators stay in L2 across column blocks. */
+    private static final int MC = 16;
+    /**
+     * Columns per block of {@link #matmul}: the x of T tokens over one block (24 KB at 1024
+     * float columns) stays in L1 while the rows of the block pass over it.
+     */
+    private static final int KC = 1024;
+    /** Most tokens whose partial accumulators are kept at once (a multiple of T). */
+    private static final int NC = 120;
     /** Lane rotations by 8, 4, 2 and 1 for {@link #sum}; those at or past the lane count are unused. */
     private static final VectorShuffle<Float> ROT8, ROT4, ROT2, ROT1;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -285,164 +297,231 @@ final class VectorKernel implements Kernel {
     public void matmul(DType dtype, MemorySegment w, int rows, int cols, float[] x, float[] out, int tokens, int r0, int r1) {
         long rowBytes = (long) cols * dtype.bytes();
         int main = main(dtype, cols);
-        int block = dtype == DType.F16 ? 1 : 2;
-        float[] acc = new float[2 * T];
-        for (int r = r0; r < r1; r += block) {
-            int n = Math.min(block, r1 - r);
-            // past the last row (token) the block repeats it; those results are not stored
-            long w0 = r * rowBytes, w1 = Math.min(r + 1, rows - 1) * rowBytes;
-            for (int t = 0; t < tokens; t += T) {
-                int m = Math.min(T, tokens - t);
-                int x0 = t * cols, x1 = Math.min(t + 1, tokens - 1) * cols, x2 = Math.min(t + 2, tokens - 1) * cols, x3 = Math.min(t + 3, tokens - 1) * cols;
-                switch (dtype) {
-                    case F32 -> tileF32(w, w0, w1, x, x0, x1, x2, x3, main, acc);
-                    case BF16 -> tileBf16(w, w0, w1, x, x0, x1, x2, x3, main, acc);
-                    case F16 -> tileF16(w, w0, x, x0, x1, x2, x3, main, acc);
+        int group = Math.min(NC, (tokens + T - 1) / T * T);
+        // floats of partial accumulators per row of a block: two vectors per token of the group
+        int ps = group * 2 * L;
+        Scratch s = Scratch.of(MC * ps, dtype == DType.F16 ? 4L * MC * KC : 0);
+        float[] p = s.partials;
+        for (int rb = r0; rb < r1; rb += MC) {
+            int nr = Math.min(MC, r1 - rb);
+            for (int tg = 0; tg < tokens; tg += group) {
+                int te = Math.min(tokens, tg + group);
+                java.util.Arrays.fill(p, 0, (nr + 1) / 2 * 2 * ps, 0f);
+                for (int cb = 0; cb < main; cb += KC) {
+                    int n = Math.min(KC, main - cb);
+                    if (dtype == DType.F16) widenF16(w, rowBytes, rows, rb, nr, cb, n, s.rows);
+                    for (int t = tg; t < te; t += T) {
+                        int x0 = t * cols + cb, x1 = Math.min(t + 1, te - 1) * cols + cb, x2 = Math.min(t + 2, te - 1) * cols + cb;
+                        int x3 = Math.min(t + 3, te - 1) * cols + cb;
+                        int po = (t - tg) * 2 * L;
+                        for (int i = 0; i < nr; i += R, po += R * ps) {
+                            switch (dtype) {
+                                // past the last row the pair repeats it; those results are not stored
+                                case F32, BF16 -> {
+                                    long w0 = (rb + i) * rowBytes + (long) cb * dtype.bytes();
+                                    long w1 = Math.min(rb + i + 1, rows - 1) * rowBytes + (long) cb * dtype.bytes();
+                                    if (dtype == DType.F32) microF32(w, w0, w1, n, x, x0, x1, x2, x3, p, po, ps);
+                                    else microBf16(w, w0, w1, n, x, x0, x1, x2, x3, p, po, ps);
+                                }
+                                case F16 -> microF32(s.rows, 4L * i * KC, 4L * (i + 1) * KC, n, x, x0, x1, x2, x3, p, po, ps);
+                            }
+                        }
+                    }
                 }
-                for (int i = 0; i < n; i++) {
-                    for (int j = 0; j < m; j++) {
-                        int xo = (t + j) * cols;
-                        out[(t + j) * rows + r + i] = acc[T * i + j] + tail(dtype, w, i == 0 ? w0 : w1, x, xo, main, cols);
+                float[] lanes = new float[L];
+                for (int i = 0; i < nr; i++) {
+                    long row = (rb + i) * rowBytes;
+                    for (int t = tg; t < te; t++) {
+                        out[t * rows + rb + i] = combine(p, i * ps + (t - tg) * 2 * L, lanes) + tail(dtype, w, row, x, t * cols, main, cols);
                     }
                 }
             }
         }
     }
 
-    /** Two F32 rows by four tokens in the order of {@link #dot2F32}, into {@code acc[4 row + token]}. */
-    private static void tileF32(MemorySegment w, long w0, long w1, float[] x, int x0, int x1, int x2, int x3, int n, float[] acc) {
-        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00, b00 = a00, b01 = a00, b02 = a00, b03 = a00;
-        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00, b10 = a00, b11 = a00, b12 = a00, b13 = a00;
-        int c = 0;
-        for (; c < n - L; c += 2 * L) {
-            long o = 4L * c, p = o + 4L * L;
-            FloatVector r = FloatVector.fromMemorySegment(F, w, w0 + o, LE), s = FloatVector.fromMemorySegment(F, w, w1 + o, LE);
-            FloatVector v = FloatVector.fromArray(F, x, x0 + c);
-            a00 = r.fma(v, a00);
-            a10 = s.fma(v, a10);
-            v = FloatVector.fromArray(F, x, x1 + c);
-            a01 = r.fma(v, a01);
-            a11 = s.fma(v, a11);
-            v = FloatVector.fromArray(F, x, x2 + c);
-            a02 = r.fma(v, a02);
-            a12 = s.fma(v, a12);
-            v = FloatVector.fromArray(F, x, x3 + c);
-            a03 = r.fma(v, a03);
-            a13 = s.fma(v, a13);
-            r = FloatVector.fromMemorySegment(F, w, w0 + p, LE);
-            s = FloatVector.fromMemorySegment(F, w, w1 + p, LE);
-            v = FloatVector.fromArray(F, x, x0 + c + L);
-            b00 = r.fma(v, b00);
-            b10 = s.fma(v, b10);
-            v = FloatVector.fromArray(F, x, x1 + c + L);
-            b01 = r.fma(v, b01);
-            b11 = s.fma(v, b11);
-            v = FloatVector.fromArray(F, x, x2 + c + L);
-            b02 = r.fma(v, b02);
-            b12 = s.fma(v, b12);
-            v = FloatVector.fromArray(F, x, x3 + c + L);
-            b03 = r.fma(v, b03);
-            b13 = s.fma(v, b13);
+    /**
+     * What {@code sum(a0.add(a1))} gives for the two accumulators stored at {@code p[at..at + 2L)}:
+     * the same float additions in the same order, lane by lane.
+     */
+    private static float combine(float[] p, int at, float[] v) {
+        for (int i = 0; i < L; i++) v[i] = p[at + i] + p[at + L + i];
+        for (int half = L / 2; half > 0; half /= 2) {
+            for (int i = 0; i < half; i++) v[i] += v[i + half];
         }
-        if (c < n) {
-            long o = 4L * c;
-            FloatVector r = FloatVector.fromMemorySegment(F, w, w0 + o, LE), s = FloatVector.fromMemorySegment(F, w, w1 + o, LE);
-            FloatVector v = FloatVector.fromArray(F, x, x0 + c);
-            a00 = r.fma(v, a00);
-            a10 = s.fma(v, a10);
-            v = FloatVector.fromArray(F, x, x1 + c);
-            a01 = r.fma(v, a01);
-            a11 = s.fma(v, a11);
-            v = FloatVector.fromArray(F, x, x2 + c);
-            a02 = r.fma(v, a02);
-            a12 = s.fma(v, a12);
-            v = FloatVector.fromArray(F, x, x3 + c);
-            a03 = r.fma(v, a03);
-            a13 = s.fma(v, a13);
-        }
-        acc[0] = sum(a00.add(b00));
-        acc[1] = sum(a01.add(b01));
-        acc[2] = sum(a02.add(b02));
-        acc[3] = sum(a03.add(b03));
-        acc[4] = sum(a10.add(b10));
-        acc[5] = sum(a11.add(b11));
-        acc[6] = sum(a12.add(b12));
-        acc[7] = sum(a13.add(b13));
+        return v[0];
     }
 
-    /** Two BF16 rows by four tokens in the order of {@link #dot2Bf16}, into {@code acc[4 row + token]}. */
-    private static void tileBf16(MemorySegment w, long w0, long w1, float[] x, int x0, int x1, int x2, int x3, int n, float[] acc) {
-        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00, b00 = a00, b01 = a00, b02 = a00, b03 = a00;
-        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00, b10 = a00, b11 = a00, b12 = a00, b13 = a00;
+    /**
+     * Rows {@code [rb, rb + nr)} of an F16 matrix, columns {@code [cb, cb + n)}, widened to float32
+     * into {@code dst} at {@code KC} floats per row, plus the last row repeated when {@code nr} is
+     * odd: widening costs more than the products, so each block is widened once for all tokens.
+     */
+    private static void widenF16(MemorySegment w, long rowBytes, int rows, int rb, int nr, int cb, int n, MemorySegment dst) {
+        for (int i = 0; i < (nr + 1) / 2 * 2; i++) {
+            long src = Math.min(rb + i, rows - 1) * rowBytes + 2L * cb, to = 4L * i * KC;
+            int c = 0;
+            for (; c <= n - L; c += L) f16(w, src + 2L * c).intoMemorySegment(dst, to + 4L * c, LE);
+            for (; c < n; c++) dst.set(F32, to + 4L * c, Float.float16ToFloat(w.get(U16, src + 2L * c)));
+        }
+    }
+
+    /**
+     * Rows {@code w0, w1} (F32 rows) by the 4 tokens at {@code x0..x3} over {@code n} columns,
+     * continuing the accumulators kept in {@code p}: row {@code i}, token {@code j}, accumulator {@code k}
+     * at {@code po + i ps + 2L j + L k}, chunk {@code m} of the columns going to accumulator {@code m % 2}.
+     */
+    private static void microF32(MemorySegment w, long w0, long w1, int n, float[] x, int x0, int x1, int x2, int x3, float[] p, int po, int ps) {
+        FloatVector a00e = FloatVector.fromArray(F, p, po);
+        FloatVector a00o = FloatVector.fromArray(F, p, po + L);
+        FloatVector a01e = FloatVector.fromArray(F, p, po + 2 * L);
+        FloatVector a01o = FloatVector.fromArray(F, p, po + 3 * L);
+        FloatVector a02e = FloatVector.fromArray(F, p, po + 4 * L);
+        FloatVector a02o = FloatVector.fromArray(F, p, po + 5 * L);
+        FloatVector a03e = FloatVector.fromArray(F, p, po + 6 * L);
+        FloatVector a03o = FloatVector.fromArray(F, p, po + 7 * L);
+        FloatVector a10e = FloatVector.fromArray(F, p, po + ps);
+        FloatVector a10o = FloatVector.fromArray(F, p, po + ps + L);
+        FloatVector a11e = FloatVector.fromArray(F, p, po + ps + 2 * L);
+        FloatVector a11o = FloatVector.fromArray(F, p, po + ps + 3 * L);
+        FloatVector a12e = FloatVector.fromArray(F, p, po + ps + 4 * L);
+        FloatVector a12o = FloatVector.fromArray(F, p, po + ps + 5 * L);
+        FloatVector a13e = FloatVector.fromArray(F, p, po + ps + 6 * L);
+        FloatVector a13o = FloatVector.fromArray(F, p, po + ps + 7 * L);
+        int c = 0;
+        for (; c < n - L; c += 2 * L) {
+            long o = 4L * c;
+            FloatVector e = FloatVector.fromMemorySegment(F, w, w0 + o, LE), f = FloatVector.fromMemorySegment(F, w, w1 + o, LE), v;
+            v = FloatVector.fromArray(F, x, x0 + c);
+            a00e = e.fma(v, a00e);
+            a10e = f.fma(v, a10e);
+            v = FloatVector.fromArray(F, x, x1 + c);
+            a01e = e.fma(v, a01e);
+            a11e = f.fma(v, a11e);
+            v = FloatVector.fromArray(F, x, x2 + c);
+            a02e = e.fma(v, a02e);
+            a12e = f.fma(v, a12e);
+            v = FloatVector.fromArray(F, x, x3 + c);
+            a03e = e.fma(v, a03e);
+            a13e = f.fma(v, a13e);
+            e = FloatVector.fromMemorySegment(F, w, w0 + o + 4L * L, LE);
+            f = FloatVector.fromMemorySegment(F, w, w1 + o + 4L * L, LE);
+            v = FloatVector.fromArray(F, x, x0 + c + L);
+            a00o = e.fma(v, a00o);
+            a10o = f.fma(v, a10o);
+            v = FloatVector.fromArray(F, x, x1 + c + L);
+            a01o = e.fma(v, a01o);
+            a11o = f.fma(v, a11o);
+            v = FloatVector.fromArray(F, x, x2 + c + L);
+            a02o = e.fma(v, a02o);
+            a12o = f.fma(v, a12o);
+            v = FloatVector.fromArray(F, x, x3 + c + L);
+            a03o = e.fma(v, a03o);
+            a13o = f.fma(v, a13o);
+        }
+        if (c < n) {
+            FloatVector e = FloatVector.fromMemorySegment(F, w, w0 + 4L * c, LE), f = FloatVector.fromMemorySegment(F, w, w1 + 4L * c, LE), v;
+            v = FloatVector.fromArray(F, x, x0 + c);
+            a00e = e.fma(v, a00e);
+            a10e = f.fma(v, a10e);
+            v = FloatVector.fromArray(F, x, x1 + c);
+            a01e = e.fma(v, a01e);
+            a11e = f.fma(v, a11e);
+            v = FloatVector.fromArray(F, x, x2 + c);
+            a02e = e.fma(v, a02e);
+            a12e = f.fma(v, a12e);
+            v = FloatVector.fromArray(F, x, x3 + c);
+            a03e = e.fma(v, a03e);
+            a13e = f.fma(v, a13e);
+        }
+        a00e.intoArray(p, po);
+        a00o.intoArray(p, po + L);
+        a01e.intoArray(p, po + 2 * L);
+        a01o.intoArray(p, po + 3 * L);
+        a02e.intoArray(p, po + 4 * L);
+        a02o.intoArray(p, po + 5 * L);
+        a03e.intoArray(p, po + 6 * L);
+        a03o.intoArray(p, po + 7 * L);
+        a10e.intoArray(p, po + ps);
+        a10o.intoArray(p, po + ps + L);
+        a11e.intoArray(p, po + ps + 2 * L);
+        a11o.intoArray(p, po + ps + 3 * L);
+        a12e.intoArray(p, po + ps + 4 * L);
+        a12o.intoArray(p, po + ps + 5 * L);
+        a13e.intoArray(p, po + ps + 6 * L);
+        a13o.intoArray(p, po + ps + 7 * L);
+    }
+
+    /**
+     * Rows {@code w0, w1} (BF16 rows (words of an even and an odd column, x laid out by {@link #bf16Input})) by the 4 tokens at {@code x0..x3} over {@code n} columns,
+     * continuing the accumulators kept in {@code p}: row {@code i}, token {@code j}, accumulator {@code k}
+     * at {@code po + i ps + 2L j + L k}, chunk {@code m} of the columns going to accumulator {@code m % 2}.
+     */
+    private static void microBf16(MemorySegment w, long w0, long w1, int n, float[] x, int x0, int x1, int x2, int x3, float[] p, int po, int ps) {
+        FloatVector a00e = FloatVector.fromArray(F, p, po);
+        FloatVector a00o = FloatVector.fromArray(F, p, po + L);
+        FloatVector a01e = FloatVector.fromArray(F, p, po + 2 * L);
+        FloatVector a01o = FloatVector.fromArray(F, p, po + 3 * L);
+        FloatVector a02e = FloatVector.fromArray(F, p, po + 4 * L);
+        FloatVector a02o = FloatVector.fromArray(F, p, po + 5 * L);
+        FloatVector a03e = FloatVector.fromArray(F, p, po + 6 * L);
+        FloatVector a03o = FloatVector.fromArray(F, p, po + 7 * L);
+        FloatVector a10e = FloatVector.fromArray(F, p, po + ps);
+        FloatVector a10o = FloatVector.fromArray(F, p, po + ps + L);
+        FloatVector a11e = FloatVector.fromArray(F, p, po + ps + 2 * L);
+        FloatVector a11o = FloatVector.fromArray(F, p, po + ps + 3 * L);
+        FloatVector a12e = FloatVector.fromArray(F, p, po + ps + 4 * L);
+        FloatVector a12o = FloatVector.fromArray(F, p, po + ps + 5 * L);
+        FloatVector a13e = FloatVector.fromArray(F, p, po + ps + 6 * L);
+        FloatVector a13o = FloatVector.fromArray(F, p, po + ps + 7 * L);
         for (int c = 0; c < n; c += 2 * L) {
             long o = 2L * c;
-            IntVector p = IntVector.fromMemorySegment(I, w, w0 + o, LE), q = IntVector.fromMemorySegment(I, w, w1 + o, LE);
-            FloatVector r = even(p), s = even(q);
-            FloatVector v = FloatVector.fromArray(F, x, x0 + c);
-            a00 = r.fma(v, a00);
-            a10 = s.fma(v, a10);
+            FloatVector e = even(IntVector.fromMemorySegment(I, w, w0 + o, LE)), f = even(IntVector.fromMemorySegment(I, w, w1 + o, LE)), v;
+            v = FloatVector.fromArray(F, x, x0 + c);
+            a00e = e.fma(v, a00e);
+            a10e = f.fma(v, a10e);
             v = FloatVector.fromArray(F, x, x1 + c);
-            a01 = r.fma(v, a01);
-            a11 = s.fma(v, a11);
+            a01e = e.fma(v, a01e);
+            a11e = f.fma(v, a11e);
             v = FloatVector.fromArray(F, x, x2 + c);
-            a02 = r.fma(v, a02);
-            a12 = s.fma(v, a12);
+            a02e = e.fma(v, a02e);
+            a12e = f.fma(v, a12e);
             v = FloatVector.fromArray(F, x, x3 + c);
-            a03 = r.fma(v, a03);
-            a13 = s.fma(v, a13);
-            r = odd(p);
-            s = odd(q);
+            a03e = e.fma(v, a03e);
+            a13e = f.fma(v, a13e);
+            // loaded again rather than kept: two more live registers spill the accumulators
+            e = odd(IntVector.fromMemorySegment(I, w, w0 + o, LE));
+            f = odd(IntVector.fromMemorySegment(I, w, w1 + o, LE));
             v = FloatVector.fromArray(F, x, x0 + c + L);
-            b00 = r.fma(v, b00);
-            b10 = s.fma(v, b10);
+            a00o = e.fma(v, a00o);
+            a10o = f.fma(v, a10o);
             v = FloatVector.fromArray(F, x, x1 + c + L);
-            b01 = r.fma(v, b01);
-            b11 = s.fma(v, b11);
+            a01o = e.fma(v, a01o);
+            a11o = f.fma(v, a11o);
             v = FloatVector.fromArray(F, x, x2 + c + L);
-            b02 = r.fma(v, b02);
-            b12 = s.fma(v, b12);
+            a02o = e.fma(v, a02o);
+            a12o = f.fma(v, a12o);
             v = FloatVector.fromArray(F, x, x3 + c + L);
-            b03 = r.fma(v, b03);
-            b13 = s.fma(v, b13);
+            a03o = e.fma(v, a03o);
+            a13o = f.fma(v, a13o);
         }
-        acc[0] = sum(a00.add(b00));
-        acc[1] = sum(a01.add(b01));
-        acc[2] = sum(a02.add(b02));
-        acc[3] = sum(a03.add(b03));
-        acc[4] = sum(a10.add(b10));
-        acc[5] = sum(a11.add(b11));
-        acc[6] = sum(a12.add(b12));
-        acc[7] = sum(a13.add(b13));
+        a00e.intoArray(p, po);
+        a00o.intoArray(p, po + L);
+        a01e.intoArray(p, po + 2 * L);
+        a01o.intoArray(p, po + 3 * L);
+        a02e.intoArray(p, po + 4 * L);
+        a02o.intoArray(p, po + 5 * L);
+        a03e.intoArray(p, po + 6 * L);
+        a03o.intoArray(p, po + 7 * L);
+        a10e.intoArray(p, po + ps);
+        a10o.intoArray(p, po + ps + L);
+        a11e.intoArray(p, po + ps + 2 * L);
+        a11o.intoArray(p, po + ps + 3 * L);
+        a12e.intoArray(p, po + ps + 4 * L);
+        a12o.intoArray(p, po + ps + 5 * L);
+        a13e.intoArray(p, po + ps + 6 * L);
+        a13o.intoArray(p, po + ps + 7 * L);
     }
 
-    /** One F16 row by four tokens in the order of {@link #dot2F16}, into {@code acc[token]}. */
-    private static void tileF16(MemorySegment w, long w0, float[] x, int x0, int x1, int x2, int x3, int n, float[] acc) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-        int c = 0;
-        for (; c < n - L; c += 2 * L) {
-            FloatVector r = f16(w, w0 + 2L * c);
-            a0 = r.fma(FloatVector.fromArray(F, x, x0 + c), a0);
-            a1 = r.fma(FloatVector.fromArray(F, x, x1 + c), a1);
-            a2 = r.fma(FloatVector.fromArray(F, x, x2 + c), a2);
-            a3 = r.fma(FloatVector.fromArray(F, x, x3 + c), a3);
-            r = f16(w, w0 + 2L * (c + L));
-            b0 = r.fma(FloatVector.fromArray(F, x, x0 + c + L), b0);
-            b1 = r.fma(FloatVector.fromArray(F, x, x1 + c + L), b1);
-            b2 = r.fma(FloatVector.fromArray(F, x, x2 + c + L), b2);
-            b3 = r.fma(FloatVector.fromArray(F, x, x3 + c + L), b3);
-        }
-        if (c < n) {
-            FloatVector r = f16(w, w0 + 2L * c);
-            a0 = r.fma(FloatVector.fromArray(F, x, x0 + c), a0);
-            a1 = r.fma(FloatVector.fromArray(F, x, x1 + c), a1);
-            a2 = r.fma(FloatVector.fromArray(F, x, x2 + c), a2);
-            a3 = r.fma(FloatVector.fromArray(F, x, x3 + c), a3);
-        }
-        acc[0] = sum(a0.add(b0));
-        acc[1] = sum(a1.add(b1));
-        acc[2] = sum(a2.add(b2));
-        acc[3] = sum(a3.add(b3));
-    }
 
     @Override
     public void geluErf(float[] x, int from, int to) {

@@ -77,6 +77,29 @@ class BatchInvarianceTest {
         }
     }
 
+    /**
+     * Past one block of columns and one group of tokens, the several-token kernel keeps its
+     * accumulators in memory between blocks: every token of 130 over 2100 columns still gets
+     * the bits it gets alone.
+     */
+    @ParameterizedTest(name = "{0} bits {1}")
+    @MethodSource("widthsAndTypes")
+    void blocksOfColumnsAndGroupsOfTokensKeepTheOrder(int bits, DType dtype) {
+        SplittableRandom rnd = new SplittableRandom(bits * 17L + dtype.ordinal());
+        MatMul mm = MatMul.withBits(bits);
+        int rows = 5, cols = 2100, tokens = 130;
+        Tensor w = randomTensor(dtype, rows, cols, rnd);
+        float[] x = new float[tokens * cols];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+        float[] out = new float[tokens * rows];
+        mm.multiply(w, x, out, tokens);
+        for (int t = 0; t < tokens; t++) {
+            float[] alone = new float[rows];
+            mm.multiply(w, java.util.Arrays.copyOfRange(x, t * cols, (t + 1) * cols), alone, 1);
+            assertSameBits(alone, t * rows, out, dtype + " " + bits + " bits, token " + t + " of " + tokens);
+        }
+    }
+
     /** Rows computed in separate calls, as threads take them, give the bits of one call over all rows. */
     @ParameterizedTest(name = "{0} bits {1}")
     @MethodSource("widthsAndTypes")
