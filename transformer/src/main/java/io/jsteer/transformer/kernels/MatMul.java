@@ -20,7 +20,7 @@ import java.lang.foreign.MemorySegment;
  * two columns each, multiplied by the input split into even and odd columns, so no widening
  * instruction is needed. With several tokens (prefill, or a batch of sequences) each weight
  * vector loaded is multiplied into several tokens, so the weights are read from memory once for
- * the whole batch.
+ * the whole batch (see below).
  *
  * <h2>Batch invariance</h2>
  * Every result {@code out[t][r]} is summed in one order, which depends only on the weight row,
@@ -44,8 +44,15 @@ import java.lang.foreign.MemorySegment;
  * bits); the width is chosen per dtype, not per kernel, for that reason.
  *
  * <p>{@code -Djsteer.vector.bits} (128, 256 or 512) forces one vector width. By default each
- * dtype takes the width measured fastest, capped at the CPU's widest; see
+ * dtype takes the width measured fastest on the CPU's kind, capped at the CPU's widest: 512 bits
+ * for every dtype on Intel cores with AVX-512; on AMD Zen 4, 256 bits for F32 and BF16 and 512
+ * for F16 (its widening is compute-bound and needs half the instructions at 512 bits). See
  * {@code benchmarks/RESULTS.md}.
+ *
+ * <p>With several tokens each weight vector loaded serves a tile of 2 rows x 4 tokens (two
+ * accumulators each, so the order above holds); the columns are taken in blocks of 1024 whose
+ * partial accumulators wait in memory, so the x of the tile's tokens stays in L1 while a block of
+ * 16 rows passes over it, and F16 rows are widened once per block rather than once per tile.
  */
 public final class MatMul {
     private static final MatMul PREFERRED = preferredWidths();
@@ -75,8 +82,25 @@ public final class MatMul {
     private static MatMul preferredWidths() {
         int forced = Kernels.forcedBits();
         if (forced != 0) return withBits(forced);
-        Kernel narrow = Kernels.of(Math.min(256, maxBits())), wide = Kernels.of(Math.min(512, maxBits()));
+        Kernel wide = Kernels.of(Math.min(512, maxBits()));
+        if (!amd()) return new MatMul(wide, wide, wide, SEQUENTIAL_BYTES);
+        Kernel narrow = Kernels.of(Math.min(256, maxBits()));
         return new MatMul(narrow, narrow, wide, SEQUENTIAL_BYTES);
+    }
+
+    /**
+     * Whether the CPU is an AMD one, whose Zen 4 cores run 512-bit arithmetic at half rate and
+     * stream 512-bit loads from a mapped file slower: there F32 and BF16 products are faster at
+     * 256 bits, while on Intel cores with AVX-512 every dtype is as fast or faster at 512.
+     * The width is fixed per machine rather than timed at start-up because it is part of the
+     * reduction order: a timing that came out differently would change results between runs.
+     */
+    private static boolean amd() {
+        try (var lines = java.nio.file.Files.lines(java.nio.file.Path.of("/proc/cpuinfo"))) {
+            return lines.filter(l -> l.startsWith("vendor_id")).findFirst().map(l -> l.contains("AuthenticAMD")).orElse(false);
+        } catch (java.io.IOException | java.io.UncheckedIOException | SecurityException e) {
+            return false;
+        }
     }
 
     /** Products at the widths of {@code -Djsteer.vector.bits}, else the widths measured fastest (see the class comment). */
