@@ -60,7 +60,7 @@ public final class ApplyCommand extends CommandBase {
     @Override
     void execute() {
         outputFile("-o", out);
-        List<Prompt> texts = PromptFiles.prompts(prompts);
+        List<PromptFiles.Numbered> texts = PromptFiles.numbered(prompts);
         LoadedModel m = model.load(err());
         if (!steering.given()) throw new UserError("nothing to apply: give --vector FILE or --method SPEC");
         Intervention steer = steering.build(m);
@@ -72,13 +72,13 @@ public final class ApplyCommand extends CommandBase {
         int chunk = 4 * BatchSize.current(m.model(), sampling.maxNewTokens + 64);
         try (Progress progress = Progress.start(err(), "apply", texts.size())) {
             for (int first = 0; first < texts.size(); first += chunk) {
-                List<Prompt> part = texts.subList(first, Math.min(texts.size(), first + chunk));
+                List<PromptFiles.Numbered> part = texts.subList(first, Math.min(texts.size(), first + chunk));
                 List<Continuation.Request> requests = new ArrayList<>();
                 List<String> encodeErrors = new ArrayList<>();
-                for (Prompt text : part) {
+                for (PromptFiles.Numbered text : part) {
                     int[] ids;
                     try {
-                        ids = m.encode(text);
+                        ids = m.encode(text.prompt());
                         encodeErrors.add(null);
                     } catch (UserError | IllegalArgumentException e) {
                         ids = new int[0];
@@ -90,14 +90,16 @@ public final class ApplyCommand extends CommandBase {
                 List<Continuation.Outcome> done = Continuation.generateAll(m, requests);
                 for (int i = 0; i < part.size(); i++) {
                     Map<String, Object> row = new LinkedHashMap<>();
-                    row.put("prompt", part.get(i).label());
+                    Prompt prompt = part.get(i).prompt();
+                    row.put("prompt", prompt.label());
                     String error = encodeErrors.get(i);
                     Continuation.Outcome steered = done.get(perPrompt * i);
                     if (error == null && steered.error() != null) error = steered.error();
                     if (error == null && withUnsteered && done.get(perPrompt * i + 1).error() != null) error = done.get(perPrompt * i + 1).error();
                     if (error != null) {
+                        row.put("line", part.get(i).line());
                         row.put("error", error);
-                        failed.add("prompt " + (first + i + 1) + " (" + part.get(i).label() + "): " + error);
+                        failed.add(prompts + " line " + part.get(i).line() + " (" + prompt.label() + "): " + error);
                     } else {
                         row.put("steered", steered.continuation().text());
                         row.put("steered_ids", steered.continuation().tokens());
@@ -124,7 +126,7 @@ public final class ApplyCommand extends CommandBase {
         }
         out().printf("wrote %s: %d prompts steered with %s%n", out, rows.size() - failed.size(), steer.describe());
         if (!failed.isEmpty()) {
-            throw new UserError(failed.size() + " of " + rows.size() + " prompts of " + prompts + " failed (their rows in " + out
+            throw new UserError(failed.size() + " of " + rows.size() + " prompts failed (their rows in " + out
                     + " hold the error; the others are complete):\n  " + String.join("\n  ", failed));
         }
     }

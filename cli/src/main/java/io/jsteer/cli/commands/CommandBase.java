@@ -6,11 +6,14 @@ package io.jsteer.cli.commands;
 
 import io.jsteer.cli.UserError;
 import io.jsteer.cli.io.OutputPaths;
+import io.jsteer.cli.progress.Progress;
 import io.jsteer.transformer.batch.BatchSize;
 import io.jsteer.transformer.batch.Engine;
+import io.jsteer.transformer.batch.SequenceProgress;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 
 /** What every subcommand shares: help options, its output streams. Subcommands return 0 or throw. */
@@ -40,6 +43,16 @@ abstract class CommandBase implements Callable<Integer> {
     /** Progress and notes, kept apart from results so that stdout can be piped. */
     PrintWriter err() {
         return spec.commandLine().getErr();
+    }
+
+    /**
+     * Runs {@code work} with a progress bar on stderr counting the {@code total} sequences it runs
+     * through the model (see {@link SequenceProgress}).
+     */
+    <T> T countingSequences(String task, int total, Supplier<T> work) {
+        try (Progress progress = Progress.start(err(), task, total)) {
+            return ScopedValue.where(SequenceProgress.FINISHED, () -> progress.step(null)).call(work::get);
+        }
     }
 
     /** {@code --batch-size} where the command has it, else null (the jobs choose). */

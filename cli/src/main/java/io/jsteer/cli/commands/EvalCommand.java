@@ -14,6 +14,7 @@ import io.jsteer.cli.options.SteeringOptions;
 import io.jsteer.cli.steer.LoadedModel;
 import io.jsteer.steering.Intervention;
 import io.jsteer.steering.eval.Evaluation;
+import io.jsteer.steering.eval.Evaluator;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -49,7 +50,8 @@ public final class EvalCommand extends CommandBase {
         LoadedModel m = model.load(err());
         if (!steering.given()) throw new UserError("nothing to evaluate: give --vector FILE or --method SPEC");
         Intervention steer = steering.build(m);
-        Evaluation e = evaluation.build(m).evaluate(steer);
+        Evaluator evaluator = evaluation.build(m);
+        Evaluation e = countingSequences("eval", 2 * evaluator.sequences(), () -> evaluator.evaluate(steer));
         out().print(EvaluationText.describe(e));
         if (out != null) OutputFiles.writeJson(out, EvaluationText.json(e));
     }

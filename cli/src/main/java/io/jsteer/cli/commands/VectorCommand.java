@@ -67,7 +67,7 @@ public final class VectorCommand extends CommandBase {
         MethodSpec spec = MethodSpec.parse(method);
         SteeringMethod sm = Methods.create(spec, m.model().config());
         ContrastSet data = contrast.set(m, "jsteer vector");
-        SteeringVector v = fit(sm, m, data).withModel(m.name());
+        SteeringVector v = countingSequences("vector", data.positive().size() + data.negative().size(), () -> fit(sm, m, data)).withModel(m.name());
         VectorFiles.save(out, v);
         out().printf("wrote %s: %s at %s, %d values, norm %.4g, from %d positive / %d negative prompts%n", out, v.method(), v.hook(),
                 v.width(), v.norm(), data.positive().size(), data.negative().size());

@@ -44,20 +44,28 @@ public final class PromptFiles {
     /** A prompt whose next token should be {@code target} rather than {@code counter} (both text). */
     public record Answer(Prompt prompt, String target, String counter) {}
 
+    /** A prompt and the line of its file it was read from (1-based). */
+    public record Numbered(Prompt prompt, int line) {}
+
     /** The prompts of a prompt file. */
     public static List<Prompt> prompts(Path file) {
+        return numbered(file).stream().map(Numbered::prompt).toList();
+    }
+
+    /** The prompts of a prompt file with their line numbers, for errors that name the line. */
+    public static List<Numbered> numbered(Path file) {
         boolean jsonl = file.getFileName().toString().endsWith(".jsonl");
-        List<Prompt> out = new ArrayList<>();
+        List<Numbered> out = new ArrayList<>();
         List<String> lines = lines(file);
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i);
             if (line.isBlank()) continue;
             if (!jsonl) {
-                out.add(Prompt.of(line));
+                out.add(new Numbered(Prompt.of(line), i + 1));
                 continue;
             }
             JsonNode n = json(file, i, line);
-            out.add(prompt(file, i, n.isObject() ? n.get("prompt") : n, "a JSON string, an array of token ids, or an object with a \"prompt\""));
+            out.add(new Numbered(prompt(file, i, n.isObject() ? n.get("prompt") : n, "a JSON string, an array of token ids, or an object with a \"prompt\""), i + 1));
         }
         if (out.isEmpty()) throw new UserError(file + " holds no prompts");
         return out;

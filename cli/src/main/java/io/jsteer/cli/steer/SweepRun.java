@@ -21,6 +21,7 @@ import io.jsteer.steering.eval.SweepFiles;
 import io.jsteer.steering.eval.SweepGrid;
 import io.jsteer.steering.eval.SweepResult;
 import io.jsteer.steering.eval.SweepRow;
+import io.jsteer.transformer.batch.SequenceProgress;
 import io.jsteer.transformer.generate.Sampler;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -37,10 +38,14 @@ public final class SweepRun {
     /** File names inside the output directory. */
     public static final String CSV = "sweep.csv", JSON = "sweep.json", REPORT = "report.html";
 
-    /** Evaluates every setting of {@code grid}, reporting progress on {@code err}. */
+    /**
+     * Evaluates every setting of {@code grid}, reporting progress on {@code err} in sequences run
+     * (every item of every measure, unsteered once and at each setting).
+     */
     public static SweepResult run(Evaluator evaluator, SweepGrid grid, InterventionFactory factory, PrintWriter err) {
-        try (Progress progress = Progress.start(err, "sweep", grid.size())) {
-            return Sweep.run(evaluator, grid, factory, (done, total, row) -> progress.step(row.point().toString()));
+        int total = (grid.size() + (evaluator.baselinePending() ? 1 : 0)) * evaluator.sequences();
+        try (Progress progress = Progress.start(err, "sweep", total)) {
+            return ScopedValue.where(SequenceProgress.FINISHED, () -> progress.step(null)).call(() -> Sweep.run(evaluator, grid, factory, null));
         }
     }
 

@@ -8,6 +8,7 @@ import io.jsteer.transformer.Model;
 import io.jsteer.transformer.State;
 import io.jsteer.transformer.batch.BatchSize;
 import io.jsteer.transformer.batch.Engine;
+import io.jsteer.transformer.batch.SequenceProgress;
 import io.jsteer.transformer.hooks.HookName;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -91,6 +92,7 @@ public final class ActivationCache {
             model.forwardBlocks(steps, layers);
             for (int i = first; i < end; i++) {
                 for (Read r : reads.get(i - first)) sink.accept(i, r.point, r.positions, r.rows);
+                SequenceProgress.finished();
             }
             first = end;
         }

@@ -55,6 +55,16 @@ public final class Evaluator {
         return spillover;
     }
 
+    /** Sequences one evaluation runs: one per item of every measure. */
+    public int sequences() {
+        return target.size() + perplexity.size() + spillover.stream().mapToInt(Measure::size).sum();
+    }
+
+    /** Whether the unsteered scores are still to be computed (by the next {@link #baseline} or evaluation). */
+    public boolean baselinePending() {
+        return baseline == null;
+    }
+
     /** The unsteered scores, computed on the first call. */
     public Baseline baseline() {
         if (baseline == null) {
@@ -88,7 +98,7 @@ public final class Evaluator {
         }
         Baseline base = baseline();
         // a few settings at a time: enough items to fill a batch, few enough to report progress
-        int perRun = Math.max(1, 64 / Math.max(1, target.size() + perplexity.size() + spillover.stream().mapToInt(Measure::size).sum()));
+        int perRun = Math.max(1, 64 / sequences());
         List<Evaluation> out = new ArrayList<>(interventions.size());
         for (int first = 0; first < interventions.size(); first += perRun) {
             List<Scores> run = new ArrayList<>();

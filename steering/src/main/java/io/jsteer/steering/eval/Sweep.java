@@ -5,6 +5,7 @@
 package io.jsteer.steering.eval;
 
 import io.jsteer.steering.Intervention;
+import io.jsteer.transformer.batch.SequenceProgress;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -29,7 +30,8 @@ public final class Sweep {
         List<SweepPoint> points = grid.points();
         List<Intervention> interventions = new ArrayList<>(points.size());
         for (SweepPoint p : points) {
-            Intervention intervention = factory.create(p);
+            // fitting is not part of the sequences a sweep's progress counts (see SequenceProgress)
+            Intervention intervention = ScopedValue.where(SequenceProgress.FINISHED, () -> {}).call(() -> factory.create(p));
             if (intervention == null) throw new IllegalStateException("intervention factory returned null for " + p);
             interventions.add(intervention);
         }

@@ -123,4 +123,24 @@ class BatchSizeOutputsTest {
             assertTrue(!Files.exists(out));
         }
     }
+
+    @Test
+    void aBadPromptNamesItsLineAndLosesNoneOfTheOthers(@TempDir Path tmp) throws IOException {
+        Path vector = tmp.resolve("caa.safetensors");
+        Cli.run("vector", "--method", "caa:layer=2", "--contrast", data.resolve("contrast.jsonl"), "-o", vector).ok();
+        Path file = Cli.write(tmp.resolve("prompts.jsonl"), "\"The old man walked to the\"\n\n[1, 99999999]\n{\"prompt\": \"She looked at the\"}\n");
+        List<byte[]> outputs = new ArrayList<>();
+        for (int batch : new int[] {1, 3}) {
+            Path out = tmp.resolve(batch + "-apply.jsonl");
+            Cli.Result r = Cli.run("apply", "--vector", vector, "-c", 3, "--prompts", file, "-n", 6, "--batch-size", batch, "-o", out);
+            assertEquals(1, r.exit(), r.err());
+            assertTrue(r.err().contains(file + " line 3 ([1, 99999999])") && r.err().contains("1 of 3 prompts failed"), r.err());
+            List<String> rows = Files.readAllLines(out);
+            assertEquals(3, rows.size());
+            assertTrue(rows.get(0).contains("\"steered\"") && rows.get(2).contains("\"steered\""), rows.toString());
+            assertTrue(rows.get(1).contains("\"line\":3") && rows.get(1).contains("\"error\""), rows.get(1));
+            outputs.add(Files.readAllBytes(out));
+        }
+        assertArrayEquals(outputs.get(0), outputs.get(1));
+    }
 }

@@ -286,6 +286,7 @@ public final class Engine {
     private void finish(Running r, Exception failure) {
         release(r.state);
         r.job.end(failure);
+        SequenceProgress.finished();
     }
 
     /** Returns a state to the pool, empty and without hooks. */
