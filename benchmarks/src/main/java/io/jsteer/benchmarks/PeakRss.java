@@ -6,6 +6,7 @@ package io.jsteer.benchmarks;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jsteer.transformer.Model;
 import io.jsteer.transformer.State;
 import io.jsteer.weights.Checkpoint;
 import io.jsteer.weights.ModelConfig;
@@ -13,6 +14,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Peak resident memory of a whole generation, to run in a JVM of its own: load, read a prompt,
@@ -20,33 +23,46 @@ import java.nio.file.Path;
  * Mapped weight pages count in it once touched, so the bound to meet is the file size (plus the
  * KV cache and the JVM's own heap and code). Appends one line to {@link Samples#RESULTS}.
  *
- * <pre>PeakRss BENCH_DIR MODEL PROMPT DECODE</pre>
+ * <pre>PeakRss BENCH_DIR MODEL PROMPT DECODE [SEQUENCES]</pre>
  * PROMPT + DECODE should be a power of two at least 16: the KV cache then grows to exactly that
- * many positions.
+ * many positions. With SEQUENCES (default 1) that many sequences are prefilled and decoded
+ * together, each step one batched forward call ({@link io.jsteer.transformer.Model#forward(List)}),
+ * and the bound counts every sequence's KV cache.
  */
 public final class PeakRss {
     private PeakRss() {}
 
     public static void main(String[] args) throws IOException {
-        if (args.length != 4) {
-            System.err.println("usage: PeakRss BENCH_DIR MODEL PROMPT DECODE");
+        if (args.length != 4 && args.length != 5) {
+            System.err.println("usage: PeakRss BENCH_DIR MODEL PROMPT DECODE [SEQUENCES]");
             System.exit(2);
         }
         String dir = args[0], name = args[1];
         int prompt = Integer.parseInt(args[2]), decode = Integer.parseInt(args[3]);
+        int sequences = args.length == 5 ? Integer.parseInt(args[4]) : 1;
         long t0 = System.nanoTime();
         try (BenchModel m = new BenchModel(dir, name)) {
-            State s = m.model.newState();
-            m.model.forward(s, m.tokens(prompt, 1), false);
+            List<State> states = new ArrayList<>();
+            List<Model.Step> steps = new ArrayList<>();
+            for (int q = 0; q < sequences; q++) {
+                states.add(m.model.newState());
+                steps.add(new Model.Step(states.get(q), m.tokens(prompt, 1 + q), false));
+            }
+            m.model.forward(steps);
             int[] next = m.tokens(decode, 2);
-            for (int i = 0; i < decode; i++) m.model.forward(s, new int[] {next[i]}, false);
+            for (int i = 0; i < decode; i++) {
+                steps.clear();
+                for (State s : states) steps.add(new Model.Step(s, new int[] {next[i]}, false));
+                m.model.forward(steps);
+            }
             ModelConfig c = m.model.config();
             int positions = prompt + decode;
-            long kv = 2L * c.numLayers() * positions * c.numKvHeads() * c.headDim() * Float.BYTES;
+            long kv = 2L * c.numLayers() * positions * c.numKvHeads() * c.headDim() * Float.BYTES * sequences;
             ObjectNode o = new ObjectMapper().createObjectNode();
             o.put("bench", "rss");
             o.put("model", name);
             o.put("positions", positions);
+            o.put("sequences", sequences);
             o.put("file_bytes", Files.size(m.dir.resolve(Checkpoint.SINGLE_FILE)));
             o.put("kv_bytes", kv);
             o.put("max_heap_bytes", Runtime.getRuntime().maxMemory());
