@@ -6,8 +6,8 @@ package io.jsteer.benchmarks;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.jsteer.transformer.Model;
-import io.jsteer.transformer.State;
+import io.jsteer.transformer.batch.Engine;
+import io.jsteer.transformer.batch.Job;
 import io.jsteer.weights.Checkpoint;
 import io.jsteer.weights.ModelConfig;
 import java.io.IOException;
@@ -25,9 +25,9 @@ import java.util.List;
  *
  * <pre>PeakRss BENCH_DIR MODEL PROMPT DECODE [SEQUENCES]</pre>
  * PROMPT + DECODE should be a power of two at least 16: the KV cache then grows to exactly that
- * many positions. With SEQUENCES (default 1) that many sequences are prefilled and decoded
- * together, each step one batched forward call ({@link io.jsteer.transformer.Model#forward(List)}),
- * and the bound counts every sequence's KV cache.
+ * many positions. With SEQUENCES (default 1) that many sequences run together on the batched
+ * {@link Engine}, as the multi-prompt commands run them (prompts admitted within its row budget,
+ * then one batched forward call per decoded token), and the bound counts every sequence's KV cache.
  */
 public final class PeakRss {
     private PeakRss() {}
@@ -42,19 +42,25 @@ public final class PeakRss {
         int sequences = args.length == 5 ? Integer.parseInt(args[4]) : 1;
         long t0 = System.nanoTime();
         try (BenchModel m = new BenchModel(dir, name)) {
-            List<State> states = new ArrayList<>();
-            List<Model.Step> steps = new ArrayList<>();
-            for (int q = 0; q < sequences; q++) {
-                states.add(m.model.newState());
-                steps.add(new Model.Step(states.get(q), m.tokens(prompt, 1 + q), false));
-            }
-            m.model.forward(steps);
             int[] next = m.tokens(decode, 2);
-            for (int i = 0; i < decode; i++) {
-                steps.clear();
-                for (State s : states) steps.add(new Model.Step(s, new int[] {next[i]}, false));
-                m.model.forward(steps);
+            List<Job> jobs = new ArrayList<>();
+            for (int q = 0; q < sequences; q++) {
+                int[] tokens = m.tokens(prompt, 1 + q);
+                jobs.add(new Job() {
+                    int fed;
+
+                    @Override
+                    public int[] prompt() {
+                        return tokens;
+                    }
+
+                    @Override
+                    public int next(float[] logits) {
+                        return fed < decode ? next[fed++] : END;
+                    }
+                });
             }
+            new Engine(m.model, sequences).run(jobs);
             ModelConfig c = m.model.config();
             int positions = prompt + decode;
             long kv = 2L * c.numLayers() * positions * c.numKvHeads() * c.headDim() * Float.BYTES * sequences;

@@ -29,6 +29,14 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 public final class Engine {
     /** Upper bound of {@link #defaultBatchSize}: past it a step's products are compute-bound and more sequences only add latency. */
     static final int MAX_DEFAULT_BATCH = 16;
+    /**
+     * Rows a step takes at most by default (a longer prompt runs in a step of its own): enough for
+     * the products to run near their peak, few enough that a step's activations die young in the
+     * launcher's small young generation (cli/jvm.options) instead of being promoted to the old
+     * generation and staying resident; prefilling several prompts in one step of a few hundred
+     * rows raised the peak RSS of batched decoding far above the file plus the KV caches.
+     */
+    public static final int DEFAULT_ROWS = 64;
     /** Largest accepted batch size. */
     public static final int MAX_BATCH = 4096;
 
@@ -64,7 +72,7 @@ public final class Engine {
         this.maxRows = maxRows;
     }
 
-    /** An engine of {@code maxSequences} sequences with a row budget from the free heap (see {@link #rowBudget}). */
+    /** An engine of {@code maxSequences} sequences with the default row budget (see {@link #rowBudget}). */
     public Engine(Model model, int maxSequences) {
         this(model, maxSequences, rowBudget(model));
     }
@@ -89,9 +97,9 @@ public final class Engine {
         return (int) Math.max(1, Math.min(MAX_DEFAULT_BATCH, freeHeap() / 4 / perSequence));
     }
 
-    /** Rows per step whose activations fit in a quarter of the heap still free (at least 1). */
+    /** Rows per step: {@link #DEFAULT_ROWS}, or fewer where their activations would not fit in a quarter of the heap still free (at least 1). */
     public static long rowBudget(Model model) {
-        return Math.max(1, freeHeap() / 4 / rowBytes(model));
+        return Math.max(1, Math.min(DEFAULT_ROWS, freeHeap() / 4 / rowBytes(model)));
     }
 
     /** Bytes a row of a forward call holds at its peak: the residual stream and its normed copies, q/k/v, the MLP's hidden layer, one row of logits. */
