@@ -101,6 +101,25 @@ sealed interface Decoder {
         }
     }
 
+    /**
+     * Removes up to {@code start} leading and {@code stop} trailing occurrences of {@code content}
+     * from each token (Llama 2 strips the space its normalizer prepended: after Fuse, once from the text).
+     */
+    record Strip(int content, int start, int stop) implements Decoder {
+        @Override
+        public List<String> decodeChain(List<String> tokens) {
+            return tokens.stream().map(this::strip).toList();
+        }
+
+        private String strip(String token) {
+            int[] cps = token.codePoints().toArray();
+            int from = 0, to = cps.length;
+            while (from < Math.min(start, cps.length) && cps[from] == content) from++;
+            for (int i = 0; i < stop && to > from && cps[to - 1] == content; i++) to--;
+            return new String(cps, from, to - from);
+        }
+    }
+
     /** Applies decoders in order. */
     record Sequence(List<Decoder> steps) implements Decoder {
         @Override
@@ -130,13 +149,26 @@ sealed interface Decoder {
             case "Replace" -> new Replace(JsonSpec.pattern(node, "pattern", where), JsonSpec.requireText(node, "content", where));
             case "ByteFallback" -> new ByteFallback();
             case "Fuse" -> new Fuse();
+            case "Strip" -> {
+                String content = JsonSpec.requireText(node, "content", where);
+                if (content.codePointCount(0, content.length()) != 1) throw JsonSpec.bad(where + ".content", "expected one character, found \"" + content + "\"");
+                yield new Strip(content.codePointAt(0), count(node, "start", where), count(node, "stop", where));
+            }
             case "Sequence" -> {
                 JsonNode items = JsonSpec.requireArray(node, "decoders", where);
                 List<Decoder> steps = new ArrayList<>();
                 for (int i = 0; i < items.size(); i++) steps.add(component(items.get(i), where + ".decoders[" + i + "]"));
                 yield new Sequence(List.copyOf(steps));
             }
-            default -> throw JsonSpec.unsupported("decoder", type, where, "ByteLevel, Replace, ByteFallback, Fuse, Sequence");
+            default -> throw JsonSpec.unsupported("decoder", type, where, "ByteLevel, Replace, ByteFallback, Fuse, Strip, Sequence");
         };
+    }
+
+    private static int count(JsonNode node, String key, String where) {
+        JsonNode n = node.get(key);
+        if (n == null || !n.isIntegralNumber() || !n.canConvertToInt() || n.asInt() < 0) {
+            throw JsonSpec.bad(where + "." + key, "expected a non-negative integer, found " + (n == null ? "nothing" : n.toString()));
+        }
+        return n.asInt();
     }
 }

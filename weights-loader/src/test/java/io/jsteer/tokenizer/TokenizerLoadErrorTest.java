@@ -94,8 +94,14 @@ class TokenizerLoadErrorTest {
         assertRefused(edited("metaspace.json", r -> r.set("pre_tokenizer", JSON.createObjectNode().put("type", "Sequence")
                         .set("pretokenizers", JSON.createArrayNode().add(JSON.createObjectNode().put("type", "Metaspace"))))),
                 "pre_tokenizer.pretokenizers[0].type", "unsupported pre_tokenizer 'Metaspace'");
-        assertRefused(edited("strip.json", r -> r.set("decoder", JSON.createObjectNode().put("type", "Strip"))),
-                "decoder.type", "unsupported decoder 'Strip'");
+        assertRefused(edited("ctc.json", r -> r.set("decoder", JSON.createObjectNode().put("type", "CTC"))),
+                "decoder.type", "unsupported decoder 'CTC'");
+        // Strip (Llama 2) is supported, but only with one character and counts
+        assertRefused(edited("strip.json", r -> r.set("decoder", JSON.createObjectNode().put("type", "Strip"))), "decoder.content", "expected a string");
+        assertRefused(edited("strip2.json", r -> r.set("decoder", JSON.createObjectNode().put("type", "Strip").put("content", "ab").put("start", 1).put("stop", 0))),
+                "decoder.content", "expected one character, found \"ab\"");
+        assertRefused(edited("strip3.json", r -> r.set("decoder", JSON.createObjectNode().put("type", "Strip").put("content", " ").put("start", -1).put("stop", 0))),
+                "decoder.start", "expected a non-negative integer, found -1");
         assertRefused(edited("bert.json", r -> r.set("post_processor", JSON.createObjectNode().put("type", "BertProcessing"))),
                 "post_processor.type", "unsupported post_processor 'BertProcessing'");
         assertRefused(edited("dropout.json", r -> model(r).put("dropout", 0.1)), "model.dropout");

@@ -26,7 +26,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The real GPT-NeoX/Pythia, Gemma 1/2 and Gemma 3 tokenizers against the Hugging Face reference, on
+ * The real GPT-NeoX/Pythia, Gemma 1/2, Gemma 3, Llama 2, Llama 3, Llama 3.1 and Qwen 3 tokenizers
+ * against the Hugging Face reference, on
  * the whole {@link Corpus}: ids token for token (with and without special tokens), token strings,
  * decoding of those ids and of every single id and of random id sequences.
  */
@@ -50,7 +51,7 @@ class TokenizerReferenceTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"pythia", "gemma", "gemma3"})
+    @ValueSource(strings = {"pythia", "gemma", "gemma3", "llama2", "llama3", "llama3_1", "qwen3"})
     void idsMatchReference(String name) {
         Tokenizer tok = ours(name);
         HuggingFaceTokenizer ref = reference(name);
@@ -66,14 +67,14 @@ class TokenizerReferenceTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"pythia", "gemma", "gemma3"})
+    @ValueSource(strings = {"pythia", "gemma", "gemma3", "llama2", "llama3", "llama3_1", "qwen3"})
     void defaultEncodeAddsNoSpecialTokens(String name) {
         Tokenizer tok = ours(name);
         for (Corpus.Text t : Corpus.cases()) assertArrayEquals(tok.encode(t.text(), false), tok.encode(t.text()), t.name());
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"pythia", "gemma", "gemma3"})
+    @ValueSource(strings = {"pythia", "gemma", "gemma3", "llama2", "llama3", "llama3_1", "qwen3"})
     void tokenStringsMatchReference(String name) {
         Tokenizer tok = ours(name);
         HuggingFaceTokenizer ref = reference(name);
@@ -90,7 +91,7 @@ class TokenizerReferenceTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"pythia", "gemma", "gemma3"})
+    @ValueSource(strings = {"pythia", "gemma", "gemma3", "llama2", "llama3", "llama3_1", "qwen3"})
     void decodeMatchesReferenceAndRoundTrips(String name) {
         Tokenizer tok = ours(name);
         HuggingFaceTokenizer ref = reference(name);
@@ -110,7 +111,7 @@ class TokenizerReferenceTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"pythia", "gemma", "gemma3"})
+    @ValueSource(strings = {"pythia", "gemma", "gemma3", "llama2", "llama3", "llama3_1", "qwen3"})
     void everySingleTokenDecodesAsInReference(String name) {
         Tokenizer tok = ours(name);
         HuggingFaceTokenizer ref = reference(name);
@@ -132,7 +133,7 @@ class TokenizerReferenceTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"pythia", "gemma", "gemma3"})
+    @ValueSource(strings = {"pythia", "gemma", "gemma3", "llama2", "llama3", "llama3_1", "qwen3"})
     void randomIdSequencesDecodeAsInReference(String name) {
         Tokenizer tok = ours(name);
         HuggingFaceTokenizer ref = reference(name);
@@ -158,7 +159,11 @@ class TokenizerReferenceTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"pythia, 50277, 0, 0, false", "gemma, 256000, 2, 1, true", "gemma3, 262145, 2, 1, true"})
+    @CsvSource({"pythia, 50277, 0, 0, false", "gemma, 256000, 2, 1, true", "gemma3, 262145, 2, 1, true", "llama2, 32000, 1, 2, true",
+            // this package's Llama 3 file has only the ByteLevel post-processor: no <|begin_of_text|> added
+            "llama3, 128256, 128000, 128001, false", "llama3_1, 128256, 128000, 128001, true",
+            // Qwen names <|endoftext|> for both and adds nothing
+            "qwen3, 151669, 151643, 151643, false"})
     void vocabularySizeAndSequenceTokens(String name, int vocabSize, int bos, int eos, boolean prependsBos) {
         Tokenizer tok = ours(name);
         assertEquals(vocabSize, tok.vocabSize());

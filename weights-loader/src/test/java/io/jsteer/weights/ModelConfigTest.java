@@ -211,4 +211,93 @@ class ModelConfigTest {
         Path absent = dir.resolve("absent.json");
         assertConfigError(absent, "no such file");
     }
+
+    @Test
+    void llama3TinyFixture() throws URISyntaxException {
+        ModelConfig c = fixture("llama3-tiny");
+        assertEquals(Architecture.LLAMA, c.architecture());
+        assertShape(c, 640, 64, 160, 4, 4, 2, 24);
+        assertEquals(Activation.SILU, c.activation());
+        assertEquals(1e-5f, c.normEps());
+        assertEquals(new RopeScaling(RopeScaling.Type.LLAMA3, 8, 1, 4, 32), c.ropeScaling());
+        assertEquals(c.ropeScaling(), c.ropeScaling(3));
+        assertEquals(24, c.rotaryDims());
+        assertTrue(c.tieWordEmbeddings());
+        assertFalse(c.attentionBias() || c.qkvBias() || c.mlpBias() || c.parallelResidual());
+        assertEquals(1f, c.embeddingScale());
+        assertEquals((float) (1 / Math.sqrt(24)), c.attentionScale());
+        for (int l = 0; l < 4; l++) assertFalse(c.isSliding(l));
+    }
+
+    @Test
+    void llama2TinyFixtureHasEveryBias() throws URISyntaxException {
+        ModelConfig c = fixture("llama2-tiny");
+        assertShape(c, 512, 64, 176, 3, 4, 4, 16);
+        // the legacy "type" key instead of "rope_type"
+        assertEquals(RopeScaling.linear(2), c.ropeScaling());
+        assertTrue(c.attentionBias() && c.qkvBias() && c.mlpBias());
+        assertFalse(c.tieWordEmbeddings());
+    }
+
+    @Test
+    void mistralSlidesEveryLayerUnlessTheWindowIsNull() throws Exception {
+        ModelConfig c = fixture("mistral-tiny");
+        assertEquals(Architecture.MISTRAL, c.architecture());
+        assertEquals(8, c.slidingWindow());
+        for (int l = 0; l < 3; l++) assertTrue(c.isSliding(l));
+        // Mistral's attention has no biases whatever the config says
+        assertFalse(ModelConfig.load(edited("mistral-tiny", n -> n.put("attention_bias", true))).qkvBias());
+        ModelConfig full = ModelConfig.load(edited("mistral-tiny", n -> n.putNull("sliding_window")));
+        for (int l = 0; l < 3; l++) assertFalse(full.isSliding(l));
+        assertEquals(4096, ModelConfig.load(edited("mistral-tiny", n -> n.remove("sliding_window"))).slidingWindow());
+    }
+
+    @Test
+    void qwen2HasQkvBiasesAndNoOutputBias() throws URISyntaxException {
+        ModelConfig c = fixture("qwen2-tiny");
+        assertEquals(Architecture.QWEN2, c.architecture());
+        assertTrue(c.qkvBias());
+        assertFalse(c.attentionBias());
+        assertTrue(c.tieWordEmbeddings());
+        assertEquals(1e6, c.ropeTheta());
+    }
+
+    @Test
+    void qwen3HeadDimIsExplicitAndDefaultsTo128() throws Exception {
+        ModelConfig c = fixture("qwen3-tiny");
+        assertEquals(Architecture.QWEN3, c.architecture());
+        assertShape(c, 512, 64, 160, 3, 4, 2, 24);
+        assertEquals(128, ModelConfig.load(edited("qwen3-tiny", n -> n.remove("head_dim"))).headDim());
+        assertEquals(16, ModelConfig.load(edited("qwen2-tiny", n -> n.remove("head_dim"))).headDim());
+        assertArrayEquals(new int[0], ModelConfig.load(edited("qwen3-tiny", n -> n.remove("eos_token_id"))).eosTokenIds());
+        assertEquals(-1, ModelConfig.load(edited("qwen3-tiny", n -> n.remove("bos_token_id"))).bosTokenId());
+    }
+
+    @Test
+    void unsupportedOrIncompleteRopeScalingIsNamed() throws Exception {
+        assertConfigError(edited("llama3-tiny", n -> ((ObjectNode) n.get("rope_scaling")).put("rope_type", "dynamic")),
+                "unsupported 'rope_scaling.rope_type' 'dynamic' (supported: default, linear, llama3)");
+        assertConfigError(edited("llama3-tiny", n -> ((ObjectNode) n.get("rope_scaling")).put("rope_type", "yarn")),
+                "unsupported 'rope_scaling.rope_type' 'yarn' (supported: default, linear, llama3)");
+        assertConfigError(edited("llama3-tiny", n -> ((ObjectNode) n.get("rope_scaling")).remove("original_max_position_embeddings")),
+                "missing 'rope_scaling.original_max_position_embeddings'");
+        assertConfigError(edited("llama3-tiny", n -> ((ObjectNode) n.get("rope_scaling")).put("low_freq_factor", 4.0)),
+                "'rope_scaling.high_freq_factor' 4.0 must exceed 'rope_scaling.low_freq_factor' 4.0");
+        assertConfigError(edited("llama3-tiny", n -> ((ObjectNode) n.get("rope_scaling")).remove("rope_type")),
+                "missing 'rope_scaling.rope_type' (supported: default, linear, llama3)");
+        assertConfigError(edited("llama2-tiny", n -> ((ObjectNode) n.get("rope_scaling")).put("factor", -2)),
+                "'rope_scaling.factor' must be a positive number, got -2");
+        assertConfigError(edited("gemma3-tiny", n -> n.putObject("rope_scaling").put("rope_type", "llama3")),
+                "unsupported 'rope_scaling.rope_type' 'llama3' (supported: default, linear)");
+    }
+
+    @Test
+    void missingFieldsAndUnsupportedSettingsAreNamed() throws Exception {
+        assertConfigError(edited("llama3-tiny", n -> n.remove("hidden_size")), "missing 'hidden_size'");
+        assertConfigError(edited("qwen2-tiny", n -> n.remove("num_hidden_layers")), "missing 'num_hidden_layers'");
+        assertConfigError(edited("qwen2-tiny", n -> n.put("use_sliding_window", true)),
+                "'use_sliding_window' true is not supported for Qwen2ForCausalLM (supported: false, as in every released checkpoint)");
+        assertConfigError(edited("llama3-tiny", n -> n.put("hidden_act", "relu2")),
+                "unsupported activation 'relu2' in 'hidden_act' (supported: gelu, gelu_pytorch_tanh, gelu_new, gelu_fast, silu, swish)");
+    }
 }

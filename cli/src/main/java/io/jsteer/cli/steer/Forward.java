@@ -14,48 +14,91 @@ import io.jsteer.transformer.hooks.HookName;
 import io.jsteer.transformer.hooks.HookPoint;
 import io.jsteer.transformer.hooks.Hooks;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
-/** One forward pass over a prompt that also keeps the residual stream after every block. */
+/** One forward pass over a prompt that also keeps the residual stream after every block, and the activations at chosen hook points. */
 public final class Forward {
     private Forward() {}
 
     /**
      * @param logits {@code [tokens][vocab]}, row-major
      * @param blocks {@code blocks[l]} = {@code resid_post} of block {@code l}, {@code [tokens][hidden]} row-major
+     * @param hooks  the activation at each recorded hook point, {@code [tokens][hidden]} row-major, in the order the forward pass reached them
      */
-    public record Result(int tokens, int vocab, int hidden, float[] logits, float[][] blocks) {}
+    public record Result(int tokens, int vocab, int hidden, float[] logits, float[][] blocks, Map<HookName, float[]> hooks) {}
 
     /** Runs {@code ids} through a fresh state with {@code steering} attached (null: none). */
     public static Result run(Model model, int[] ids, Intervention steering) {
-        return runAll(model, List.of(ids), steering).getFirst();
+        return run(model, ids, steering, List.of());
+    }
+
+    /** As {@link #run(Model, int[], Intervention)}, also recording the activations at {@code record}. */
+    public static Result run(Model model, int[] ids, Intervention steering, List<HookName> record) {
+        return runAll(model, List.of(ids), steering, record).getFirst();
     }
 
     /** Runs each prompt as its own sequence, several at a time ({@link BatchSize}); the results are those of {@link #run}. */
     public static List<Result> runAll(Model model, List<int[]> prompts, Intervention steering) {
+        return runAll(model, prompts, steering, List.of());
+    }
+
+    private static List<Result> runAll(Model model, List<int[]> prompts, Intervention steering, List<HookName> record) {
         List<Recording> jobs = new ArrayList<>();
         int longest = 1;
         for (int[] ids : prompts) {
-            jobs.add(new Recording(model, ids, steering));
+            jobs.add(new Recording(model, ids, steering, record));
             longest = Math.max(longest, ids.length);
         }
         new Engine(model, BatchSize.current(model, longest)).run(jobs);
         return jobs.stream().map(j -> j.result).toList();
     }
 
-    /** One prompt's pass, keeping every block's resid_post. */
+    /**
+     * The hook points named by {@code spec}: {@code all} (every point of every block; resid_mid only
+     * with a sequential residual) or a comma-separated list such as {@code blocks.0.hook_attn_out,1.mlp_out}.
+     */
+    public static List<HookName> hookPoints(Model model, String spec) {
+        int layers = model.config().numLayers();
+        List<HookName> out = new ArrayList<>();
+        if (spec.equals("all")) {
+            for (int l = 0; l < layers; l++) {
+                for (HookPoint p : HookPoint.values()) {
+                    if (p != HookPoint.RESID_MID || !model.config().parallelResidual()) out.add(new HookName(l, p));
+                }
+            }
+            return out;
+        }
+        for (String part : spec.split(",", -1)) {
+            HookName name = HookName.parse(part.strip());
+            if (name.layer() >= layers) {
+                throw new IllegalArgumentException("--hooks: " + name + " is out of range: the model has blocks 0.." + (layers - 1));
+            }
+            if (name.point() == HookPoint.RESID_MID && model.config().parallelResidual()) {
+                throw new IllegalArgumentException("--hooks: " + name + " does not exist: this model's blocks use a parallel residual");
+            }
+            if (!out.contains(name)) out.add(name);
+        }
+        return out;
+    }
+
+    /** One prompt's pass, keeping every block's resid_post and the activations at the recorded points. */
     private static final class Recording implements Job {
         private final Model model;
         private final int[] ids;
         private final Intervention steering;
+        private final List<HookName> record;
         private final float[][] blocks;
+        private final Map<HookName, float[]> seen = new LinkedHashMap<>();
         private final List<Hooks.Handle> handles = new ArrayList<>();
         Result result;
 
-        Recording(Model model, int[] ids, Intervention steering) {
+        Recording(Model model, int[] ids, Intervention steering, List<HookName> record) {
             this.model = model;
             this.ids = ids;
             this.steering = steering;
+            this.record = record;
             this.blocks = new float[model.config().numLayers()][];
         }
 
@@ -77,11 +120,12 @@ public final class Forward {
                 int layer = l;
                 handles.add(s.hooks().add(new HookName(l, HookPoint.RESID_POST), (ctx, x) -> blocks[layer] = x.clone()));
             }
+            for (HookName name : record) handles.add(s.hooks().add(name, (ctx, x) -> seen.put(name, x.clone())));
         }
 
         @Override
         public int next(float[] logits) {
-            result = new Result(ids.length, model.config().vocabSize(), model.config().hiddenSize(), logits.clone(), blocks);
+            result = new Result(ids.length, model.config().vocabSize(), model.config().hiddenSize(), logits.clone(), blocks, seen);
             return END;
         }
 
