@@ -163,6 +163,11 @@ public final class ShardedSafeTensors implements WeightSource {
     }
 
     @Override
+    public void checkUnchanged() {
+        for (SafeTensorsFile shard : shards.values()) shard.checkUnchanged();
+    }
+
+    @Override
     public void close() {
         shards.values().forEach(SafeTensorsFile::close);
     }

@@ -99,7 +99,7 @@ class SafeTensorsFileTest {
     @Test
     void headerTooShortForJson() {
         Path f = file(safetensors(0, new byte[0], 4));
-        assertWeightsError(f, () -> SafeTensorsFile.open(f), "header length 0 is outside the sane range [2, ");
+        assertWeightsError(f, () -> SafeTensorsFile.open(f), "not a safetensors file: its first 8 bytes give a header length of 0, outside the sane range [2, ");
     }
 
     @Test
