@@ -94,7 +94,7 @@ public final class SafeTensorsFile implements WeightSource {
             throw new WeightsException(file, "no such file", e);
         } catch (IOException e) {
             arena.close();
-            throw new WeightsException(file, "cannot read: " + e, e);
+            throw new WeightsException(file, "cannot read: " + WeightsException.describe(e), e);
         } catch (RuntimeException e) {
             arena.close();
             throw e;

@@ -66,7 +66,7 @@ public final class Npy {
         } catch (NoSuchFileException e) {
             throw new WeightsException(file, "no such file", e);
         } catch (IOException e) {
-            throw new WeightsException(file, "cannot read: " + e, e);
+            throw new WeightsException(file, "cannot read: " + WeightsException.describe(e), e);
         }
     }
 
@@ -88,7 +88,7 @@ public final class Npy {
         } catch (ZipException e) {
             throw new WeightsException(file, "not a valid .npz (zip) archive: " + e.getMessage(), e);
         } catch (IOException e) {
-            throw new WeightsException(file, "cannot read: " + e, e);
+            throw new WeightsException(file, "cannot read: " + WeightsException.describe(e), e);
         }
         return Collections.unmodifiableMap(out);
     }

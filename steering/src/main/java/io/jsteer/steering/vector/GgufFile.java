@@ -107,7 +107,7 @@ public record GgufFile(int version, Map<String, Object> metadata, List<TensorInf
         } catch (NoSuchFileException e) {
             throw new WeightsException(file, "no such file", e);
         } catch (IOException e) {
-            throw new WeightsException(file, "cannot read: " + e, e);
+            throw new WeightsException(file, "cannot read: " + WeightsException.describe(e), e);
         }
         ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         try {
