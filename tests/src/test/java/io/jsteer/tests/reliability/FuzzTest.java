@@ -173,7 +173,8 @@ class FuzzTest {
             if (out != null && Files.exists(out) && out.toString().endsWith(".json")) assertFinite(out, context);
             return;
         }
-        List<String> lines = err.lines().toList();
+        // progress lines ("apply: 2/3") and notes ("resuming: ...") may precede the error
+        List<String> lines = err.lines().filter(l -> !l.matches("[a-z]+: \\d+/\\d+.*") && !l.startsWith("resuming: ")).toList();
         if (exit == 1 && lines.size() != 1) throw new AssertionError("expected one line on stderr" + context);
         if (exit == 2 && !(lines.size() == 2 && lines.get(1).startsWith("Try '"))) throw new AssertionError("expected a usage error" + context);
         if (exit != 1 && exit != 2) throw new AssertionError("unexpected exit status" + context);
