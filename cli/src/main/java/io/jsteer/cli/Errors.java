@@ -53,13 +53,20 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
         }
         if (t instanceof NoSuchFileException f) return "no such file: " + f.getFile();
         if (t instanceof AccessDeniedException f) return "permission denied: " + f.getFile();
-        if (t instanceof FileSystemException f) return f.getFile() + ": " + (f.getReason() == null ? t.getClass().getSimpleName() : f.getReason());
+        if (t instanceof FileSystemException f) return f.getFile() + ": " + (f.getReason() == null ? "cannot access it" : f.getReason());
         if (t instanceof OutOfMemoryError) return "out of memory; give the JVM more heap (JAVA_OPTS=-Xmx8g)";
         String m = t.getMessage();
         return oneLine(m == null || m.isBlank() ? t.getClass().getSimpleName() : m);
     }
 
-    private static String oneLine(String s) {
-        return s.strip().replaceAll("\\s*\\R\\s*", " ");
+    /**
+     * One line, without the parser internals Jackson appends ({@code at [Source: REDACTED ...;
+     * line: 1, column: 7]} becomes {@code (line 1, column 7)}).
+     */
+    static String oneLine(String s) {
+        return s.strip().replaceAll("\\s*\\R\\s*", " ")
+                .replaceAll("\\s*at \\[Source: [^\\]]*?line: (\\d+), column: (\\d+)\\]", " (line $1, column $2)")
+                .replaceAll("\\s*at \\[Source: [^\\]]*\\]", "")
+                .replaceAll(" \\(through reference chain: [^)]*\\)", "");
     }
 }

@@ -5,6 +5,7 @@
 package io.jsteer.cli;
 
 import io.jsteer.cli.commands.ApplyCommand;
+import io.jsteer.cli.commands.CheckCommand;
 import io.jsteer.cli.commands.DemoCommand;
 import io.jsteer.cli.commands.EvalCommand;
 import io.jsteer.cli.commands.ExportCommand;
@@ -23,7 +24,7 @@ import picocli.CommandLine.Command;
 @Command(name = "jsteer", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         header = "Pure-Java transformer language models with activation steering.",
         subcommands = {LogitsCommand.class, GenerateCommand.class, VectorCommand.class, ApplyCommand.class, SweepCommand.class,
-                EvalCommand.class, ExportCommand.class, InspectCommand.class, DemoCommand.class, CommandLine.HelpCommand.class},
+                EvalCommand.class, ExportCommand.class, InspectCommand.class, CheckCommand.class, DemoCommand.class, CommandLine.HelpCommand.class},
         usageHelpAutoWidth = true,
         description = {"", "Models: a Hugging Face folder (config.json, model.safetensors, tokenizer.json) or 'default', "
                 + "the built-in demo model. Run 'jsteer demo' for a tour.", ""})

@@ -14,6 +14,7 @@ import io.jsteer.transformer.hooks.HookPoint;
 import io.jsteer.transformer.kernels.Vectors;
 import io.jsteer.weights.Checkpoint;
 import io.jsteer.weights.ModelConfig;
+import io.jsteer.weights.WeightSource;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -44,8 +45,15 @@ public final class Model {
     private final Backend backend;
     private final Rope[] rope;
     private final float embedScale;
+    /** The mapped files when loaded from a checkpoint: checked unchanged before each pass (see {@link WeightSource#checkUnchanged}). */
+    private final WeightSource source;
 
     public Model(ModelConfig config, ModelWeights weights, Backend backend) {
+        this(config, weights, backend, null);
+    }
+
+    private Model(ModelConfig config, ModelWeights weights, Backend backend, WeightSource source) {
+        this.source = source;
         this.config = config;
         this.weights = weights;
         this.backend = backend;
@@ -62,7 +70,7 @@ public final class Model {
     /** Loads a Hugging Face checkpoint directory on the given backend. */
     public static Model load(Path dir, Backend backend) {
         Checkpoint cp = Checkpoint.open(dir);
-        return new Model(cp.config(), ModelWeights.load(cp.config(), cp.weights()), backend);
+        return new Model(cp.config(), ModelWeights.load(cp.config(), cp.weights()), backend, cp.weights());
     }
 
     public ModelConfig config() {
@@ -116,6 +124,7 @@ public final class Model {
      *         before the call
      */
     public List<float[]> forward(List<Step> steps) {
+        if (source != null) source.checkUnchanged();
         Batch b = new Batch(steps, config.vocabSize());
         for (Step step : steps) step.state().checkRoom(step.tokens().length);
         if (backend instanceof DeviceBackend device) {
@@ -139,6 +148,7 @@ public final class Model {
      */
     public void forwardBlocks(List<Step> steps, int layers) {
         if (layers < 0 || layers > config.numLayers()) throw new IllegalArgumentException("cannot run " + layers + " blocks of a model of " + config.numLayers());
+        if (source != null) source.checkUnchanged();
         Batch b = new Batch(steps, config.vocabSize());
         for (Step step : steps) step.state().checkRoom(step.tokens().length);
         if (backend instanceof DeviceBackend device) {

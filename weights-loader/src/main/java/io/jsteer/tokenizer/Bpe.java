@@ -55,6 +55,10 @@ final class Bpe {
         this.vocab = new HashMap<>(vocab);
         int maxId = -1;
         for (int id : vocab.values()) maxId = Math.max(maxId, id);
+        // ids index an array: a huge id in a small file must not cost an array of that size
+        if (maxId >= 2L * vocab.size() + 65536) {
+            throw new IllegalArgumentException("model.vocab: id " + maxId + " is far beyond the vocabulary's " + vocab.size() + " tokens");
+        }
         tokens = new String[maxId + 1];
         for (Map.Entry<String, Integer> e : vocab.entrySet()) {
             int id = e.getValue();

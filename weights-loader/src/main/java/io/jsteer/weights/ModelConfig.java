@@ -66,7 +66,7 @@ public record ModelConfig(
         try {
             root = Json.STRICT.readTree(file.toFile());
         } catch (IOException e) {
-            throw new WeightsException(file, "cannot parse config: " + e.getMessage(), e);
+            throw new WeightsException(file, "cannot parse config: " + WeightsException.describe(e), e);
         }
         if (root == null || !root.isObject()) throw new WeightsException(file, "config is not a JSON object");
         return parse(file, root);

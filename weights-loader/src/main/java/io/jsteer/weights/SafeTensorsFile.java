@@ -16,7 +16,9 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -50,18 +52,24 @@ public final class SafeTensorsFile implements WeightSource {
     private final Arena arena;
     private final Map<String, Tensor> tensors;
     private final Map<String, String> metadata;
+    /** Size and modification time when mapped, to notice a file changed under the mapping. */
+    private final long size;
+    private final FileTime modified;
 
-    private SafeTensorsFile(Path path, Arena arena, Map<String, Tensor> tensors, Map<String, String> metadata) {
+    private SafeTensorsFile(Path path, Arena arena, Map<String, Tensor> tensors, Map<String, String> metadata, long size, FileTime modified) {
         this.path = path;
         this.arena = arena;
         this.tensors = tensors;
         this.metadata = metadata;
+        this.size = size;
+        this.modified = modified;
     }
 
     /** Maps and validates {@code file}; throws {@link WeightsException} describing any defect. */
     public static SafeTensorsFile open(Path file) {
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            FileTime modified = Files.getLastModifiedTime(file);
             long fileSize = ch.size();
             if (fileSize == 0) throw new WeightsException(file, "empty file, not a safetensors file");
             if (fileSize < 8) throw new WeightsException(file, "truncated: " + fileSize + " bytes, shorter than the 8-byte header length");
@@ -69,8 +77,8 @@ public final class SafeTensorsFile implements WeightSource {
             long headerLen = all.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
             // Unsigned on disk: a value with the top bit set reads as negative here and is refused too.
             if (headerLen < 2 || headerLen > MAX_HEADER_BYTES) {
-                throw new WeightsException(file, "header length " + Long.toUnsignedString(headerLen)
-                        + " is outside the sane range [2, " + MAX_HEADER_BYTES + "]");
+                throw new WeightsException(file, "not a safetensors file: its first 8 bytes give a header length of " + Long.toUnsignedString(headerLen)
+                        + ", outside the sane range [2, " + MAX_HEADER_BYTES + "]");
             }
             if (8 + headerLen > fileSize) {
                 throw new WeightsException(file, "truncated: header claims " + headerLen
@@ -80,13 +88,13 @@ public final class SafeTensorsFile implements WeightSource {
             MemorySegment data = all.asSlice(8 + headerLen);
             Map<String, String> meta = new LinkedHashMap<>();
             Map<String, Tensor> tensors = parseHeader(file, header, data, meta);
-            return new SafeTensorsFile(file, arena, tensors, Collections.unmodifiableMap(meta));
+            return new SafeTensorsFile(file, arena, tensors, Collections.unmodifiableMap(meta), fileSize, modified);
         } catch (NoSuchFileException e) {
             arena.close();
             throw new WeightsException(file, "no such file", e);
         } catch (IOException e) {
             arena.close();
-            throw new WeightsException(file, "cannot read: " + e, e);
+            throw new WeightsException(file, "cannot read: " + WeightsException.describe(e), e);
         } catch (RuntimeException e) {
             arena.close();
             throw e;
@@ -233,6 +241,22 @@ public final class SafeTensorsFile implements WeightSource {
     @Override
     public Path path() {
         return path;
+    }
+
+    @Override
+    public void checkUnchanged() {
+        long nowSize;
+        FileTime nowModified;
+        try {
+            nowSize = Files.size(path);
+            nowModified = Files.getLastModifiedTime(path);
+        } catch (IOException e) {
+            throw new WeightsException(path, "can no longer be read (" + e.getMessage() + ") since it was loaded; load the model again");
+        }
+        if (nowSize != size || !nowModified.equals(modified)) {
+            throw new WeightsException(path, "changed on disk since it was loaded (size " + size + " -> " + nowSize + " bytes, modified "
+                    + modified + " -> " + nowModified + "); load the model again");
+        }
     }
 
     @Override

@@ -51,7 +51,7 @@ public final class ShardedSafeTensors implements WeightSource {
         } catch (JacksonException e) {
             throw new WeightsException(indexFile, "index is not valid JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
-            throw new WeightsException(indexFile, "cannot read: " + e, e);
+            throw new WeightsException(indexFile, "cannot read: " + WeightsException.describe(e), e);
         }
         if (root == null || !root.isObject()) throw new WeightsException(indexFile, "index is not a JSON object");
         JsonNode weightMap = root.get("weight_map");
@@ -160,6 +160,11 @@ public final class ShardedSafeTensors implements WeightSource {
     @Override
     public Path path() {
         return index;
+    }
+
+    @Override
+    public void checkUnchanged() {
+        for (SafeTensorsFile shard : shards.values()) shard.checkUnchanged();
     }
 
     @Override

@@ -37,6 +37,15 @@ public interface WeightSource extends AutoCloseable {
         return t;
     }
 
+    /**
+     * Throws {@link WeightsException} when a mapped file changed on disk (size or modification
+     * time) since it was opened. Reading a mapped file that shrank faults the JVM (SIGBUS), which
+     * vectorised reads do not survive, so callers check before each pass; a file rewritten while
+     * a pass reads it remains a hazard. Replacing a file by renaming a new one over it is safe:
+     * the old one stays mapped.
+     */
+    default void checkUnchanged() {}
+
     /** Unmaps the files; tensors obtained before must not be used afterwards. */
     @Override
     void close();

@@ -87,19 +87,19 @@ class SafeTensorsFileTest {
     @Test
     void headerLengthBeyondBound() {
         Path f = file(safetensors(SafeTensorsFile.MAX_HEADER_BYTES + 1, "{}".getBytes(), 0));
-        assertWeightsError(f, () -> SafeTensorsFile.open(f), "header length " + (SafeTensorsFile.MAX_HEADER_BYTES + 1) + " is outside");
+        assertWeightsError(f, () -> SafeTensorsFile.open(f), "not a safetensors file: its first 8 bytes give a header length of " + (SafeTensorsFile.MAX_HEADER_BYTES + 1) + ", outside");
     }
 
     @Test
     void headerLengthWithTopBitSetIsReadUnsigned() {
         Path f = file(safetensors(-1L, "{}".getBytes(), 0));
-        assertWeightsError(f, () -> SafeTensorsFile.open(f), "header length 18446744073709551615 is outside");
+        assertWeightsError(f, () -> SafeTensorsFile.open(f), "header length of 18446744073709551615, outside");
     }
 
     @Test
     void headerTooShortForJson() {
         Path f = file(safetensors(0, new byte[0], 4));
-        assertWeightsError(f, () -> SafeTensorsFile.open(f), "header length 0 is outside the sane range [2, ");
+        assertWeightsError(f, () -> SafeTensorsFile.open(f), "not a safetensors file: its first 8 bytes give a header length of 0, outside the sane range [2, ");
     }
 
     @Test

@@ -60,8 +60,29 @@ abstract class CommandBase implements Callable<Integer> {
         return null;
     }
 
+    /**
+     * Runs the command. Errors that picocli's handler never sees (it handles Exceptions) become
+     * one-line {@link UserError}s: running out of heap, and the fault the JVM raises when a
+     * memory-mapped checkpoint shrinks under a read.
+     */
     @Override
     public final Integer call() throws Exception {
+        try {
+            executeInBatches();
+        } catch (OutOfMemoryError e) {
+            throw new UserError("out of memory (the heap limit is " + (Runtime.getRuntime().maxMemory() >> 20)
+                    + " MB); give the JVM more heap, e.g. JAVA_OPTS=-Xmx8g");
+        } catch (InternalError e) {
+            if (e.getMessage() == null || !e.getMessage().contains("unsafe memory access")) throw e;
+            throw new UserError("a memory-mapped model file was truncated or rewritten while this command was reading it; "
+                    + "replace checkpoints by renaming a finished download into place, not by writing over them");
+        }
+        out().flush();
+        err().flush();
+        return 0;
+    }
+
+    private void executeInBatches() throws Exception {
         Integer batch = batchSize();
         if (batch == null) {
             execute();
@@ -76,9 +97,6 @@ abstract class CommandBase implements Callable<Integer> {
                 return null;
             });
         }
-        out().flush();
-        err().flush();
-        return 0;
     }
 
     abstract void execute() throws Exception;

@@ -4,6 +4,7 @@
  */
 package io.jsteer.cli.commands;
 
+import io.jsteer.cli.UserError;
 import io.jsteer.cli.io.OutputFiles;
 import io.jsteer.cli.io.Prompt;
 import io.jsteer.cli.io.PromptFiles;
@@ -66,6 +67,7 @@ public final class InspectCommand extends CommandBase {
         outputFile("-o", out);
         LoadedModel m = model.load(err());
         SteeringVector v = vector == null ? null : VectorFiles.load(vector, m.model().config());
+        if (v != null && !(v.norm() > 0)) throw new UserError(vector + ": the vector is all zeros, so there is no direction to project on");
         float[] dir = v == null ? null : v.direction();
         if (v != null) out().printf(Locale.ROOT, "vector %s: %s at %s, norm %.4g, model %s%n", vector, v.method(), v.hook(), v.norm(), v.model());
         List<String> labels = new ArrayList<>();

@@ -68,6 +68,7 @@ public final class VectorCommand extends CommandBase {
         SteeringMethod sm = Methods.create(spec, m.model().config());
         ContrastSet data = contrast.set(m, "jsteer vector");
         SteeringVector v = countingSequences("vector", data.positive().size() + data.negative().size(), () -> fit(sm, m, data)).withModel(m.name());
+        if (!(v.norm() > 0)) throw new UserError(v.method() + " fitted an all-zero vector at " + v.hook() + ": the positive and negative prompts do not differ there");
         VectorFiles.save(out, v);
         out().printf("wrote %s: %s at %s, %d values, norm %.4g, from %d positive / %d negative prompts%n", out, v.method(), v.hook(),
                 v.width(), v.norm(), data.positive().size(), data.negative().size());

@@ -40,6 +40,11 @@ public final class SamplingOptions {
         }
     }
 
+    /** The settings in one line, e.g. to tell whether a resumed run used the same ones. */
+    public String describe() {
+        return "-n " + maxNewTokens + " -t " + temperature + " --top-k " + topK + " --top-p " + topP + " --seed " + seed + (ignoreEos ? " --ignore-eos" : "");
+    }
+
     /** Token ids that end generation. */
     public int[] stopTokens(ModelConfig config) {
         return ignoreEos ? new int[0] : config.eosTokenIds().clone();

@@ -62,11 +62,11 @@ public final class Npy {
     /** Reads one {@code .npy} file. */
     public static Array read(Path file) {
         try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
-            return parse(file, "", in);
+            return parse(file, "", in, Files.size(file));
         } catch (NoSuchFileException e) {
             throw new WeightsException(file, "no such file", e);
         } catch (IOException e) {
-            throw new WeightsException(file, "cannot read: " + e, e);
+            throw new WeightsException(file, "cannot read: " + WeightsException.describe(e), e);
         }
     }
 
@@ -82,19 +82,24 @@ public final class Npy {
                 if (!e.getName().endsWith(".npy")) throw new WeightsException(file, "archive entry '" + e.getName() + "' is not a .npy array");
                 String name = e.getName().substring(0, e.getName().length() - 4);
                 try (InputStream in = new BufferedInputStream(zip.getInputStream(e))) {
-                    out.put(name, parse(file, "entry '" + e.getName() + "': ", in));
+                    out.put(name, parse(file, "entry '" + e.getName() + "': ", in, e.getSize()));
                 }
             }
         } catch (ZipException e) {
             throw new WeightsException(file, "not a valid .npz (zip) archive: " + e.getMessage(), e);
         } catch (IOException e) {
-            throw new WeightsException(file, "cannot read: " + e, e);
+            throw new WeightsException(file, "cannot read: " + WeightsException.describe(e), e);
         }
         return Collections.unmodifiableMap(out);
     }
 
-    /** Parses one array from {@code in}; {@code file} and {@code entry} (empty, or an archive entry) name it in errors. */
-    static Array parse(Path file, String entry, InputStream in) throws IOException {
+    /**
+     * Parses one array from {@code in}, which holds {@code bytes} bytes (-1 when unknown); {@code
+     * file} and {@code entry} (empty, or an archive entry) name it in errors. Memory follows the
+     * bytes actually present, never the shape claimed: a shape larger than the stream is refused
+     * before allocating, and where the length is unknown the array grows as data arrives.
+     */
+    static Array parse(Path file, String entry, InputStream in, long bytes) throws IOException {
         Source source = new Source(file, entry);
         byte[] magic = in.readNBytes(8);
         if (magic.length < 8 || !Arrays.equals(Arrays.copyOf(magic, 6), MAGIC)) throw bad(source, "not a .npy array (no \\x93NUMPY magic)");
@@ -125,23 +130,35 @@ public final class Npy {
             default -> throw bad(source, "dtype '" + descr + "' is not supported (expected a little-endian float: <f4, <f8 or <f2)");
         };
         long n = 1;
-        for (long d : shape) n = Math.multiplyExact(n, d);
+        try {
+            for (long d : shape) n = Math.multiplyExact(n, d);
+            Math.multiplyExact(n, itemSize);
+        } catch (ArithmeticException overflow) {
+            throw bad(source, "shape " + Arrays.toString(shape) + " overflows a 64-bit byte count");
+        }
         if (n > Integer.MAX_VALUE - 8) throw bad(source, "array of " + n + " elements " + Arrays.toString(shape) + " is too large for one Java array");
-        float[] data = new float[(int) n];
-        readData(source, in, descr, itemSize, data);
+        long prefix = 8 + (major == 1 ? 2 : 4) + headerLen;
+        if (bytes >= 0 && n * itemSize > bytes - prefix) {
+            throw bad(source, "truncated data: shape " + Arrays.toString(shape) + " of " + descr + " needs " + n * itemSize + " bytes but "
+                    + Math.max(0, bytes - prefix) + " follow the header");
+        }
+        float[] data = readData(source, in, descr, itemSize, (int) n);
         if (fortran && shape.length > 1) data = toRowMajor(data, shape);
         return new Array(shape, data);
     }
 
-    private static void readData(Source source, InputStream in, String descr, int itemSize, float[] out) throws IOException {
+    /** Reads {@code n} elements; the array doubles as data arrives, so a short stream never costs the claimed size. */
+    private static float[] readData(Source source, InputStream in, String descr, int itemSize, int n) throws IOException {
         byte[] chunk = new byte[1 << 16];
         ByteBuffer b = ByteBuffer.wrap(chunk).order(ByteOrder.LITTLE_ENDIAN);
-        long need = (long) out.length * itemSize, got = 0;
+        long need = (long) n * itemSize, got = 0;
+        float[] out = new float[Math.min(n, chunk.length)];
         int at = 0;
         while (got < need) {
             int want = (int) Math.min(chunk.length, need - got);
             int r = in.readNBytes(chunk, 0, want);
             if (r < want) throw bad(source, "truncated data: " + (got + r) + " of " + need + " bytes");
+            if (at + r / itemSize > out.length) out = Arrays.copyOf(out, (int) Math.min(n, Math.max(2L * out.length, at + r / itemSize)));
             for (int p = 0; p < r; p += itemSize) {
                 out[at++] = switch (descr) {
                     case "<f4" -> b.getFloat(p);
@@ -151,6 +168,7 @@ public final class Npy {
             }
             got += r;
         }
+        return out;
     }
 
     /** Column-major (Fortran) data to row-major: element with index (i0..ik) sits at sum i_j * prod(shape[<j]). */

@@ -60,7 +60,8 @@ public final class SaeLoaders {
             float[] wEnc = tensor(st, "W_enc", dIn, dSae), bEnc = tensor(st, "b_enc", dSae);
             float[] wDec = tensor(st, "W_dec", dSae, dIn), bDec = tensor(st, "b_dec", dIn);
             float[] threshold = act == SparseAutoencoder.Activation.JUMPRELU ? tensor(st, "threshold", dSae) : null;
-            return new SparseAutoencoder(weights.toString(), act, dIn, dSae, wEnc, bEnc, wDec, bDec, threshold, apply == null || apply.asBoolean(), hook);
+            boolean applyBDec = apply == null || apply.asBoolean();
+            return checked(weights, () -> new SparseAutoencoder(weights.toString(), act, dIn, dSae, wEnc, bEnc, wDec, bDec, threshold, applyBDec, hook));
         }
     }
 
@@ -82,7 +83,18 @@ public final class SaeLoaders {
         float[] bEnc = array(npz, arrays.get("b_enc"), "b_enc", dSae);
         float[] bDec = array(npz, arrays.get("b_dec"), "b_dec", dIn);
         float[] threshold = array(npz, arrays.get("threshold"), "threshold", dSae);
-        return new SparseAutoencoder(npz.toString(), SparseAutoencoder.Activation.JUMPRELU, dIn, dSae, wEnc.data(), bEnc, wDec, bDec, threshold, false, hookName);
+        return checked(npz, () -> new SparseAutoencoder(npz.toString(), SparseAutoencoder.Activation.JUMPRELU, dIn, dSae, wEnc.data(), bEnc, wDec, bDec,
+                threshold, false, hookName));
+    }
+
+    /** The SAE's own checks (finite weights, consistent sizes) reported as a defect of {@code file}. */
+    private static SparseAutoencoder checked(Path file, java.util.function.Supplier<SparseAutoencoder> build) {
+        try {
+            return build.get();
+        } catch (IllegalArgumentException e) {
+            String m = e.getMessage() == null ? "invalid" : e.getMessage();
+            throw new WeightsException(file, m.startsWith(file + ": ") ? m.substring(file.toString().length() + 2) : m);
+        }
     }
 
     private static float[] tensor(SafeTensorsFile st, String name, long... shape) {

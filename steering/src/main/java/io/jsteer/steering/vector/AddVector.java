@@ -24,12 +24,19 @@ public final class AddVector implements Intervention {
         if (vector == null) throw new IllegalArgumentException("no steering vector");
         if (positions == null) throw new IllegalArgumentException("no position rule");
         if (!Double.isFinite(coefficient)) throw new IllegalArgumentException("coefficient must be finite, got " + coefficient);
+        vector.requireDirection();
         this.vector = vector;
         this.coefficient = coefficient;
         this.positions = positions;
         float[] v = vector.direction();
         // rounded to float once, as a float32 framework forms coefficient * vector before adding it
-        for (int i = 0; i < v.length; i++) v[i] = (float) (coefficient * v[i]);
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) (coefficient * v[i]);
+            if (!Float.isFinite(v[i])) {
+                throw new IllegalArgumentException("coefficient " + coefficient + " x the vector for " + vector.hook() + " overflows float32 at index " + i
+                        + " (the vector's norm is " + String.format("%.4g", vector.norm()) + ")");
+            }
+        }
         this.scaled = v;
     }
 

@@ -107,7 +107,7 @@ public record GgufFile(int version, Map<String, Object> metadata, List<TensorInf
         } catch (NoSuchFileException e) {
             throw new WeightsException(file, "no such file", e);
         } catch (IOException e) {
-            throw new WeightsException(file, "cannot read: " + e, e);
+            throw new WeightsException(file, "cannot read: " + WeightsException.describe(e), e);
         }
         ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         try {
@@ -171,7 +171,7 @@ public record GgufFile(int version, Map<String, Object> metadata, List<TensorInf
             if (types[i] != GGML_TYPE_F32) expected = -1;
             if (types[i] == GGML_TYPE_F32) {
                 long n = 1;
-                for (long d : dims[i]) n = Math.multiplyExact(n, d);
+                for (long d : dims[i]) n = n > Integer.MAX_VALUE ? n : n * Math.min(d, 1L << 31); // saturates instead of overflowing; refused just below
                 long start = dataOffset + offsets[i];
                 if (n > Integer.MAX_VALUE / 4 || start + n * 4 > b.capacity()) {
                     throw new WeightsException(file, name, "data [" + start + ", " + (start + n * 4) + ") lies beyond the end of the file (" + b.capacity() + " bytes)");

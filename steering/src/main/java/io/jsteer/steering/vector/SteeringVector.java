@@ -51,6 +51,15 @@ public record SteeringVector(HookName hook, float[] direction, String method, Ma
         return Math.sqrt(s);
     }
 
+    /** Returns this vector; fails when it is all zeros, so there is no direction to steer along or project on. */
+    public SteeringVector requireDirection() {
+        if (!(norm() > 0)) {
+            throw new IllegalArgumentException("steering vector for " + hook + " (" + method + ") is all zeros: there is no direction to steer along"
+                    + " (were the positive and negative prompts the same?)");
+        }
+        return this;
+    }
+
     /** The same vector labelled with another model name (e.g. the checkpoint it came from). */
     public SteeringVector withModel(String name) {
         return new SteeringVector(hook, direction, method, parameters, name);

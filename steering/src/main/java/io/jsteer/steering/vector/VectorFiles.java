@@ -83,8 +83,12 @@ public final class VectorFiles {
             for (int i = 0; i < values.length; i++) {
                 if (!Float.isFinite(values[i])) throw new WeightsException(file, TENSOR, "has a non-finite value " + values[i] + " at index " + i);
             }
-            return new SteeringVector(new HookName(layer, point), values, require(file, meta, "method"),
-                    parameters(file, require(file, meta, "parameters")), require(file, meta, "model"));
+            try {
+                return new SteeringVector(new HookName(layer, point), values, require(file, meta, "method"),
+                        parameters(file, require(file, meta, "parameters")), require(file, meta, "model"));
+            } catch (IllegalArgumentException e) {
+                throw new WeightsException(file, e.getMessage());
+            }
         }
     }
 

@@ -178,7 +178,9 @@ class ActAddCaaReferenceTest {
 
     @Test
     void wrongWidthIsRefusedWhenApplied() {
-        SteeringVector narrow = new SteeringVector(hook, new float[32], "caa", Map.of(), "m");
+        float[] ones = new float[32];
+        Arrays.fill(ones, 1);
+        SteeringVector narrow = new SteeringVector(hook, ones, "caa", Map.of(), "m");
         AddVector add = new AddVector(narrow, 1, PositionRule.all());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SteeringFixtures.logits(model, add, eval));
         assertEquals("steering vector for blocks.1.hook_resid_post has 32 values, the model's hidden size is 64", e.getMessage());
