@@ -27,7 +27,8 @@ import java.util.function.Function;
  * String text = tokenizer.decode(generator.generate(steered).tokens());
  * }</pre>
  *
- * <p>Defaults: {@value #DEFAULT_MAX_NEW_TOKENS} new tokens (as Hugging Face's {@code generate}),
+ * <p>A request gives the same tokens each time it runs: every run samples from a fresh copy of
+ * the sampler. Defaults: {@value #DEFAULT_MAX_NEW_TOKENS} new tokens (as Hugging Face's {@code generate}),
  * {@link Sampler#greedy()}, no stop tokens, no listener, no steering.
  */
 public final class GenerationRequest {
@@ -82,8 +83,10 @@ public final class GenerationRequest {
     }
 
     /**
-     * The sampler, as given. A seeded sampler's random stream advances as it draws: to run a
-     * request twice with the same draws, give each run a {@link Sampler#copy()}.
+     * The sampler's settings. Each run of the request draws from a {@link Sampler#copy()} whose
+     * random stream starts at the seed, so a request gives the same tokens every time it runs, and
+     * a steered request derived with {@link #toBuilder()} draws the same random numbers as the
+     * unsteered one.
      *
      * @return the sampler that chooses each token
      */

@@ -91,7 +91,7 @@ public final class Generator {
      * @return a generation whose {@link Generation#result()} is ready once it has run
      */
     public Generation generation(GenerationRequest request) {
-        return new Generation(request.prompt(), request.maxNewTokens(), request.sampler(), request.stopTokens(), request.listener(),
+        return new Generation(request.prompt(), request.maxNewTokens(), request.sampler().copy(), request.stopTokens(), request.listener(),
                 request.attachAll(), model.config().maxPositions(), model.config().vocabSize());
     }
 

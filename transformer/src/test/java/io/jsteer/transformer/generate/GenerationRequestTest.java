@@ -73,6 +73,15 @@ class GenerationRequestTest {
     }
 
     @Test
+    void aSampledRequestGivesTheSameTokensEachRun() {
+        Generator g = new Generator(model);
+        GenerationRequest r = GenerationRequest.builder(PROMPT).maxNewTokens(12).sampler(new Sampler(1.5, 0, 1, 7)).build();
+        int[] first = g.generate(r).tokens();
+        assertArrayEquals(first, g.generate(r).tokens());
+        assertArrayEquals(first, g.generate(model.newState(), PROMPT, 12, new Sampler(1.5, 0, 1, 7), null, null).tokens());
+    }
+
+    @Test
     void steeringActsLikeHooksAttachedByHandAndIsDetachedAfter() {
         Generator g = new Generator(model);
         State byHand = model.newState();
