@@ -57,8 +57,46 @@ public final class Generator {
      * stops early at any id in {@code stopTokens} or when the context is full.
      */
     public Result generate(State state, int[] prompt, int maxNewTokens, Sampler sampler, int[] stopTokens, Listener listener) {
+        return run(state, new Generation(prompt, maxNewTokens, sampler, stopTokens, listener, null, model.config().maxPositions(), model.config().vocabSize()));
+    }
+
+    /**
+     * Generates what {@code request} asks on a fresh state; its steering is attached for the
+     * call and detached after.
+     *
+     * @param request prompt, length, sampler, stop conditions and steering
+     * @return the generated tokens and why generation ended
+     */
+    public Result generate(GenerationRequest request) {
+        return generate(model.newState(), request);
+    }
+
+    /**
+     * Generates what {@code request} asks on {@code state}, which must be empty: hooks already
+     * attached to it (to read activations, say) stay attached and see the whole sequence; the
+     * request's steering is attached after them for the call and detached after.
+     *
+     * @param state   an empty state of this generator's model
+     * @param request prompt, length, sampler, stop conditions and steering
+     * @return the generated tokens and why generation ended
+     */
+    public Result generate(State state, GenerationRequest request) {
+        return run(state, generation(request));
+    }
+
+    /**
+     * The request as a {@link Generation} of this model, to run with others in {@link #generateAll}.
+     *
+     * @param request prompt, length, sampler, stop conditions and steering
+     * @return a generation whose {@link Generation#result()} is ready once it has run
+     */
+    public Generation generation(GenerationRequest request) {
+        return new Generation(request.prompt(), request.maxNewTokens(), request.sampler().copy(), request.stopTokens(), request.listener(),
+                request.attachAll(), model.config().maxPositions(), model.config().vocabSize());
+    }
+
+    private Result run(State state, Generation g) {
         if (state.length() != 0) throw new IllegalArgumentException("generation needs a fresh state; this one already holds " + state.length() + " tokens");
-        Generation g = new Generation(prompt, maxNewTokens, sampler, stopTokens, listener, null, model.config().maxPositions(), model.config().vocabSize());
         if (g.empty()) return g.result();
         g.start(state);
         try {
