@@ -12,7 +12,12 @@ llama.cpp's own gguf-py writer, mirroring convert_hf_to_gguf.py (conversion/gptn
     1/sqrt(head_dim)), so the Gemma 2/3 files mean a model with that attention scale
   * a made-up vocabulary of the fixture's size (the fixtures have no tokenizer): "<t{id}>" pieces,
     enough for llama.cpp to load the file
-Types: f32 (every model), q8_0 (every model); for pythia-tiny-parallel also f16, bf16, q4_0 and
+  * Llama 2/3 and Mistral (written as "llama"): q and k rows (and biases) permuted per head for
+    llama.cpp's interleaved RoPE; linear rope scaling as rope.scaling.*; Llama 3's as the
+    rope_freqs.weight tensor of per-dimension factors (the converter's formula; jsteer refuses it, so no
+    such fixture is written)
+  * tied models (Gemma, Qwen 2/3 tiny) without an output tensor
+Types: f32 (every model), q8_0 (the first four and llama2-tiny); for pythia-tiny-parallel also f16, bf16, q4_0 and
 "kmix": the MLP down projections (the only matrices with rows of 256) in Q4_K (layers 0, 1),
 Q5_K (2) and Q6_K (3), everything else Q8_0, as a Q4_K_M file mixes types. gguf-py cannot encode
 K-quants, so they are encoded here by a plain min/max rule (any valid encoding serves: the tests
@@ -125,7 +130,10 @@ def convert(model, kind):
     w = read_safetensors(FIX / model / "model.safetensors")
     mt = cfg["model_type"]
     arch = {"gpt_neox": gguf.MODEL_ARCH.GPTNEOX, "gemma": gguf.MODEL_ARCH.GEMMA, "gemma2": gguf.MODEL_ARCH.GEMMA2,
-            "gemma3_text": gguf.MODEL_ARCH.GEMMA3}[mt]
+            "gemma3_text": gguf.MODEL_ARCH.GEMMA3, "llama": gguf.MODEL_ARCH.LLAMA, "mistral": gguf.MODEL_ARCH.LLAMA,
+            "qwen2": gguf.MODEL_ARCH.QWEN2, "qwen3": gguf.MODEL_ARCH.QWEN3}[mt]
+    llama = arch == gguf.MODEL_ARCH.LLAMA
+    gemma = mt in ("gemma", "gemma2", "gemma3_text")
     nl = cfg["num_hidden_layers"]
     tmap = gguf.get_tensor_name_map(arch, nl)
     out = HERE / f"{model}.{kind}.gguf"
@@ -144,11 +152,35 @@ def convert(model, kind):
         g.add_parallel_residual(cfg.get("use_parallel_residual", True))
         g.add_layer_norm_eps(cfg["layer_norm_eps"])
     else:
+        hd = cfg.get("head_dim") or cfg["hidden_size"] // cfg["num_attention_heads"]
         g.add_head_count_kv(cfg["num_key_value_heads"])
         g.add_layer_norm_rms_eps(cfg["rms_norm_eps"])
-        g.add_key_length(cfg["head_dim"])
-        g.add_value_length(cfg["head_dim"])
+        g.add_key_length(hd)
+        g.add_value_length(hd)
         g.add_rope_freq_base(float(cfg.get("rope_theta", 10000)))
+        if not gemma:
+            g.add_rope_dimension_count(hd)
+    rs = cfg.get("rope_scaling") or {}
+    if rs.get("rope_type", rs.get("type")) == "linear":
+        g.add_rope_scaling_type(gguf.RopeScalingType.LINEAR)
+        g.add_rope_scaling_factor(rs["factor"])
+    if rs.get("rope_type") == "llama3":
+        # convert_hf_to_gguf.py (LlamaModel.generate_extra_tensors): per-dimension frequency factors
+        base, dim = cfg.get("rope_theta", 10000.0), hd
+        freqs = 1.0 / (base ** (np.arange(0, dim, 2, dtype=np.float32) / dim))
+        factor, low, high, old = rs["factor"], rs["low_freq_factor"], rs["high_freq_factor"], rs["original_max_position_embeddings"]
+        low_wl, high_wl = old / low, old / high
+        factors = []
+        for f in freqs:
+            wl = 2 * np.pi / f
+            if wl < high_wl:
+                factors.append(1)
+            elif wl > low_wl:
+                factors.append(factor)
+            else:
+                smooth = (old / wl - low) / (high - low)
+                factors.append(1 / ((1 - smooth) / factor + smooth))
+        g.add_tensor("rope_freqs.weight", np.array(factors, dtype=np.float32))
     if mt == "gemma2":
         g.add_attn_logit_softcapping(cfg["attn_logit_softcapping"])
         g.add_final_logit_softcapping(cfg["final_logit_softcapping"])
@@ -160,7 +192,7 @@ def convert(model, kind):
     # a made-up vocabulary of the model's size
     V = cfg["vocab_size"]
     tokens = [f"<t{i}>" for i in range(V)]
-    if neox:
+    if not gemma:
         g.add_tokenizer_model("gpt2")
         g.add_tokenizer_pre("default")
         g.add_token_list(tokens)
@@ -176,13 +208,18 @@ def convert(model, kind):
     g.add_eos_token_id(cfg["eos_token_id"])
 
     d, nh = cfg["hidden_size"], cfg["num_attention_heads"]
+    nkv = cfg.get("num_key_value_heads", nh)
+
+    def permute(x, heads):
+        """convert_hf_to_gguf.py LlamaModel.permute: rows of each head reordered for interleaved RoPE."""
+        return x.reshape(heads, 2, x.shape[0] // heads // 2, *x.shape[1:]).swapaxes(1, 2).reshape(x.shape)
     base = {"f32": Q.F32, "f16": Q.F16, "bf16": Q.BF16, "q8_0": Q.Q8_0, "q4_0": Q.Q4_0, "kmix": Q.Q8_0}[kind]
     ftype = {"f32": gguf.LlamaFileType.ALL_F32, "f16": gguf.LlamaFileType.MOSTLY_F16, "bf16": gguf.LlamaFileType.MOSTLY_BF16,
              "q8_0": gguf.LlamaFileType.MOSTLY_Q8_0, "q4_0": gguf.LlamaFileType.MOSTLY_Q4_0,
              "kmix": gguf.LlamaFileType.MOSTLY_Q4_K_M}[kind]
     g.add_file_type(ftype)
     for name, x in w.items():
-        if not neox and name == "lm_head.weight":
+        if name == "lm_head.weight" and (gemma or cfg.get("tie_word_embeddings")):
             continue
         gname = tmap.get_name(name, try_suffixes=(".weight", ".bias"))
         assert gname is not None, name
@@ -193,11 +230,15 @@ def convert(model, kind):
             else:
                 q = x.reshape(nh, 3, d // nh)
                 x = np.concatenate([q[:, 0].reshape(-1), q[:, 1].reshape(-1), q[:, 2].reshape(-1)], 0)
-        if not neox and name.endswith("norm.weight"):
+        if gemma and name.endswith("norm.weight"):
             x = x + np.float32(1)
+        if llama and ("q_proj" in name or "k_proj" in name):
+            x = permute(x, nh if "q_proj" in name else nkv)
         t = base if x.ndim == 2 else Q.F32
         if kind == "kmix" and gname.endswith("ffn_down.weight"):
             t = {0: Q.Q4_K, 1: Q.Q4_K, 2: Q.Q5_K, 3: Q.Q6_K}[int(gname.split(".")[1])]
+        if t not in (Q.F32, Q.F16, Q.BF16) and x.shape[-1] % gguf.GGML_QUANT_SIZES[t][0] != 0:
+            t = Q.F16  # as convert_hf_to_gguf.py falls back when rows are not whole blocks
         data, raw = encode(x, t)
         g.add_tensor(gname, data, raw_dtype=raw)
     g.write_header_to_file()
@@ -212,3 +253,6 @@ for m in ("pythia-tiny-parallel", "gemma-tiny", "gemma2-tiny", "gemma3-tiny"):
         convert(m, k)
 for k in ("f16", "bf16", "q4_0", "kmix"):
     convert("pythia-tiny-parallel", k)
+for m in ("llama2-tiny", "mistral-tiny", "qwen2-tiny", "qwen3-tiny"):
+    convert(m, "f32")
+convert("llama2-tiny", "q8_0")

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.jsteer.transformer.Model;
 import io.jsteer.transformer.ModelWeights;
 import io.jsteer.transformer.backend.CpuBackend;
+import io.jsteer.weights.Architecture;
 import io.jsteer.weights.Checkpoint;
 import io.jsteer.weights.ModelConfig;
 import io.jsteer.weights.Tensor;
@@ -43,20 +44,22 @@ class GgufModelTest {
     }
 
     static Stream<String> archs() {
-        return Stream.of("pythia-tiny-parallel", "gemma-tiny", "gemma2-tiny", "gemma3-tiny");
+        return Stream.of("pythia-tiny-parallel", "gemma-tiny", "gemma2-tiny", "gemma3-tiny", "llama2-tiny", "mistral-tiny", "qwen2-tiny", "qwen3-tiny");
     }
 
     /**
      * The Hugging Face fixture as llama.cpp reads its GGUF conversion: llama.cpp ignores Gemma 2/3's
-     * query_pre_attn_scalar and scales q.k by 1/sqrt(head_dim) (src/models/gemma2.cpp, gemma3.cpp).
+     * query_pre_attn_scalar and scales q.k by 1/sqrt(head_dim) (src/models/gemma2.cpp, gemma3.cpp),
+     * and reads Mistral as "llama", without its sliding window.
      */
     static Model hfAsLlamaCppReadsIt(String name) {
         Checkpoint cp = Checkpoint.open(Fixtures.dir(name));
         ModelConfig c = cp.config();
-        ModelConfig asRead = new ModelConfig(c.architecture(), c.vocabSize(), c.hiddenSize(), c.intermediateSize(), c.numLayers(),
+        boolean mistral = c.architecture() == Architecture.MISTRAL;
+        ModelConfig asRead = new ModelConfig(mistral ? Architecture.LLAMA : c.architecture(), c.vocabSize(), c.hiddenSize(), c.intermediateSize(), c.numLayers(),
                 c.numHeads(), c.numKvHeads(), c.headDim(), c.normEps(), c.activation(), c.ropeTheta(), c.ropeLocalTheta(),
-                c.ropeScalingFactor(), c.rotaryDims(), c.parallelResidual(), c.attentionBias(), c.tieWordEmbeddings(),
-                c.slidingWindow(), c.slidingPattern(), c.attnSoftcap(), c.finalSoftcap(), (float) (1 / Math.sqrt(c.headDim())),
+                c.ropeScaling(), c.rotaryDims(), c.parallelResidual(), c.attentionBias(), c.mlpBias(), c.tieWordEmbeddings(),
+                mistral ? 0 : c.slidingWindow(), c.slidingPattern(), c.attnSoftcap(), c.finalSoftcap(), (float) (1 / Math.sqrt(c.headDim())),
                 c.maxPositions(), c.bosTokenId(), c.eosTokenIds());
         return new Model(asRead, ModelWeights.load(asRead, cp.weights()), CpuBackend.INSTANCE);
     }
@@ -79,6 +82,10 @@ class GgufModelTest {
         assertEquals(h.activation(), g.activation());
         assertEquals(h.rotaryDims(), g.rotaryDims());
         assertEquals(h.parallelResidual(), g.parallelResidual());
+        assertEquals(h.qkvBias(), g.qkvBias());
+        assertEquals(h.attentionBias(), g.attentionBias());
+        assertEquals(h.mlpBias(), g.mlpBias());
+        assertEquals(h.ropeScaling(), g.ropeScaling());
         assertEquals(h.tieWordEmbeddings(), g.tieWordEmbeddings());
         assertEquals(h.slidingWindow(), g.slidingWindow());
         assertEquals(h.attnSoftcap(), g.attnSoftcap());
@@ -110,7 +117,8 @@ class GgufModelTest {
                 new Object[] {"pythia-tiny-parallel.kmix.gguf", 1.2e-1f},
                 new Object[] {"gemma-tiny.q8_0.gguf", 4.5e-2f},
                 new Object[] {"gemma2-tiny.q8_0.gguf", 7.5e-2f},
-                new Object[] {"gemma3-tiny.q8_0.gguf", 5e-2f});
+                new Object[] {"gemma3-tiny.q8_0.gguf", 5e-2f},
+                new Object[] {"llama2-tiny.q8_0.gguf", 5e-2f});
     }
 
     @ParameterizedTest

@@ -4,6 +4,8 @@
  */
 package io.jsteer.weights;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Collections;
@@ -20,6 +22,9 @@ import java.util.regex.Pattern;
  * tensors under the Hugging Face names the families' weight maps use, so a GGUF file and a model
  * folder load through the same code.
  *
+ * <p>Architectures: {@code gptneox}, {@code gemma}, {@code gemma2}, {@code gemma3}, {@code llama}
+ * (Llama 2/3 and Mistral, which llama.cpp writes as llama), {@code qwen2}, {@code qwen3}.
+ *
  * <p>What the file means is what llama.cpp makes of it ({@code src/models/*.cpp}), including its
  * defaults for absent keys. Where llama.cpp's converter ({@code convert_hf_to_gguf.py}) changed a
  * tensor, the change is undone here:
@@ -30,9 +35,12 @@ import java.util.regex.Pattern;
  *       {@code [q|k|v][head]}; its three row blocks are offered as separate projections
  *       ({@code attention.query.weight} etc.), slices of the mapped file, instead of copying the
  *       rows back into the per-head order.
+ *   <li>Llama's q and k rows are permuted within each head for llama.cpp's interleaved RoPE; they
+ *       are put back in order in memory of their own (q and k only: about a tenth of a layer).
  * </ul>
  * The activation of each family is the one of its Hugging Face implementation (exact erf GELU for
- * GPT-NeoX, where llama.cpp uses the tanh approximation).
+ * GPT-NeoX, where llama.cpp uses the tanh approximation). Llama 3.1's per-dimension RoPE factors
+ * ({@code rope_freqs.weight}) are refused, not ignored.
  */
 public final class GgufModel {
     private GgufModel() {}
@@ -63,7 +71,12 @@ public final class GgufModel {
             case "gemma" -> Architecture.GEMMA;
             case "gemma2" -> Architecture.GEMMA2;
             case "gemma3" -> Architecture.GEMMA3;
-            default -> throw new WeightsException(g.path(), "general.architecture '" + s + "' is not supported (supported: gptneox, gemma, gemma2, gemma3)");
+            // llama.cpp writes Llama 2/3 and Mistral 7B as "llama" (Mistral's sliding window is not kept)
+            case "llama" -> Architecture.LLAMA;
+            case "qwen2" -> Architecture.QWEN2;
+            case "qwen3" -> Architecture.QWEN3;
+            default -> throw new WeightsException(g.path(), "general.architecture '" + s
+                    + "' is not supported (supported: gptneox, gemma, gemma2, gemma3, llama, qwen2, qwen3)");
         };
     }
 
@@ -86,15 +99,17 @@ public final class GgufModel {
         if (embed.rank() != 2) throw new WeightsException(g.path(), "token_embd.weight", "is not a matrix");
         int vocab = embed.dim(0);
         boolean neox = arch == Architecture.GPT_NEOX;
-        boolean gemma23 = arch == Architecture.GEMMA2 || arch == Architecture.GEMMA3;
+        if (g.has("rope_freqs.weight")) {
+            throw new WeightsException(g.path(), "rope_freqs.weight", "per-dimension RoPE factors (Llama 3.1 rope scaling) are not supported yet");
+        }
 
         double theta = m.number(p + "rope.freq_base", 10000);
-        double scaling = 1;
+        RopeScaling scaling = RopeScaling.NONE;
         String scalingType = m.string(p + "rope.scaling.type", "linear");
         double factor = m.number(p + "rope.scaling.factor", m.number(p + "rope.scale_linear", 0));
-        if (factor != 0 && factor != 1) {
+        if (factor != 0 && factor != 1 && !scalingType.equals("none")) {
             if (!scalingType.equals("linear")) throw new WeightsException(g.path(), "'" + p + "rope.scaling.type' '" + scalingType + "' is not supported (linear is)");
-            scaling = factor;
+            scaling = RopeScaling.linear(factor);
         }
         int window = 0, pattern = 0;
         double localTheta = theta;
@@ -105,23 +120,25 @@ public final class GgufModel {
             localTheta = m.number(p + "rope.freq_base_swa", theta);
         } else if (arch == Architecture.GEMMA3) {
             window = m.positiveInt(p + "attention.sliding_window", 0);
-            if (window > 0) {
-                pattern = m.pattern(p + "attention.sliding_window_pattern", 6, layers);
-                localTheta = m.number(p + "rope.freq_base_swa", 10000);
-            }
+            // no window: no layer slides (a period of one makes every layer global)
+            pattern = window > 0 ? m.pattern(p + "attention.sliding_window_pattern", 6, layers) : 1;
+            localTheta = window > 0 ? m.number(p + "rope.freq_base_swa", 10000) : theta;
         }
-        // llama.cpp: 1/sqrt(head_dim), except the 27B models (46 and 62 layers), which use
+        // llama.cpp: 1/sqrt(head_dim), except Gemma 2/3 27B (46 and 62 layers), which use
         // query_pre_attn_scalar = hidden / heads (src/models/gemma2.cpp, gemma3.cpp)
         boolean is27b = (arch == Architecture.GEMMA2 && layers == 46) || (arch == Architecture.GEMMA3 && layers == 62);
         float scale = (float) (1 / Math.sqrt(is27b ? (double) hidden / heads : headDim));
-        int[] eos = m.eosIds();
+        int rotary = m.positiveInt(p + "rope.dimension_count", headDim);
+        if (!neox && rotary != headDim) throw new WeightsException(g.path(), "'" + p + "rope.dimension_count' " + rotary + " differs from the head size " + headDim + ", which is not supported for " + arch.hfName());
+        // biases are known from the tensors present; Qwen 2's q/k/v biases are implied by its family
+        boolean attentionBias = neox || (arch != Architecture.QWEN2 && !arch.isGemma() && g.has("blk.0.attn_q.bias"));
         return new ModelConfig(arch, vocab, hidden, inter, layers, heads, kvHeads, headDim,
                 (float) m.number(p + (neox ? "attention.layer_norm_epsilon" : "attention.layer_norm_rms_epsilon"), neox ? 1e-5 : 1e-6),
-                neox ? Activation.GELU_ERF : Activation.GELU_TANH,
-                theta, localTheta, scaling,
-                neox ? m.positiveInt(p + "rope.dimension_count", headDim) : headDim,
+                neox ? Activation.GELU_ERF : arch.isGemma() ? Activation.GELU_TANH : Activation.SILU,
+                theta, localTheta, scaling, rotary,
                 neox && m.bool(p + "use_parallel_residual", true),
-                neox,
+                attentionBias,
+                arch == Architecture.LLAMA && g.has("blk.0.ffn_gate.bias"),
                 !g.has("output.weight"),
                 window, pattern,
                 arch == Architecture.GEMMA2 ? (float) m.number(p + "attn_logit_softcapping", 50) : 0,
@@ -129,24 +146,25 @@ public final class GgufModel {
                         : arch == Architecture.GEMMA3 ? (float) m.number(p + "final_logit_softcapping", 0) : 0,
                 scale,
                 m.positiveInt(p + "context_length", 8192),
-                (int) m.integer("tokenizer.ggml.bos_token_id", neox ? 0 : 2),
-                eos);
+                (int) m.integer("tokenizer.ggml.bos_token_id", -1),
+                m.eosIds());
     }
 
     /** Hugging Face tensor name to the GGUF tensor (transformed where the converter changed it). */
     static Map<String, Supplier<Tensor>> names(GgufFile g, ModelConfig c) {
         Map<String, Supplier<Tensor>> out = new LinkedHashMap<>();
-        boolean neox = c.architecture() == Architecture.GPT_NEOX;
-        boolean sandwich = c.architecture() == Architecture.GEMMA2 || c.architecture() == Architecture.GEMMA3;
+        Architecture arch = c.architecture();
+        boolean neox = arch == Architecture.GPT_NEOX;
+        boolean sandwich = arch == Architecture.GEMMA2 || arch == Architecture.GEMMA3;
         String model = neox ? "gpt_neox." : "model.";
         for (GgufFile.TensorInfo t : g.tensors()) {
             String name = t.name();
             int dot = name.lastIndexOf('.');
+            if (dot < 0) continue;
             String base = name.substring(0, dot), suffix = name.substring(dot);
             Matcher blk = BLOCK.matcher(base);
-            boolean norm = base.endsWith("norm");
             Supplier<Tensor> plain = () -> g.tensor(name);
-            Supplier<Tensor> get = !neox && norm ? () -> minusOne(g.tensor(name)) : plain;
+            Supplier<Tensor> get = arch.isGemma() && base.endsWith("norm") ? () -> minusOne(g.tensor(name)) : plain;
             if (blk.matches()) {
                 String layer = model + "layers." + blk.group(1) + ".", role = blk.group(2);
                 if (neox && role.equals("attn_qkv")) {
@@ -156,6 +174,11 @@ public final class GgufModel {
                         out.put(layer + "attention." + parts[i] + suffix, () -> third(g.tensor(name), part, g.path()));
                     }
                     continue;
+                }
+                // llama.cpp's "llama" rotates interleaved pairs, so the converter permuted q and k rows per head
+                if (arch == Architecture.LLAMA && (role.equals("attn_q") || role.equals("attn_k"))) {
+                    int headsHere = role.equals("attn_q") ? c.numHeads() : c.numKvHeads();
+                    get = () -> unpermute(g.tensor(name), headsHere, g.path());
                 }
                 String hf = neox ? switch (role) {
                     case "attn_norm" -> "input_layernorm";
@@ -192,6 +215,29 @@ public final class GgufModel {
             }
         }
         return out;
+    }
+
+    /**
+     * Undoes convert_hf_to_gguf.py's {@code LlamaModel.permute} of q or k: within each head, GGUF
+     * row {@code 2i + a} is Hugging Face row {@code a * headDim/2 + i}. Rows are whole blocks in
+     * every stored type, so they are moved as bytes, into memory of their own (the mapped file
+     * cannot be reordered in place).
+     */
+    private static Tensor unpermute(Tensor t, int heads, Path file) {
+        long rows = t.shape()[0];
+        if (rows % (2L * heads) != 0) throw new WeightsException(file, t.name(), "has " + rows + " rows, not " + heads + " heads of an even size");
+        int half = (int) (rows / heads / 2);
+        long rowBytes = t.rank() == 1 ? t.dtype().bytesOf(1) : t.rowBytes();
+        MemorySegment out = Arena.ofAuto().allocate(rowBytes * rows, 64);
+        for (long h = 0; h < heads; h++) {
+            for (int a = 0; a < 2; a++) {
+                for (int i = 0; i < half; i++) {
+                    long from = h * 2 * half + 2L * i + a, to = h * 2 * half + (long) a * half + i;
+                    MemorySegment.copy(t.data(), from * rowBytes, out, to * rowBytes, rowBytes);
+                }
+            }
+        }
+        return new Tensor(t.name(), t.dtype(), t.shape(), out);
     }
 
     /** A stored {@code 1 + w} norm weight back as {@code w}. */
@@ -309,8 +355,7 @@ public final class GgufModel {
         /** End-of-sequence ids: the eos token and, when present, the end-of-turn token (Gemma's end_of_turn). */
         int[] eosIds() {
             long eos = integer("tokenizer.ggml.eos_token_id", -1), eot = integer("tokenizer.ggml.eot_token_id", -1);
-            int[] ids = Arrays.stream(new long[] {eos, eot}).filter(i -> i >= 0).distinct().mapToInt(i -> (int) i).toArray();
-            return ids.length == 0 ? new int[] {0} : ids;
+            return Arrays.stream(new long[] {eos, eot}).filter(i -> i >= 0).distinct().mapToInt(i -> (int) i).toArray();
         }
     }
 }

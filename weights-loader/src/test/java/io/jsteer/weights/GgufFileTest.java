@@ -162,6 +162,15 @@ class GgufFileTest {
         meta.put("general.architecture", GgufFile.Value.string("mamba"));
         GgufFile.write(f, meta, List.of());
         e = assertThrows(WeightsException.class, () -> Checkpoint.open(f));
-        assertEquals(f + ": general.architecture 'mamba' is not supported (supported: gptneox, gemma, gemma2, gemma3)", e.getMessage());
+        assertEquals(f + ": general.architecture 'mamba' is not supported (supported: gptneox, gemma, gemma2, gemma3, llama, qwen2, qwen3)", e.getMessage());
+
+        // Llama 3.1's RoPE factors are a tensor: refused rather than ignored
+        meta.clear();
+        meta.put("general.architecture", GgufFile.Value.string("llama"));
+        for (String k : List.of("embedding_length", "block_count", "feed_forward_length", "attention.head_count")) meta.put("llama." + k, GgufFile.Value.uint32(32));
+        GgufFile.write(f, meta, List.of(new GgufFile.Entry("token_embd.weight", DType.F32, new long[] {4, 32}, out -> { }),
+                new GgufFile.Entry("rope_freqs.weight", DType.F32, new long[] {16}, out -> { })));
+        e = assertThrows(WeightsException.class, () -> Checkpoint.open(f));
+        assertEquals(f + ": tensor 'rope_freqs.weight': per-dimension RoPE factors (Llama 3.1 rope scaling) are not supported yet", e.getMessage());
     }
 }
