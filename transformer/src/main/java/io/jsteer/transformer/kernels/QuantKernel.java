@@ -5,6 +5,7 @@
 package io.jsteer.transformer.kernels;
 
 import static jdk.incubator.vector.VectorOperators.B2F;
+import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
 
 import io.jsteer.weights.DType;
@@ -27,8 +28,10 @@ import jdk.incubator.vector.VectorSpecies;
  * tokens at a time (the row's bytes decoded once for the four), and the per-token arithmetic of
  * that tile is exactly the one-token loop's. Within a block the partial products are added as a
  * fixed tree; blocks alternate between two accumulators, which are added, then their lanes summed
- * in a fixed order. The formats without a vectorised loop here decode each row with
- * {@link Quants} (ggml's reference decoding) and take fixed-order float32 dot products with it.
+ * in a fixed order. The K-quants (256-element super-blocks with 6- or 8-bit sub-block scales) are
+ * decoded a row at a time into a float32 scratch row, vectorised but with ggml's own operations, so
+ * the scratch holds exactly {@link Quants}' values; each token then takes a fixed-order dot
+ * product with it.
  *
  * <p>Vectors are 256 bits: eight bytes widen to eight floats per load.
  */
@@ -65,13 +68,14 @@ final class QuantKernel {
                     for (; t < tokens; t++) out[t * rows + r] = q8 ? rowQ8(w, at, x, t * cols, blocks) : rowQ4(w, at, x, t * cols, blocks);
                 }
             }
-            default -> {
+            case Q4_K, Q5_K, Q6_K -> {
                 float[] row = new float[cols];
                 for (int r = r0; r < r1; r++) {
-                    Quants.dequantize(dtype, w.asSlice(r * rowBytes, rowBytes), 0, row);
+                    decodeRow(dtype, w, r * rowBytes, cols, row);
                     for (int t = 0; t < tokens; t++) out[t * rows + r] = dot(row, x, t * cols, cols);
                 }
             }
+            default -> throw new IllegalArgumentException(dtype + " is not a block format");
         }
     }
 
@@ -208,6 +212,65 @@ final class QuantKernel {
         acc[1] = sum(b0.add(b1));
         acc[2] = sum(c0.add(c1));
         acc[3] = sum(d0.add(d1));
+    }
+
+    private static ByteVector bytes(MemorySegment w, long at) {
+        return ByteVector.fromMemorySegment(B, w, at, LE);
+    }
+
+    private static FloatVector toFloat(ByteVector v) {
+        return (FloatVector) v.convertShape(B2F, F, 0);
+    }
+
+    /**
+     * Row {@code at} of {@code cols} K-quant elements into {@code row}, element for element the
+     * float ggml's {@code dequantize_row_q4_K / q5_K / q6_K} gives: {@code d * sc * q - dmin * m}
+     * (Q4_K, Q5_K) and {@code d * sc * (q - 32)} (Q6_K), with the scale products formed as there.
+     */
+    static void decodeRow(DType t, MemorySegment w, long at, int cols, float[] row) {
+        int[] scMin = new int[2];
+        for (int b = 0; b < cols / Quants.QK_K; b++) {
+            long o = at + (long) b * t.blockBytes();
+            int y = b * Quants.QK_K;
+            if (t == DType.Q6_K) {
+                float d = Float.float16ToFloat(w.get(U16, o + 208));
+                for (int n = 0; n < 2; n++, y += 128) {
+                    long ql = o + 64L * n, qh = o + 128 + 32L * n, sc = o + 192 + 8L * n;
+                    for (int l = 0; l < 32; l += L) {
+                        int is = l / 16;
+                        ByteVector lo0 = bytes(w, ql + l), lo1 = bytes(w, ql + l + 32), h = bytes(w, qh + l);
+                        ByteVector q1 = lo0.and((byte) 0xf).or(h.and((byte) 3).lanewise(LSHL, 4)).sub((byte) 32);
+                        ByteVector q2 = lo1.and((byte) 0xf).or(h.lanewise(LSHR, 2).and((byte) 3).lanewise(LSHL, 4)).sub((byte) 32);
+                        ByteVector q3 = lo0.lanewise(LSHR, 4).or(h.lanewise(LSHR, 4).and((byte) 3).lanewise(LSHL, 4)).sub((byte) 32);
+                        ByteVector q4 = lo1.lanewise(LSHR, 4).or(h.lanewise(LSHR, 6).lanewise(LSHL, 4)).sub((byte) 32);
+                        toFloat(q1).mul(d * w.get(ValueLayout.JAVA_BYTE, sc + is)).intoArray(row, y + l);
+                        toFloat(q2).mul(d * w.get(ValueLayout.JAVA_BYTE, sc + is + 2)).intoArray(row, y + l + 32);
+                        toFloat(q3).mul(d * w.get(ValueLayout.JAVA_BYTE, sc + is + 4)).intoArray(row, y + l + 64);
+                        toFloat(q4).mul(d * w.get(ValueLayout.JAVA_BYTE, sc + is + 6)).intoArray(row, y + l + 96);
+                    }
+                }
+                continue;
+            }
+            boolean five = t == DType.Q5_K;
+            float d = Float.float16ToFloat(w.get(U16, o)), min = Float.float16ToFloat(w.get(U16, o + 2));
+            long scales = o + 4, qh = o + 16, ql = five ? o + 48 : o + 16;
+            for (int j = 0, is = 0; j < 4; j++, is += 2, ql += 32, y += 64) {
+                Quants.scaleMinK4(is, w, scales, scMin);
+                float d1 = d * scMin[0], m1 = min * scMin[1];
+                Quants.scaleMinK4(is + 1, w, scales, scMin);
+                float d2 = d * scMin[0], m2 = min * scMin[1];
+                for (int l = 0; l < 32; l += L) {
+                    ByteVector q = bytes(w, ql + l), lo = q.and((byte) 0xf), hi = q.lanewise(LSHR, 4);
+                    if (five) {
+                        ByteVector h = bytes(w, qh + l);
+                        lo = lo.or(h.lanewise(LSHR, is).and((byte) 1).lanewise(LSHL, 4));
+                        hi = hi.or(h.lanewise(LSHR, is + 1).and((byte) 1).lanewise(LSHL, 4));
+                    }
+                    toFloat(lo).mul(d1).sub(m1).intoArray(row, y + l);
+                    toFloat(hi).mul(d2).sub(m2).intoArray(row, y + 32 + l);
+                }
+            }
+        }
     }
 
     /** {@code sum_c row[c] * x[xo + c]} over a decoded row, {@code n} a multiple of 32: two accumulators, alternate vectors. */

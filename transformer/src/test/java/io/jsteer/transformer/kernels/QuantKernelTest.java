@@ -80,6 +80,20 @@ class QuantKernelTest {
     }
 
     @ParameterizedTest
+    @EnumSource(names = {"Q4_K", "Q5_K", "Q6_K"})
+    void vectorDecodingIsQuantsBitForBit(DType t) {
+        SplittableRandom rnd = new SplittableRandom(7 + t.ordinal());
+        Tensor w = randomTensor(t, 3, 768, rnd);
+        float[] want = w.toFloatArray(), row = new float[768];
+        for (int r = 0; r < 3; r++) {
+            QuantKernel.decodeRow(t, w.data(), r * w.rowBytes(), 768, row);
+            for (int c = 0; c < 768; c++) {
+                assertEquals(Float.floatToRawIntBits(want[r * 768 + c]), Float.floatToRawIntBits(row[c]), t + " row " + r + " column " + c);
+            }
+        }
+    }
+
+    @ParameterizedTest
     @EnumSource(names = {"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
     void eachOutputIsTheSameBitsWhateverTheTokenCount(DType t) {
         SplittableRandom rnd = new SplittableRandom(100 + t.ordinal());
