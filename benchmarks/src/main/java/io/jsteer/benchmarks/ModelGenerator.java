@@ -41,7 +41,7 @@ public final class ModelGenerator {
         for (int i = 1; i < args.length; i++) {
             String spec = args[i];
             if (spec.equals("matrices")) {
-                for (DType t : DType.values()) matrix(dir, t);
+                for (DType t : DType.values()) if (!t.isQuantized()) matrix(dir, t);
                 continue;
             }
             int colon = spec.indexOf(':');

@@ -116,6 +116,7 @@ public enum ModelShape {
             case F32 -> "float32";
             case F16 -> "float16";
             case BF16 -> "bfloat16";
+            default -> throw new IllegalArgumentException(dtype + " checkpoints are GGUF files, not safetensors");
         };
         c.put("torch_dtype", torchDtype);
         c.put("hidden_size", hidden);

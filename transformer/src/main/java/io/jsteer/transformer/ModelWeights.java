@@ -33,12 +33,18 @@ public record ModelWeights(Tensor embed, Norm finalNorm, Tensor lmHead, LayerWei
         int d = c.hiddenSize(), ff = c.intermediateSize();
         LayerWeights[] layers = new LayerWeights[c.numLayers()];
         for (int l = 0; l < layers.length; l++) {
-            String p = "gpt_neox.layers." + l + ".";
+            String p = "gpt_neox.layers." + l + ".", a = p + "attention.";
+            // HF fuses q, k, v per head; a GGUF file regroups them, offered as three projections (GgufModel)
+            boolean fused = s.w().has(a + "query_key_value.weight");
             layers[l] = new LayerWeights(
                     s.layerNorm(p + "input_layernorm", d, c.normEps()), null,
                     s.layerNorm(p + "post_attention_layernorm", d, c.normEps()), null,
-                    s.matrix(p + "attention.query_key_value.weight", 3 * d, d), s.vector(p + "attention.query_key_value.bias", 3 * d),
-                    null, null, null, null, null, null, null, null,
+                    fused ? s.matrix(a + "query_key_value.weight", 3 * d, d) : null, fused ? s.vector(a + "query_key_value.bias", 3 * d) : null,
+                    fused ? null : s.matrix(a + "query.weight", d, d), fused ? null : s.matrix(a + "key.weight", d, d),
+                    fused ? null : s.matrix(a + "value.weight", d, d),
+                    fused ? null : s.vector(a + "query.bias", d), fused ? null : s.vector(a + "key.bias", d),
+                    fused ? null : s.vector(a + "value.bias", d),
+                    null, null,
                     s.matrix(p + "attention.dense.weight", d, d), s.vector(p + "attention.dense.bias", d),
                     null, null,
                     s.matrix(p + "mlp.dense_h_to_4h.weight", ff, d), s.vector(p + "mlp.dense_h_to_4h.bias", ff),

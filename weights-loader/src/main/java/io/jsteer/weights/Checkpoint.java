@@ -10,7 +10,8 @@ import java.nio.file.Path;
 /**
  * A Hugging Face model folder as downloaded: {@code config.json} plus either one
  * {@code model.safetensors} or a sharded {@code model.safetensors.index.json}. When both are
- * present the single file wins, as in {@code transformers}.
+ * present the single file wins, as in {@code transformers}. Or a llama.cpp GGUF model file
+ * (see {@link GgufModel}), whose tensors appear under the Hugging Face names.
  */
 public final class Checkpoint implements AutoCloseable {
     /** The file name of a single-file checkpoint. */
@@ -26,11 +27,15 @@ public final class Checkpoint implements AutoCloseable {
         this.weights = weights;
     }
 
-    /** Reads the config and maps the weights of the model folder {@code dir}. */
+    /** Reads the config and maps the weights of the model folder {@code dir}, or of the GGUF model file {@code dir}. */
     public static Checkpoint open(Path dir) {
         if (!Files.exists(dir)) throw new WeightsException(dir, "checkpoint directory does not exist");
+        if (Files.isRegularFile(dir) && isGguf(dir)) {
+            GgufModel.Loaded g = GgufModel.open(dir);
+            return new Checkpoint(dir, g.config(), g.weights());
+        }
         if (!Files.isDirectory(dir)) {
-            throw new WeightsException(dir, "is not a directory; expected a model folder holding config.json and " + SINGLE_FILE);
+            throw new WeightsException(dir, "is not a directory or a GGUF file; expected a model folder holding config.json and " + SINGLE_FILE + ", or a llama.cpp .gguf model");
         }
         ModelConfig config = ModelConfig.load(dir.resolve("config.json"));
         Path single = dir.resolve(SINGLE_FILE);
@@ -48,7 +53,17 @@ public final class Checkpoint implements AutoCloseable {
         return new Checkpoint(dir, config, weights);
     }
 
-    /** The model folder. */
+    /** Whether {@code file} is named {@code *.gguf} or starts with GGUF's magic. */
+    public static boolean isGguf(Path file) {
+        if (file.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".gguf")) return true;
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            return java.util.Arrays.equals(in.readNBytes(4), new byte[] {'G', 'G', 'U', 'F'});
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
+    /** The model folder, or the GGUF file. */
     public Path dir() {
         return dir;
     }

@@ -34,18 +34,32 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
         return Math.toIntExact(shape[i]);
     }
 
-    /** Element {@code i} of the flattened tensor, converted to float32. */
+    /** Element {@code i} of the flattened tensor, converted to float32 (a block format decodes its whole block). */
     public float get(long i) {
         return switch (dtype) {
             case F32 -> data.getAtIndex(F32, i);
             case F16 -> Float.float16ToFloat(data.getAtIndex(U16, i));
             case BF16 -> BFloat16.toFloat(data.getAtIndex(U16, i));
+            default -> {
+                float[] one = new float[1];
+                Quants.dequantize(dtype, data, i, one);
+                yield one[0];
+            }
         };
     }
 
     /** Copies elements {@code [from, from + out.length)} into {@code out} as float32. */
     public void read(long from, float[] out) {
+        if (dtype.isQuantized()) {
+            Quants.dequantize(dtype, data, from, out);
+            return;
+        }
         for (int i = 0; i < out.length; i++) out[i] = get(from + i);
+    }
+
+    /** Bytes of one row of a matrix (its last dimension) in the stored type. */
+    public long rowBytes() {
+        return dtype.bytesOf(shape[shape.length - 1]);
     }
 
     /** The whole tensor as a float32 array (for small tensors: norms, biases, vectors). */

@@ -96,7 +96,7 @@ class CheckpointTest {
     @Test
     void fileInsteadOfDirectory() throws URISyntaxException {
         Path file = resource("gemma-tiny-bf16/model.safetensors");
-        assertWeightsError(file, () -> Checkpoint.open(file), "is not a directory; expected a model folder holding config.json and model.safetensors");
+        assertWeightsError(file, () -> Checkpoint.open(file), "is not a directory or a GGUF file; expected a model folder holding config.json and model.safetensors, or a llama.cpp .gguf model");
     }
 
     @Test

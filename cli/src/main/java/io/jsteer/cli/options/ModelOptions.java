@@ -12,6 +12,7 @@ import io.jsteer.tokenizer.Tokenizers;
 import io.jsteer.transformer.Model;
 import io.jsteer.transformer.backend.Backend;
 import io.jsteer.transformer.backend.CpuBackend;
+import io.jsteer.weights.Checkpoint;
 import java.io.PrintWriter;
 import java.lang.reflect.InvocationTargetException;
 import java.nio.file.Files;
@@ -26,7 +27,7 @@ public final class ModelOptions {
     static final String TORNADO_CLASS = "io.jsteer.gpu.TornadoBackend";
 
     @Option(names = {"-m", "--model"}, paramLabel = "DIR", defaultValue = DefaultModel.NAME,
-            description = "Hugging Face model folder (config.json + model.safetensors), or '" + DefaultModel.NAME
+            description = "Hugging Face model folder (config.json + model.safetensors), a llama.cpp .gguf model file, or '" + DefaultModel.NAME
                     + "' for the built-in demo model (built on first use). Default: ${DEFAULT-VALUE}.")
     String model;
 
@@ -51,12 +52,13 @@ public final class ModelOptions {
             dir = DefaultModel.ensure(target);
         } else {
             dir = Path.of(model);
-            if (!Files.isDirectory(dir)) {
-                throw new UserError((Files.exists(dir) ? "--model " + model + " is not a directory" : "model folder " + model + " does not exist")
-                        + "; give a Hugging Face model folder or '" + DefaultModel.NAME + "'");
+            if (!Files.isDirectory(dir) && !(Files.isRegularFile(dir) && Checkpoint.isGguf(dir))) {
+                throw new UserError((Files.exists(dir) ? "--model " + model + " is neither a directory nor a GGUF file" : "model folder " + model + " does not exist")
+                        + "; give a Hugging Face model folder, a .gguf model file or '" + DefaultModel.NAME + "'");
             }
         }
-        Path tok = tokenizer != null ? tokenizer : dir.resolve("tokenizer.json");
+        // a GGUF file's own vocabulary is not read yet: its tokenizer.json comes from --tokenizer or lies beside it
+        Path tok = tokenizer != null ? tokenizer : Files.isDirectory(dir) ? dir.resolve("tokenizer.json") : dir.resolveSibling("tokenizer.json");
         Tokenizer t = tokenizer != null || Files.isRegularFile(tok) ? Tokenizers.load(tok) : null;
         loaded = new LoadedModel(model, dir, Model.load(dir, backend(backend, log::println)), t);
         return loaded;

@@ -6,6 +6,8 @@ package io.jsteer.steering.vector;
 
 import io.jsteer.transformer.hooks.HookPoint;
 import io.jsteer.weights.Architecture;
+import io.jsteer.weights.DType;
+import io.jsteer.weights.GgufFile;
 import io.jsteer.weights.WeightsException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -79,7 +81,7 @@ public final class GgufControlVector {
         meta.put("controlvector.layer_count", GgufFile.Value.int32(byLayer.size()));
         Map<String, float[]> tensors = new LinkedHashMap<>();
         byLayer.forEach((layer, d) -> tensors.put("direction." + layer, d));
-        GgufFile.write(file, meta, tensors);
+        GgufFile.writeVectors(file, meta, tensors);
     }
 
     /**
@@ -87,22 +89,24 @@ public final class GgufControlVector {
      * {@code blocks.N.hook_resid_post}) to values, summing tensors that name the same layer.
      */
     public static Map<Integer, float[]> read(Path file) {
-        GgufFile g = GgufFile.read(file);
-        Object arch = g.metadata().get("general.architecture");
-        if (!"controlvector".equals(arch)) throw new WeightsException(file, "general.architecture is " + arch + ", expected 'controlvector'");
-        if (g.tensors().isEmpty()) throw new WeightsException(file, "no direction tensors");
-        Map<Integer, float[]> out = new TreeMap<>();
-        long width = -1;
-        for (GgufFile.TensorInfo t : g.tensors()) {
-            int layer = layerOf(file, t.name());
-            if (t.type() != GgufFile.GGML_TYPE_F32) throw new WeightsException(file, t.name(), "is not F32 (ggml type " + t.type() + ")");
-            if (t.dims().length != 1) throw new WeightsException(file, t.name(), "is not 1-D (" + t.dims().length + " dimensions)");
-            if (width < 0) width = t.elements();
-            if (t.elements() != width) throw new WeightsException(file, t.name(), "has " + t.elements() + " values, earlier directions have " + width);
-            float[] sum = out.computeIfAbsent(layer, l -> new float[t.values().length]);
-            for (int i = 0; i < sum.length; i++) sum[i] += t.values()[i];
+        try (GgufFile g = GgufFile.read(file)) {
+            Object arch = g.metadata().get("general.architecture");
+            if (!"controlvector".equals(arch)) throw new WeightsException(file, "general.architecture is " + arch + ", expected 'controlvector'");
+            if (g.tensors().isEmpty()) throw new WeightsException(file, "no direction tensors");
+            Map<Integer, float[]> out = new TreeMap<>();
+            long width = -1;
+            for (GgufFile.TensorInfo t : g.tensors()) {
+                int layer = layerOf(file, t.name());
+                if (t.type() != DType.F32) throw new WeightsException(file, t.name(), "is not F32 (ggml type " + t.type() + ")");
+                if (t.dims().length != 1) throw new WeightsException(file, t.name(), "is not 1-D (" + t.dims().length + " dimensions)");
+                if (width < 0) width = t.elements();
+                if (t.elements() != width) throw new WeightsException(file, t.name(), "has " + t.elements() + " values, earlier directions have " + width);
+                float[] values = g.floats(t.name());
+                float[] sum = out.computeIfAbsent(layer, l -> new float[values.length]);
+                for (int i = 0; i < sum.length; i++) sum[i] += values[i];
+            }
+            return out;
         }
-        return out;
     }
 
     private static int layerOf(Path file, String name) {

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.jsteer.transformer.hooks.HookName;
 import io.jsteer.transformer.hooks.HookPoint;
+import io.jsteer.weights.GgufFile;
 import io.jsteer.weights.WeightsException;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
@@ -58,13 +59,14 @@ class GgufControlVectorTest {
         GgufControlVector.write(f, "gptneox", List.of(v(3, HookPoint.RESID_POST, 0.25f, 0, -0.5f), v(1, HookPoint.RESID_POST, 1, -2, 0.5f)), 2.0);
         assertArrayEquals(expectedBytes(), Files.readAllBytes(f));
 
-        GgufFile g = GgufFile.read(f);
+        try (GgufFile g = GgufFile.read(f)) {
         assertEquals(3, g.version());
         assertEquals(32, g.alignment());
         assertEquals("controlvector", g.metadata().get("general.architecture"));
         assertEquals("gptneox", g.metadata().get("controlvector.model_hint"));
         assertEquals(2L, g.metadata().get("controlvector.layer_count"));
         assertEquals(List.of("direction.1", "direction.3"), g.tensors().stream().map(GgufFile.TensorInfo::name).toList());
+        }
 
         Map<Integer, float[]> back = GgufControlVector.read(f);
         assertArrayEquals(new float[] {2, -4, 1}, back.get(1));
@@ -120,7 +122,7 @@ class GgufControlVectorTest {
         assertEquals(f + ": truncated: the file ends inside the header (30 bytes)", e.getMessage());
 
         // direction.0 written by hand: llama.cpp rejects it, so does the reader
-        GgufFile.write(f, Map.of("general.architecture", GgufFile.Value.string("controlvector")), Map.of("direction.0", new float[] {1}));
+        GgufFile.writeVectors(f, Map.of("general.architecture", GgufFile.Value.string("controlvector")), Map.of("direction.0", new float[] {1}));
         e = assertThrows(WeightsException.class, () -> GgufControlVector.read(f));
         assertEquals(f + ": tensor 'direction.0': has layer index 0; llama.cpp accepts only layers >= 1", e.getMessage());
     }

@@ -53,6 +53,9 @@ import java.lang.foreign.MemorySegment;
  * accumulators each, so the order above holds); the columns are taken in blocks of 1024 whose
  * partial accumulators wait in memory, so the x of the tile's tokens stays in L1 while a block of
  * 16 rows passes over it, and F16 rows are widened once per block rather than once per tile.
+ *
+ * <p>Weights in ggml's block formats (Q8_0, Q4_0, K-quants) go to {@link QuantKernel}, which keeps
+ * the same batch invariance with an order of its own.
  */
 public final class MatMul {
     private static final MatMul PREFERRED = preferredWidths();
@@ -165,6 +168,9 @@ public final class MatMul {
         DType dtype = w.dtype();
         MemorySegment data = w.data();
         int quads = (rows + B - 1) / B;
+        if (dtype.isQuantized()) {
+            return new Parallel.Loop(quads, 1, (q0, q1) -> QuantKernel.matmul(dtype, data, rows, cols, x, out, tokens, q0 * B, Math.min(rows, q1 * B)));
+        }
         Kernel k = kernel[dtype.ordinal()];
         float[] in = dtype == DType.BF16 ? k.bf16Input(x, cols, tokens) : x;
         if (tokens > 1) {

@@ -648,6 +648,7 @@ final class VectorKernel implements Kernel {
                 case F32 -> w.get(F32, row + 4L * c);
                 case BF16 -> Float.intBitsToFloat(w.get(U16, row + 2L * c) << 16);
                 case F16 -> Float.float16ToFloat(w.get(U16, row + 2L * c));
+                default -> throw new IllegalArgumentException(dtype + " products run in QuantKernel");
             };
             s += v * x[xo + c];
         }

@@ -1,0 +1,190 @@
+/*
+ * Copyright the jsteer authors.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+package io.jsteer.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.jsteer.transformer.Model;
+import io.jsteer.transformer.ModelWeights;
+import io.jsteer.transformer.backend.CpuBackend;
+import io.jsteer.weights.Architecture;
+import io.jsteer.weights.Checkpoint;
+import io.jsteer.weights.ModelConfig;
+import io.jsteer.weights.Tensor;
+import io.jsteer.weights.WeightSource;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * llama.cpp model files of the fixture models ({@code src/test/resources/fixtures-gguf}, written by
+ * llama.cpp's gguf-py as its converter would; see make_gguf.py there).
+ *
+ * <p>An F32 file must be the very model of its Hugging Face folder: same hyper-parameters and the
+ * same logits (the converter's changes undone exactly). A quantized file must give the logits of
+ * the same file with every block decoded to float32 first (decoding is checked bit for bit against
+ * llama.cpp in QuantsTest), up to the summation order inside the products; and its distance to the
+ * Hugging Face reference is the quantization error, bounded per type as measured.
+ */
+class GgufModelTest {
+    static Path gguf(String file) {
+        try {
+            return Path.of(GgufModelTest.class.getResource("/fixtures-gguf/" + file).toURI());
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static Stream<String> archs() {
+        return Stream.of("pythia-tiny-parallel", "gemma-tiny", "gemma2-tiny", "gemma3-tiny", "llama2-tiny", "mistral-tiny", "qwen2-tiny", "qwen3-tiny");
+    }
+
+    /**
+     * The Hugging Face fixture as llama.cpp reads its GGUF conversion: llama.cpp ignores Gemma 2/3's
+     * query_pre_attn_scalar and scales q.k by 1/sqrt(head_dim) (src/models/gemma2.cpp, gemma3.cpp),
+     * and reads Mistral as "llama", without its sliding window.
+     */
+    static Model hfAsLlamaCppReadsIt(String name) {
+        Checkpoint cp = Checkpoint.open(Fixtures.dir(name));
+        ModelConfig c = cp.config();
+        boolean mistral = c.architecture() == Architecture.MISTRAL;
+        ModelConfig asRead = new ModelConfig(mistral ? Architecture.LLAMA : c.architecture(), c.vocabSize(), c.hiddenSize(), c.intermediateSize(), c.numLayers(),
+                c.numHeads(), c.numKvHeads(), c.headDim(), c.normEps(), c.activation(), c.ropeTheta(), c.ropeLocalTheta(),
+                c.ropeScaling(), c.rotaryDims(), c.parallelResidual(), c.attentionBias(), c.mlpBias(), c.tieWordEmbeddings(),
+                mistral ? 0 : c.slidingWindow(), c.slidingPattern(), c.attnSoftcap(), c.finalSoftcap(), (float) (1 / Math.sqrt(c.headDim())),
+                c.maxPositions(), c.bosTokenId(), c.eosTokenIds());
+        return new Model(asRead, ModelWeights.load(asRead, cp.weights()), CpuBackend.INSTANCE);
+    }
+
+    @ParameterizedTest
+    @MethodSource("archs")
+    void f32FileIsTheHuggingFaceModel(String name) {
+        Model fromGguf = Model.load(gguf(name + ".f32.gguf"));
+        Model hf = hfAsLlamaCppReadsIt(name);
+        ModelConfig g = fromGguf.config(), h = hf.config();
+        assertEquals(h.architecture(), g.architecture());
+        assertEquals(h.vocabSize(), g.vocabSize());
+        assertEquals(h.hiddenSize(), g.hiddenSize());
+        assertEquals(h.intermediateSize(), g.intermediateSize());
+        assertEquals(h.numLayers(), g.numLayers());
+        assertEquals(h.numHeads(), g.numHeads());
+        assertEquals(h.numKvHeads(), g.numKvHeads());
+        assertEquals(h.headDim(), g.headDim());
+        assertEquals(h.normEps(), g.normEps());
+        assertEquals(h.activation(), g.activation());
+        assertEquals(h.rotaryDims(), g.rotaryDims());
+        assertEquals(h.parallelResidual(), g.parallelResidual());
+        assertEquals(h.qkvBias(), g.qkvBias());
+        assertEquals(h.attentionBias(), g.attentionBias());
+        assertEquals(h.mlpBias(), g.mlpBias());
+        assertEquals(h.ropeScaling(), g.ropeScaling());
+        assertEquals(h.tieWordEmbeddings(), g.tieWordEmbeddings());
+        assertEquals(h.slidingWindow(), g.slidingWindow());
+        assertEquals(h.attnSoftcap(), g.attnSoftcap());
+        assertEquals(h.finalSoftcap(), g.finalSoftcap());
+        assertEquals(h.attentionScale(), g.attentionScale());
+        assertEquals(h.maxPositions(), g.maxPositions());
+        for (int l = 0; l < h.numLayers(); l++) {
+            assertEquals(h.isSliding(l), g.isSliding(l), "sliding layer " + l);
+            assertEquals(h.ropeBase(l), g.ropeBase(l), 1e-9 * h.ropeBase(l), "rope base of layer " + l);
+        }
+        JsonNode ref = Fixtures.json(name, "reference.json");
+        for (JsonNode input : ref.get("inputs")) {
+            int[] ids = Fixtures.ints(input.get("input_ids"));
+            float[] want = hf.forward(hf.newState(), ids, true), got = fromGguf.forward(fromGguf.newState(), ids, true);
+            float err = Fixtures.maxAbsDiff(got, want);
+            System.out.printf("%s.f32.gguf %s: logits max abs diff to the HF folder %.3g%n", name, input.get("name").asText(), err);
+            // the same float32 weights through the same code: the norms' 1 + w - 1 is exact
+            assertEquals(0f, err, name + " " + input.get("name").asText());
+        }
+    }
+
+    /** Max abs logit error relative to the largest reference logit, per file: measured (printed) plus a margin. */
+    static Stream<Object[]> quantized() {
+        return Stream.of(
+                new Object[] {"pythia-tiny-parallel.f16.gguf", 1e-3f},
+                new Object[] {"pythia-tiny-parallel.bf16.gguf", 8e-3f},
+                new Object[] {"pythia-tiny-parallel.q8_0.gguf", 2.5e-2f},
+                new Object[] {"pythia-tiny-parallel.q4_0.gguf", 3e-1f},
+                new Object[] {"pythia-tiny-parallel.kmix.gguf", 1.2e-1f},
+                new Object[] {"gemma-tiny.q8_0.gguf", 4.5e-2f},
+                new Object[] {"gemma2-tiny.q8_0.gguf", 7.5e-2f},
+                new Object[] {"gemma3-tiny.q8_0.gguf", 5e-2f},
+                new Object[] {"llama2-tiny.q8_0.gguf", 5e-2f});
+    }
+
+    @ParameterizedTest
+    @MethodSource("quantized")
+    void quantizedFileComputesItsOwnDecodedWeights(String file, float quantizationBound) {
+        Model q = Model.load(gguf(file));
+        Checkpoint cp = Checkpoint.open(gguf(file));
+        Model decoded = new Model(cp.config(), ModelWeights.load(cp.config(), new Decoded(cp.weights())), CpuBackend.INSTANCE);
+        String name = file.substring(0, file.indexOf('.'));
+        Model hf = hfAsLlamaCppReadsIt(name);
+        for (JsonNode input : Fixtures.json(name, "reference.json").get("inputs")) {
+            int[] ids = Fixtures.ints(input.get("input_ids"));
+            float[] got = q.forward(q.newState(), ids, true);
+            float[] want = decoded.forward(decoded.newState(), ids, true);
+            float[] exact = hf.forward(hf.newState(), ids, true);
+            float scale = Math.max(1, Fixtures.maxAbs(want));
+            float err = Fixtures.maxAbsDiff(got, want), qerr = Fixtures.maxAbsDiff(got, exact);
+            System.out.printf("%s %s: to its decoded weights %.3g, to the unquantized model %.3g (scale %.3g)%n",
+                    file, input.get("name").asText(), err, qerr, scale);
+            assertTrue(err <= 2e-6f * scale, file + " " + input.get("name").asText() + ": " + err + " from the decoded weights' logits");
+            assertTrue(qerr <= quantizationBound * scale, file + " " + input.get("name").asText() + ": quantization error " + qerr);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"pythia-tiny-parallel.q8_0.gguf", "pythia-tiny-parallel.kmix.gguf", "gemma2-tiny.q8_0.gguf"})
+    void decodingTokenByTokenGivesThePrefillLogitsExactly(String file) {
+        Model m = Model.load(gguf(file));
+        int[] ids = {5, 17, 3, 250, 42, 7, 99, 1, 64, 300};
+        int vocab = m.config().vocabSize();
+        float[] all = m.forward(m.newState(), ids, true);
+        var s = m.newState();
+        for (int t = 0; t < ids.length; t++) {
+            float[] one = m.forward(s, new int[] {ids[t]}, false);
+            for (int v = 0; v < vocab; v++) {
+                assertEquals(Float.floatToRawIntBits(all[t * vocab + v]), Float.floatToRawIntBits(one[v]), file + " token " + t + " logit " + v);
+            }
+        }
+    }
+
+    /** Every block-format tensor decoded to float32 up front. */
+    private record Decoded(WeightSource w) implements WeightSource {
+        @Override
+        public boolean has(String name) {
+            return w.has(name);
+        }
+
+        @Override
+        public Tensor tensor(String name) {
+            Tensor t = w.tensor(name);
+            return t.dtype().isQuantized() || t.dtype() != io.jsteer.weights.DType.F32 ? Tensor.of(name, t.toFloatArray(), t.shape()) : t;
+        }
+
+        @Override
+        public Set<String> names() {
+            return w.names();
+        }
+
+        @Override
+        public Path path() {
+            return w.path();
+        }
+
+        @Override
+        public void close() {
+            w.close();
+        }
+    }
+}

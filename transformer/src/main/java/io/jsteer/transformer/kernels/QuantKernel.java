@@ -1,0 +1,285 @@
+/*
+ * Copyright the jsteer authors.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+package io.jsteer.transformer.kernels;
+
+import static jdk.incubator.vector.VectorOperators.B2F;
+import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.LSHR;
+
+import io.jsteer.weights.DType;
+import io.jsteer.weights.Quants;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Products against weights in ggml's block formats ({@link DType#isQuantized()}), decoded in
+ * registers as they are loaded: eight int8 (or 4-bit) values widen to a float vector, multiply x,
+ * and each block's sum is scaled once by its float16 scale.
+ *
+ * <p>Every {@code out[t][r]} is computed by the same operations in the same order however many
+ * tokens share the call and wherever the token falls in a tile: a row is multiplied into up to four
+ * tokens at a time (the row's bytes decoded once for the four), and the per-token arithmetic of
+ * that tile is exactly the one-token loop's. Within a block the partial products are added as a
+ * fixed tree; blocks alternate between two accumulators, which are added, then their lanes summed
+ * in a fixed order. The K-quants (256-element super-blocks with 6- or 8-bit sub-block scales) are
+ * decoded a row at a time into a float32 scratch row, vectorised but with ggml's own operations, so
+ * the scratch holds exactly {@link Quants}' values; each token then takes a fixed-order dot
+ * product with it.
+ *
+ * <p>Vectors are 256 bits: eight bytes widen to eight floats per load.
+ */
+final class QuantKernel {
+    private QuantKernel() {}
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_64;
+    private static final int L = 8;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    private static final VectorShuffle<Float> ROT4 = VectorShuffle.iota(F, 4, 1, true), ROT2 = VectorShuffle.iota(F, 2, 1, true),
+            ROT1 = VectorShuffle.iota(F, 1, 1, true);
+
+    /**
+     * {@code out[t][r] = sum_c W[r][c] * x[t][c]} for {@code t < tokens} and rows {@code [r0, r1)}
+     * of {@code W[rows][cols]} stored as {@code dtype} at the start of {@code w}.
+     */
+    static void matmul(DType dtype, MemorySegment w, int rows, int cols, float[] x, float[] out, int tokens, int r0, int r1) {
+        long rowBytes = dtype.bytesOf(cols);
+        switch (dtype) {
+            case Q8_0, Q4_0 -> {
+                boolean q8 = dtype == DType.Q8_0;
+                int blocks = cols / 32;
+                float[] acc = new float[4];
+                for (int r = r0; r < r1; r++) {
+                    long at = r * rowBytes;
+                    int t = 0;
+                    for (; t + 4 <= tokens; t += 4) {
+                        if (q8) tileQ8(w, at, x, t * cols, cols, blocks, acc);
+                        else tileQ4(w, at, x, t * cols, cols, blocks, acc);
+                        for (int j = 0; j < 4; j++) out[(t + j) * rows + r] = acc[j];
+                    }
+                    for (; t < tokens; t++) out[t * rows + r] = q8 ? rowQ8(w, at, x, t * cols, blocks) : rowQ4(w, at, x, t * cols, blocks);
+                }
+            }
+            case Q4_K, Q5_K, Q6_K -> {
+                float[] row = new float[cols];
+                for (int r = r0; r < r1; r++) {
+                    decodeRow(dtype, w, r * rowBytes, cols, row);
+                    for (int t = 0; t < tokens; t++) out[t * rows + r] = dot(row, x, t * cols, cols);
+                }
+            }
+            default -> throw new IllegalArgumentException(dtype + " is not a block format");
+        }
+    }
+
+    /** The lanes of {@code v} added in a fixed tree order (see {@code VectorKernel.sum}). */
+    private static float sum(FloatVector v) {
+        v = v.add(v.rearrange(ROT4));
+        v = v.add(v.rearrange(ROT2));
+        return v.add(v.rearrange(ROT1)).lane(0);
+    }
+
+    private static FloatVector xv(float[] x, int at) {
+        return FloatVector.fromArray(F, x, at);
+    }
+
+    private static FloatVector scale(MemorySegment w, long at) {
+        return FloatVector.broadcast(F, Float.float16ToFloat(w.get(U16, at)));
+    }
+
+    /** Eight int8 values widened to floats. */
+    private static FloatVector q8(MemorySegment w, long at) {
+        return (FloatVector) ByteVector.fromMemorySegment(B, w, at, LE).convertShape(B2F, F, 0);
+    }
+
+    /** The low nibbles of eight bytes, less 8, as floats. */
+    private static FloatVector low4(ByteVector v) {
+        return (FloatVector) v.and((byte) 0x0f).sub((byte) 8).convertShape(B2F, F, 0);
+    }
+
+    /** The high nibbles of eight bytes, less 8, as floats. */
+    private static FloatVector high4(ByteVector v) {
+        return (FloatVector) v.lanewise(LSHR, 4).sub((byte) 8).convertShape(B2F, F, 0);
+    }
+
+    /** One Q8_0 row (34-byte blocks: float16 d, 32 int8) times {@code x[xo..]}. */
+    private static float rowQ8(MemorySegment w, long at, float[] x, int xo, int blocks) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        int b = 0;
+        for (; b + 2 <= blocks; b += 2) {
+            long o = at + 34L * b;
+            int c = xo + 32 * b;
+            FloatVector s = q8(w, o + 2).mul(xv(x, c)).add(q8(w, o + 10).mul(xv(x, c + 8)))
+                    .add(q8(w, o + 18).mul(xv(x, c + 16)).add(q8(w, o + 26).mul(xv(x, c + 24))));
+            a0 = s.fma(scale(w, o), a0);
+            o += 34;
+            c += 32;
+            s = q8(w, o + 2).mul(xv(x, c)).add(q8(w, o + 10).mul(xv(x, c + 8)))
+                    .add(q8(w, o + 18).mul(xv(x, c + 16)).add(q8(w, o + 26).mul(xv(x, c + 24))));
+            a1 = s.fma(scale(w, o), a1);
+        }
+        if (b < blocks) {
+            long o = at + 34L * b;
+            int c = xo + 32 * b;
+            FloatVector s = q8(w, o + 2).mul(xv(x, c)).add(q8(w, o + 10).mul(xv(x, c + 8)))
+                    .add(q8(w, o + 18).mul(xv(x, c + 16)).add(q8(w, o + 26).mul(xv(x, c + 24))));
+            a0 = s.fma(scale(w, o), a0);
+        }
+        return sum(a0.add(a1));
+    }
+
+    /**
+     * One Q8_0 row times four tokens {@code x[xo..]}, {@code x[xo + cols..]}, ... into
+     * {@code acc[0..4)}: each block decoded once, each token's arithmetic that of {@link #rowQ8}.
+     */
+    private static void tileQ8(MemorySegment w, long at, float[] x, int xo, int cols, int blocks, float[] acc) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
+        int x1 = xo + cols, x2 = x1 + cols, x3 = x2 + cols;
+        for (int b = 0; b < blocks; b++) {
+            long o = at + 34L * b;
+            int c = 32 * b;
+            FloatVector w0 = q8(w, o + 2), w1 = q8(w, o + 10), w2 = q8(w, o + 18), w3 = q8(w, o + 26), d = scale(w, o);
+            FloatVector s0 = w0.mul(xv(x, xo + c)).add(w1.mul(xv(x, xo + c + 8))).add(w2.mul(xv(x, xo + c + 16)).add(w3.mul(xv(x, xo + c + 24))));
+            FloatVector s1 = w0.mul(xv(x, x1 + c)).add(w1.mul(xv(x, x1 + c + 8))).add(w2.mul(xv(x, x1 + c + 16)).add(w3.mul(xv(x, x1 + c + 24))));
+            FloatVector s2 = w0.mul(xv(x, x2 + c)).add(w1.mul(xv(x, x2 + c + 8))).add(w2.mul(xv(x, x2 + c + 16)).add(w3.mul(xv(x, x2 + c + 24))));
+            FloatVector s3 = w0.mul(xv(x, x3 + c)).add(w1.mul(xv(x, x3 + c + 8))).add(w2.mul(xv(x, x3 + c + 16)).add(w3.mul(xv(x, x3 + c + 24))));
+            if ((b & 1) == 0) {
+                a0 = s0.fma(d, a0);
+                b0 = s1.fma(d, b0);
+                c0 = s2.fma(d, c0);
+                d0 = s3.fma(d, d0);
+            } else {
+                a1 = s0.fma(d, a1);
+                b1 = s1.fma(d, b1);
+                c1 = s2.fma(d, c1);
+                d1 = s3.fma(d, d1);
+            }
+        }
+        acc[0] = sum(a0.add(a1));
+        acc[1] = sum(b0.add(b1));
+        acc[2] = sum(c0.add(c1));
+        acc[3] = sum(d0.add(d1));
+    }
+
+    /** One Q4_0 row (18-byte blocks: float16 d, 16 bytes of nibbles) times {@code x[xo..]}. */
+    private static float rowQ4(MemorySegment w, long at, float[] x, int xo, int blocks) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        for (int b = 0; b < blocks; b++) {
+            long o = at + 18L * b;
+            int c = xo + 32 * b;
+            ByteVector lo = ByteVector.fromMemorySegment(B, w, o + 2, LE), hi = ByteVector.fromMemorySegment(B, w, o + 10, LE);
+            FloatVector s = low4(lo).mul(xv(x, c)).add(low4(hi).mul(xv(x, c + 8)))
+                    .add(high4(lo).mul(xv(x, c + 16)).add(high4(hi).mul(xv(x, c + 24))));
+            if ((b & 1) == 0) a0 = s.fma(scale(w, o), a0);
+            else a1 = s.fma(scale(w, o), a1);
+        }
+        return sum(a0.add(a1));
+    }
+
+    /** As {@link #tileQ8} for Q4_0, each token's arithmetic that of {@link #rowQ4}. */
+    private static void tileQ4(MemorySegment w, long at, float[] x, int xo, int cols, int blocks, float[] acc) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
+        int x1 = xo + cols, x2 = x1 + cols, x3 = x2 + cols;
+        for (int b = 0; b < blocks; b++) {
+            long o = at + 18L * b;
+            int c = 32 * b;
+            ByteVector lo = ByteVector.fromMemorySegment(B, w, o + 2, LE), hi = ByteVector.fromMemorySegment(B, w, o + 10, LE);
+            FloatVector w0 = low4(lo), w1 = low4(hi), w2 = high4(lo), w3 = high4(hi), d = scale(w, o);
+            FloatVector s0 = w0.mul(xv(x, xo + c)).add(w1.mul(xv(x, xo + c + 8))).add(w2.mul(xv(x, xo + c + 16)).add(w3.mul(xv(x, xo + c + 24))));
+            FloatVector s1 = w0.mul(xv(x, x1 + c)).add(w1.mul(xv(x, x1 + c + 8))).add(w2.mul(xv(x, x1 + c + 16)).add(w3.mul(xv(x, x1 + c + 24))));
+            FloatVector s2 = w0.mul(xv(x, x2 + c)).add(w1.mul(xv(x, x2 + c + 8))).add(w2.mul(xv(x, x2 + c + 16)).add(w3.mul(xv(x, x2 + c + 24))));
+            FloatVector s3 = w0.mul(xv(x, x3 + c)).add(w1.mul(xv(x, x3 + c + 8))).add(w2.mul(xv(x, x3 + c + 16)).add(w3.mul(xv(x, x3 + c + 24))));
+            if ((b & 1) == 0) {
+                a0 = s0.fma(d, a0);
+                b0 = s1.fma(d, b0);
+                c0 = s2.fma(d, c0);
+                d0 = s3.fma(d, d0);
+            } else {
+                a1 = s0.fma(d, a1);
+                b1 = s1.fma(d, b1);
+                c1 = s2.fma(d, c1);
+                d1 = s3.fma(d, d1);
+            }
+        }
+        acc[0] = sum(a0.add(a1));
+        acc[1] = sum(b0.add(b1));
+        acc[2] = sum(c0.add(c1));
+        acc[3] = sum(d0.add(d1));
+    }
+
+    private static ByteVector bytes(MemorySegment w, long at) {
+        return ByteVector.fromMemorySegment(B, w, at, LE);
+    }
+
+    private static FloatVector toFloat(ByteVector v) {
+        return (FloatVector) v.convertShape(B2F, F, 0);
+    }
+
+    /**
+     * Row {@code at} of {@code cols} K-quant elements into {@code row}, element for element the
+     * float ggml's {@code dequantize_row_q4_K / q5_K / q6_K} gives: {@code d * sc * q - dmin * m}
+     * (Q4_K, Q5_K) and {@code d * sc * (q - 32)} (Q6_K), with the scale products formed as there.
+     */
+    static void decodeRow(DType t, MemorySegment w, long at, int cols, float[] row) {
+        int[] scMin = new int[2];
+        for (int b = 0; b < cols / Quants.QK_K; b++) {
+            long o = at + (long) b * t.blockBytes();
+            int y = b * Quants.QK_K;
+            if (t == DType.Q6_K) {
+                float d = Float.float16ToFloat(w.get(U16, o + 208));
+                for (int n = 0; n < 2; n++, y += 128) {
+                    long ql = o + 64L * n, qh = o + 128 + 32L * n, sc = o + 192 + 8L * n;
+                    for (int l = 0; l < 32; l += L) {
+                        int is = l / 16;
+                        ByteVector lo0 = bytes(w, ql + l), lo1 = bytes(w, ql + l + 32), h = bytes(w, qh + l);
+                        ByteVector q1 = lo0.and((byte) 0xf).or(h.and((byte) 3).lanewise(LSHL, 4)).sub((byte) 32);
+                        ByteVector q2 = lo1.and((byte) 0xf).or(h.lanewise(LSHR, 2).and((byte) 3).lanewise(LSHL, 4)).sub((byte) 32);
+                        ByteVector q3 = lo0.lanewise(LSHR, 4).or(h.lanewise(LSHR, 4).and((byte) 3).lanewise(LSHL, 4)).sub((byte) 32);
+                        ByteVector q4 = lo1.lanewise(LSHR, 4).or(h.lanewise(LSHR, 6).lanewise(LSHL, 4)).sub((byte) 32);
+                        toFloat(q1).mul(d * w.get(ValueLayout.JAVA_BYTE, sc + is)).intoArray(row, y + l);
+                        toFloat(q2).mul(d * w.get(ValueLayout.JAVA_BYTE, sc + is + 2)).intoArray(row, y + l + 32);
+                        toFloat(q3).mul(d * w.get(ValueLayout.JAVA_BYTE, sc + is + 4)).intoArray(row, y + l + 64);
+                        toFloat(q4).mul(d * w.get(ValueLayout.JAVA_BYTE, sc + is + 6)).intoArray(row, y + l + 96);
+                    }
+                }
+                continue;
+            }
+            boolean five = t == DType.Q5_K;
+            float d = Float.float16ToFloat(w.get(U16, o)), min = Float.float16ToFloat(w.get(U16, o + 2));
+            long scales = o + 4, qh = o + 16, ql = five ? o + 48 : o + 16;
+            for (int j = 0, is = 0; j < 4; j++, is += 2, ql += 32, y += 64) {
+                Quants.scaleMinK4(is, w, scales, scMin);
+                float d1 = d * scMin[0], m1 = min * scMin[1];
+                Quants.scaleMinK4(is + 1, w, scales, scMin);
+                float d2 = d * scMin[0], m2 = min * scMin[1];
+                for (int l = 0; l < 32; l += L) {
+                    ByteVector q = bytes(w, ql + l), lo = q.and((byte) 0xf), hi = q.lanewise(LSHR, 4);
+                    if (five) {
+                        ByteVector h = bytes(w, qh + l);
+                        lo = lo.or(h.lanewise(LSHR, is).and((byte) 1).lanewise(LSHL, 4));
+                        hi = hi.or(h.lanewise(LSHR, is + 1).and((byte) 1).lanewise(LSHL, 4));
+                    }
+                    toFloat(lo).mul(d1).sub(m1).intoArray(row, y + l);
+                    toFloat(hi).mul(d2).sub(m2).intoArray(row, y + 32 + l);
+                }
+            }
+        }
+    }
+
+    /** {@code sum_c row[c] * x[xo + c]} over a decoded row, {@code n} a multiple of 32: two accumulators, alternate vectors. */
+    private static float dot(float[] row, float[] x, int xo, int n) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        for (int c = 0; c < n; c += 2 * L) {
+            a0 = xv(row, c).fma(xv(x, xo + c), a0);
+            a1 = xv(row, c + L).fma(xv(x, xo + c + L), a1);
+        }
+        return sum(a0.add(a1));
+    }
+}
