@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.helidon.http.Status;
+import io.helidon.webserver.ServerConnectionException;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.FilterChain;
 import io.helidon.webserver.http.HttpRouting;
@@ -352,10 +353,15 @@ public final class SteeringServer implements AutoCloseable {
             if (g.includeUsage()) send(os, out.usageChunk(promptTokens, generated));
             os.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
             os.flush();
-        } catch (IOException | UncheckedIOException e) {
+        } catch (IOException | UncheckedIOException | ServerConnectionException e) {
             // the client went away: stop its sequences, which frees their batch slots and caches
             jobs.forEach(CompletionJob::cancel);
             return 499;
+        } catch (RuntimeException e) {
+            // the headers are gone, so no error status can follow: log it and end the stream
+            jobs.forEach(CompletionJob::cancel);
+            LOG.log(Level.SEVERE, "streaming a response failed", e);
+            return 500;
         }
         return 200;
     }
