@@ -1,3 +1,7 @@
+/*
+ * Copyright the jsteer authors.
+ * SPDX-License-Identifier: Apache-2.0
+ */
 package io.jsteer.server;
 
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,3 +1,7 @@
+/*
+ * Copyright the jsteer authors.
+ * SPDX-License-Identifier: Apache-2.0
+ */
 /**
  * {@code jsteer serve}: an OpenAI-compatible HTTP server (completions, chat completions, models,
  * server-sent-event streaming) on Helidon SE's WebServer, with steering chosen per request, a
