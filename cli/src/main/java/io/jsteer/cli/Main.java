@@ -12,6 +12,7 @@ import io.jsteer.cli.commands.ExportCommand;
 import io.jsteer.cli.commands.GenerateCommand;
 import io.jsteer.cli.commands.InspectCommand;
 import io.jsteer.cli.commands.LogitsCommand;
+import io.jsteer.cli.commands.ServeCommand;
 import io.jsteer.cli.commands.SweepCommand;
 import io.jsteer.cli.commands.VectorCommand;
 import io.jsteer.cli.steer.Methods;
@@ -24,7 +25,7 @@ import picocli.CommandLine.Command;
 @Command(name = "jsteer", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         header = "Pure-Java transformer language models with activation steering.",
         subcommands = {LogitsCommand.class, GenerateCommand.class, VectorCommand.class, ApplyCommand.class, SweepCommand.class,
-                EvalCommand.class, ExportCommand.class, InspectCommand.class, CheckCommand.class, DemoCommand.class, CommandLine.HelpCommand.class},
+                EvalCommand.class, ExportCommand.class, InspectCommand.class, CheckCommand.class, DemoCommand.class, ServeCommand.class, CommandLine.HelpCommand.class},
         usageHelpAutoWidth = true,
         description = {"", "Models: a Hugging Face folder (config.json, model.safetensors, tokenizer.json) or 'default', "
                 + "the built-in demo model. Run 'jsteer demo' for a tour.", ""})
