@@ -55,9 +55,10 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * <p>Per token the host sends each graph a control array (token id, position, cache slot, the
  * segment range to run) and the rotary cos/sin of that position, computed as
  * {@link io.jsteer.transformer.blocks.Rope} does; only the logits come back (for a prompt token whose
- * logits are not wanted, the residual stream, to wait for the device). With hooks attached, the graph runs up to each hooked point,
- * that activation comes to the host, the hooks run on it, and the next execution writes it back
- * before resuming. Tokens go through one at a time, so a hook sees one row per call.
+ * logits are not wanted, the residual stream, to wait for the device). Tokens go through one at a
+ * time; with hooks attached, every token of the call runs up to the first hooked point, the hooks
+ * see all their rows there in one call, and every token resumes from the rows they left, up to the
+ * next hooked point (see {@link #pass}): the hooks see what they see on the CPU.
  */
 final class DeviceModel implements AutoCloseable {
     /** System property: how many sequences (states) keep a KV cache on the device at once; default 2. */
@@ -165,6 +166,7 @@ final class DeviceModel implements AutoCloseable {
             matvec(s, lw.o(), lw.oBias(), att, attnOut);
             if (lw.attnOutNorm() != null) norm(s, lw.attnOutNorm(), attnOut, attnOut, 1);
             inject(s, attnOut);
+            injectResid(s);
 
             if (c.parallelResidual()) copy(mid, x, mlpIn);
             elementwise(d, (g, n) -> g.task(n, ForwardKernels::add, new KernelContext(), control, mid, x, attnOut, d));
@@ -184,6 +186,7 @@ final class DeviceModel implements AutoCloseable {
             matvec(m, lw.down(), lw.downBias(), up, mlpOut);
             if (lw.mlpOutNorm() != null) norm(m, lw.mlpOutNorm(), mlpOut, mlpOut, 1);
             inject(m, mlpOut);
+            injectResid(m);
 
             elementwise(d, (g, n) -> g.task(n, ForwardKernels::add, new KernelContext(), control, post, x, mlpOut, d));
             inject(post, x);
@@ -224,6 +227,30 @@ final class DeviceModel implements AutoCloseable {
      * logits of every token when {@code allLogits}, else of the last.
      */
     synchronized float[] forward(State state, int[] tokens, boolean allLogits) {
+        return pass(state, tokens, config.numLayers(), true, allLogits);
+    }
+
+    /**
+     * Runs {@code tokens} through the first {@code layers} blocks for their hooks only, as
+     * {@link io.jsteer.transformer.backend.DeviceBackend#forwardBlocks}: the caller does not advance the state, so the keys
+     * and values written count for nothing.
+     */
+    synchronized void forwardBlocks(State state, int[] tokens, int layers) {
+        pass(state, tokens, layers, false, false);
+    }
+
+    /**
+     * One call's tokens through the first {@code layers} blocks, hook point by hook point: every
+     * token runs up to the next hooked point, the hooks see all the call's rows there in one call
+     * (the hook contract of {@link io.jsteer.transformer.hooks}), then every token resumes from
+     * what they left. Tokens go in position order within each stretch, so attention finds the
+     * earlier tokens' keys and values of the block already written, from the rows as the hooks left
+     * them, as on the CPU. Pausing a token keeps on the host what it needs to resume: the hooked
+     * activation, and at a branch output ({@code attn_out}, {@code mlp_out}) the residual stream
+     * too. With {@code logits}, the stretch after the last hooked point ends with the unembedding
+     * of the wanted tokens; without, nothing runs past the last hooked point.
+     */
+    private float[] pass(State state, int[] tokens, int layers, boolean logits, boolean allLogits) {
         int T = tokens.length, V = config.vocabSize(), start = state.length();
         if (start + T > capacity) {
             throw new IllegalArgumentException("sequence of " + (start + T) + " tokens exceeds the device KV cache of " + capacity
@@ -232,36 +259,38 @@ final class DeviceModel implements AutoCloseable {
         int slot = sequences.slotFor(state);
         int promptLength = state.promptLength() < 0 ? T : state.promptLength();
         List<HookName> hooked = new ArrayList<>();
-        for (int l = 0; l < config.numLayers(); l++) {
+        for (int l = 0; l < layers; l++) {
             for (HookPoint p : HookPoint.values()) if (state.hooks().active(l, p)) hooked.add(new HookName(l, p));
         }
-        float[] out = new float[(allLogits ? T : 1) * V];
-        float[] activation = new float[d];
-        float[] rope = new float[ropeWidth];
-        for (int t = 0; t < T; t++) {
-            int pos = start + t;
-            ropeAt(pos, rope);
-            for (Stage stage : stages) {
-                stage.control.set(TOKEN, tokens[t]);
-                stage.control.set(POS, pos);
-                stage.control.set(SLOT, slot);
-                MemorySegment.copy(rope, 0, stage.rope.getSegment(), FLOAT, 0, ropeWidth);
-            }
-            int from = 0, inject = -1;
-            for (HookName name : hooked) {
-                int b = boundary(name.layer(), name.point());
-                Stage last = run(from, b + 1, inject);
+        float[][] rope = new float[T][ropeWidth];
+        for (int t = 0; t < T; t++) ropeAt(start + t, rope[t]);
+        Paused paused = Paused.NOT_STARTED;
+        int from = 0;
+        for (HookName name : hooked) {
+            int b = boundary(name.layer(), name.point());
+            boolean branch = name.point() == HookPoint.ATTN_OUT || name.point() == HookPoint.MLP_OUT;
+            float[] rows = new float[T * d];
+            float[][] resid = branch ? new float[T][d] : null;
+            for (int t = 0; t < T; t++) {
+                Stage last = resume(t, tokens[t], start + t, slot, rope[t], paused, from, b + 1);
                 FloatArray buffer = last.hookBuffer(name.point());
                 last.result.transferToHost(buffer);
-                MemorySegment.copy(buffer.getSegment(), FLOAT, 0, activation, 0, d);
-                state.hooks().run(new HookContext(name, pos, 1, d, promptLength), activation);
-                for (Stage stage : stages) MemorySegment.copy(activation, 0, stage.hostIn.getSegment(), FLOAT, 0, d);
-                from = b + 1;
-                inject = b;
+                MemorySegment.copy(buffer.getSegment(), FLOAT, 0, rows, t * d, d);
+                if (branch) {
+                    last.result.transferToHost(last.residOut);
+                    MemorySegment.copy(last.residOut.getSegment(), FLOAT, 0, resid[t], 0, d);
+                }
             }
+            state.hooks().run(new HookContext(name, start, T, d, promptLength), rows);
+            paused = new Paused(b, rows, resid);
+            from = b + 1;
+        }
+        if (!logits) return null;
+        float[] out = new float[(allLogits ? T : 1) * V];
+        for (int t = 0; t < T; t++) {
             boolean wanted = allLogits || t == T - 1;
             // prompt tokens whose logits nobody reads stop before the final norm and unembedding
-            Stage last = run(from, config.numLayers() * POINTS + (wanted ? 1 : 0), inject);
+            Stage last = resume(t, tokens[t], start + t, slot, rope[t], paused, from, config.numLayers() * POINTS + (wanted ? 1 : 0));
             if (wanted) {
                 Stage unembed = stages.getLast();
                 last.result.transferToHost(unembed.logits);
@@ -271,6 +300,33 @@ final class DeviceModel implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /**
+     * Where the tokens of a call stand between two stretches: paused at hook point {@code point}
+     * (-1: not started) with the activation there ({@code rows[T][d]}, as the hooks left it) and,
+     * at a branch output, the residual stream ({@code resid[T][d]}).
+     */
+    private record Paused(int point, float[] rows, float[][] resid) {
+        static final Paused NOT_STARTED = new Paused(-1, null, null);
+    }
+
+    /**
+     * Runs token {@code t} from where it was paused through the segments before {@code to}
+     * (exclusive); returns the last graph executed, whose buffers hold its activations there.
+     */
+    private Stage resume(int t, int token, int pos, int slot, float[] rope, Paused paused, int from, int to) {
+        for (Stage stage : stages) {
+            stage.control.set(TOKEN, token);
+            stage.control.set(POS, pos);
+            stage.control.set(SLOT, slot);
+            MemorySegment.copy(rope, 0, stage.rope.getSegment(), FLOAT, 0, ropeWidth);
+            if (paused.point() >= 0 && stage.firstInject <= paused.point() && paused.point() <= stage.lastInject) {
+                MemorySegment.copy(paused.rows(), t * d, stage.hostIn.getSegment(), FLOAT, 0, d);
+                if (paused.resid() != null) MemorySegment.copy(paused.resid()[t], 0, stage.hostResid.getSegment(), FLOAT, 0, d);
+            }
+        }
+        return run(from, to, paused.point());
     }
 
     /**
@@ -335,7 +391,8 @@ final class DeviceModel implements AutoCloseable {
         final String name;
         final IntArray control = new IntArray(CONTROL_SIZE);
         final FloatArray rope = new FloatArray(ropeWidth);
-        final FloatArray hostIn = new FloatArray(d);
+        /** The hooked activation to write back when a token resumes; at a branch output, {@link #hostResid} the stream. */
+        final FloatArray hostIn = new FloatArray(d), hostResid = new FloatArray(d);
         final FloatArray attnOut = new FloatArray(d), mlpOut = new FloatArray(d);
         /**
          * The residual stream as this graph left it: the host reads this copy (TornadoVM copies back
@@ -365,7 +422,7 @@ final class DeviceModel implements AutoCloseable {
         }
 
         ImmutableTaskGraph build() {
-            TaskGraph g = new TaskGraph(name).transferToDevice(DataTransferMode.EVERY_EXECUTION, control, rope, hostIn);
+            TaskGraph g = new TaskGraph(name).transferToDevice(DataTransferMode.EVERY_EXECUTION, control, rope, hostIn, hostResid);
             if (index == 0) {
                 g.transferToDevice(DataTransferMode.FIRST_EXECUTION, x);
             } else {
@@ -442,6 +499,12 @@ final class DeviceModel implements AutoCloseable {
     private void copy(int segment, FloatArray src, FloatArray dst) {
         IntArray control = current.control;
         elementwise(d, (g, n) -> g.task(n, ForwardKernels::copy, new KernelContext(), control, segment, src, dst, d));
+    }
+
+    /** The residual stream of a token resumed at a branch output (attn_out, mlp_out), where it is not the hooked activation. */
+    private void injectResid(int point) {
+        Stage st = current;
+        elementwise(d, (g, n) -> g.task(n, ForwardKernels::inject, new KernelContext(), st.control, point, st.hostResid, x, d));
     }
 
     private void inject(int point, FloatArray dst) {
