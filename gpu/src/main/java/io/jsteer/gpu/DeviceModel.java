@@ -18,19 +18,22 @@ import io.jsteer.transformer.Model;
 import io.jsteer.transformer.ModelWeights;
 import io.jsteer.transformer.State;
 import io.jsteer.transformer.blocks.Norm;
+import io.jsteer.transformer.blocks.Rope;
 import io.jsteer.transformer.hooks.HookContext;
 import io.jsteer.transformer.hooks.HookName;
 import io.jsteer.transformer.hooks.HookPoint;
-import io.jsteer.weights.Activation;
 import io.jsteer.weights.Architecture;
 import io.jsteer.weights.ModelConfig;
 import io.jsteer.weights.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
@@ -66,6 +69,9 @@ final class DeviceModel implements AutoCloseable {
     /** System property: the longest sequence the device KV cache holds; default min(max_position_embeddings, 8192). */
     static final String CONTEXT_PROPERTY = "jsteer.tornado.context";
     private static final int POINTS = HookPoint.values().length;
+    /** The families whose every part the kernels compute (a family added to the CPU model is refused here until then). */
+    private static final Set<Architecture> SUPPORTED = EnumSet.of(Architecture.GPT_NEOX, Architecture.GEMMA, Architecture.GEMMA2,
+            Architecture.GEMMA3, Architecture.LLAMA, Architecture.MISTRAL, Architecture.QWEN2, Architecture.QWEN3);
     private static final AtomicLong IDS = new AtomicLong();
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
@@ -91,9 +97,8 @@ final class DeviceModel implements AutoCloseable {
     DeviceModel(Model model, TornadoDevice device) {
         config = model.config();
         ModelConfig c = config;
-        if (!c.architecture().isGemma() && c.architecture() != Architecture.GPT_NEOX) {
-            throw new UnsupportedOperationException(c.architecture().hfName() + " is not supported on the device backend yet "
-                    + "(GPTNeoXForCausalLM and Gemma 1/2/3 are); use the CPU backend");
+        if (!SUPPORTED.contains(c.architecture())) {
+            throw new UnsupportedOperationException(c.architecture().hfName() + " is not supported on the device backend yet; use the CPU backend");
         }
         ModelWeights w = model.weights();
         d = c.hiddenSize();
@@ -103,25 +108,24 @@ final class DeviceModel implements AutoCloseable {
         sequences = new Sequences(Integer.getInteger(SEQUENCES_PROPERTY, 2));
         int slots = sequences.size();
 
-        // rotary tables: one per distinct (base, scaling), shared by the layers that use it
-        List<double[]> ropes = new ArrayList<>();
+        // rotary tables: one per distinct set of inverse frequencies (base and rope_scaling), shared by the layers that use it
+        List<float[]> ropes = new ArrayList<>();
         int[] ropeOf = new int[L];
         for (int l = 0; l < L; l++) {
-            double[] key = {c.ropeBase(l), c.ropeScaling(l).factor()};
+            float[] inv = new Rope(c.rotaryDims(), c.ropeBase(l), c.ropeScaling(l)).inverseFrequencies();
             int r = 0;
-            while (r < ropes.size() && !(ropes.get(r)[0] == key[0] && ropes.get(r)[1] == key[1])) r++;
-            if (r == ropes.size()) ropes.add(key);
+            while (r < ropes.size() && !Arrays.equals(ropes.get(r), inv)) r++;
+            if (r == ropes.size()) ropes.add(inv);
             ropeOf[l] = r;
         }
-        invFreq = new float[ropes.size()][half];
-        for (int r = 0; r < ropes.size(); r++) {
-            for (int i = 0; i < half; i++) {
-                invFreq[r][i] = (float) (1.0 / Math.pow(ropes.get(r)[0], (2.0 * i) / c.rotaryDims()) / ropes.get(r)[1]);
-            }
-        }
+        invFreq = ropes.toArray(float[][]::new);
         ropeWidth = Math.max(1, 2 * half * ropes.size());
         x = new FloatArray(d);
-        int act = c.activation() == Activation.GELU_ERF ? ForwardKernels.GELU_ERF : ForwardKernels.GELU_TANH;
+        int act = switch (c.activation()) {
+            case GELU_ERF -> ForwardKernels.GELU_ERF;
+            case GELU_TANH -> ForwardKernels.GELU_TANH;
+            case SILU -> ForwardKernels.SILU;
+        };
         float embedScale = c.embeddingScale();
 
         Stage embed = stage(0, 0, 0, 0);
@@ -145,9 +149,9 @@ final class DeviceModel implements AutoCloseable {
                 matvec(s, lw.qkv(), lw.qkvBias(), h, qkv);
                 elementwise(qW, (g, n) -> g.task(n, ForwardKernels::splitQkv, new KernelContext(), control, s, qkv, q, k, v, H, hd));
             } else {
-                matvec(s, lw.q(), null, h, q);
-                matvec(s, lw.k(), null, h, k);
-                matvec(s, lw.v(), null, h, v);
+                matvec(s, lw.q(), lw.qBias(), h, q);
+                matvec(s, lw.k(), lw.kBias(), h, k);
+                matvec(s, lw.v(), lw.vBias(), h, v);
             }
             if (lw.qNorm() != null) {
                 norm(s, lw.qNorm(), q, q, H);
@@ -178,7 +182,7 @@ final class DeviceModel implements AutoCloseable {
             norm(m, lw.mlpNorm(), mlpIn, mlpIn, 1);
             matvec(m, lw.up(), lw.upBias(), mlpIn, up);
             if (lw.gate() != null) {
-                matvec(m, lw.gate(), null, mlpIn, gate);
+                matvec(m, lw.gate(), lw.gateBias(), mlpIn, gate);
                 elementwise(ff, (g, n) -> g.task(n, ForwardKernels::activateGated, new KernelContext(), control, m, up, gate, act, ff));
             } else {
                 elementwise(ff, (g, n) -> g.task(n, ForwardKernels::activate, new KernelContext(), control, m, up, act, ff));
@@ -519,7 +523,7 @@ final class DeviceModel implements AutoCloseable {
             case Norm.LayerNorm ln -> groups(rows, (g, n) -> g.task(n, ForwardKernels::layerNorm, new KernelContext(), control, segment, src, dst,
                     weight(ln.weight()), weight(ln.bias()), width, ln.eps()));
             case Norm.RmsNorm rms -> groups(rows, (g, n) -> g.task(n, ForwardKernels::rmsNorm, new KernelContext(), control, segment, src, dst,
-                    weight(rms.weight()), width, rms.eps()));
+                    weight(rms.weight()), width, rms.eps(), rms.weightOffset()));
         }
     }
 

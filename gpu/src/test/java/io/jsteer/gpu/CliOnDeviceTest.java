@@ -5,7 +5,6 @@
 package io.jsteer.gpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jsteer.cli.Main;
@@ -26,8 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Every command of the CLI that runs the model, with {@code --backend tornado} and with
  * {@code --backend cpu}, in this JVM: the files they write agree ({@link SameOutputs}), and the
  * device run really ran on the device (its note names the device: no fallback). Text commands run on the built-in default model
- * (Pythia-shaped, with a tokenizer), {@code --ids} commands on a Gemma 2 fixture too; a Llama
- * fixture is refused with one line.
+ * (Pythia-shaped, with a tokenizer), {@code --ids} commands on Gemma 2 and Qwen 3 fixtures too.
  */
 class CliOnDeviceTest {
     private static final Path FIXTURES = Path.of("../tests/src/test/resources/fixtures");
@@ -81,8 +79,8 @@ class CliOnDeviceTest {
 
     @Test
     void logitsAndGenerate(@TempDir Path tmp) {
-        for (String model : new String[] {DefaultModel.NAME, FIXTURES.resolve("gemma2-tiny").toString()}) {
-            String tag = model.equals(DefaultModel.NAME) ? "default" : "gemma2";
+        for (String model : new String[] {DefaultModel.NAME, FIXTURES.resolve("gemma2-tiny").toString(), FIXTURES.resolve("qwen3-tiny").toString()}) {
+            String tag = Path.of(model).getFileName().toString();
             onBoth(tmp, tag + "-logits.json", "logits", "--model", model, "--ids", "3,17,42,5,99,7,11");
             onBoth(tmp, tag + "-generate.json", "generate", "--model", model, "--ids", "3,17,42,5", "-n", 8);
         }
@@ -137,13 +135,4 @@ class CliOnDeviceTest {
         SameOutputs.assertSame(outs[0], outs[1]);
     }
 
-    @Test
-    void otherFamiliesAreRefusedInOneLine(@TempDir Path tmp) {
-        Path out = tmp.resolve("llama.json");
-        Result r = run(List.of("logits", "--model", FIXTURES.resolve("llama3-tiny"), "--ids", "1,2,3", "--backend", "tornado", "-o", out));
-        assertEquals(1, r.exit(), r.err());
-        assertTrue(r.err().strip().endsWith("jsteer logits: error: LlamaForCausalLM is not supported on the device backend yet "
-                + "(GPTNeoXForCausalLM and Gemma 1/2/3 are); use the CPU backend"), r.err());
-        assertFalse(Files.exists(out));
-    }
 }

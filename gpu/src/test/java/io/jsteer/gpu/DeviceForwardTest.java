@@ -15,8 +15,6 @@ import io.jsteer.transformer.generate.Sampler;
 import io.jsteer.transformer.hooks.Hook;
 import io.jsteer.transformer.hooks.HookName;
 import io.jsteer.transformer.hooks.HookPoint;
-import io.jsteer.weights.Architecture;
-import io.jsteer.weights.Checkpoint;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -54,37 +52,10 @@ class DeviceForwardTest {
         backend.close();
     }
 
-    /** The fixture checkpoints of the families the device runs: GPT-NeoX and Gemma 1/2/3. */
     static Stream<String> fixtures() throws Exception {
-        return allFixtures().filter(f -> supported(f));
-    }
-
-    /** The fixture checkpoints of the other families (Llama, Mistral, Qwen), which the device refuses. */
-    static Stream<String> unsupportedFixtures() throws Exception {
-        return allFixtures().filter(f -> !supported(f));
-    }
-
-    private static Stream<String> allFixtures() throws Exception {
         try (Stream<Path> dirs = Files.list(FIXTURES)) {
             return dirs.filter(d -> Files.isRegularFile(d.resolve("model.safetensors"))).map(d -> d.getFileName().toString()).sorted().toList().stream();
         }
-    }
-
-    private static boolean supported(String fixture) {
-        try (Checkpoint c = Checkpoint.open(FIXTURES.resolve(fixture))) {
-            Architecture a = c.config().architecture();
-            return a.isGemma() || a == Architecture.GPT_NEOX;
-        }
-    }
-
-    @ParameterizedTest
-    @MethodSource("unsupportedFixtures")
-    void otherFamiliesAreRefusedByName(String fixture) {
-        Model device = Model.load(FIXTURES.resolve(fixture), backend);
-        String name = device.config().architecture().hfName();
-        UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class, () -> device.forward(device.newState(), PROMPT, false));
-        assertEquals(name + " is not supported on the device backend yet (GPTNeoXForCausalLM and Gemma 1/2/3 are); use the CPU backend",
-                e.getMessage());
     }
 
     /** {cpu, device} models of a fixture. */

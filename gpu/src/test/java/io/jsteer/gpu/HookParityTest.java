@@ -46,7 +46,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * ({@link Forward}), {@link ActivationCache}, and every steering method's {@code fit} on the
  * backend's activations and its intervention attached for a prompt and cached decoding steps (SARA
  * recomputes its factors from the history of every row it has seen; SAS encodes each row).
- * Fixtures: a parallel-residual GPT-NeoX and Gemma 2 (sequential, normed branch outputs).
+ * Fixtures: a parallel-residual GPT-NeoX, Gemma 2 (sequential, normed branch outputs) and Llama 3.
  */
 class HookParityTest {
     private static final Path FIXTURES = Path.of("../tests/src/test/resources/fixtures");
@@ -80,7 +80,7 @@ class HookParityTest {
     }
 
     static Stream<String> fixtures() {
-        return Stream.of("pythia-tiny-parallel", "gemma2-tiny");
+        return Stream.of("pythia-tiny-parallel", "gemma2-tiny", "llama3-tiny");
     }
 
     /** {cpu, device} models of a fixture. */
