@@ -93,6 +93,13 @@ final class DeviceModel implements AutoCloseable {
     /** The stage tasks are being added to while the graphs are built. */
     private Stage current;
 
+    /** How many sequences keep a KV cache on the device ({@link #SEQUENCES_PROPERTY}). */
+    static int sequences() {
+        int n = Integer.getInteger(SEQUENCES_PROPERTY, 2);
+        if (n < 1) throw new IllegalArgumentException("-D" + SEQUENCES_PROPERTY + "=" + n + ": at least one sequence is needed");
+        return n;
+    }
+
     /** Uploads {@code model}'s weights to {@code device} and compiles its kernels (one execution that computes nothing). */
     DeviceModel(Model model, TornadoDevice device) {
         config = model.config();
@@ -105,7 +112,7 @@ final class DeviceModel implements AutoCloseable {
         int H = c.numHeads(), KV = c.numKvHeads(), hd = c.headDim(), qW = H * hd, kvW = KV * hd, ff = c.intermediateSize();
         int V = c.vocabSize(), L = c.numLayers(), half = c.rotaryDims() / 2;
         capacity = Math.min(c.maxPositions(), Integer.getInteger(CONTEXT_PROPERTY, 8192));
-        sequences = new Sequences(Integer.getInteger(SEQUENCES_PROPERTY, 2));
+        sequences = new Sequences(sequences());
         int slots = sequences.size();
 
         // rotary tables: one per distinct set of inverse frequencies (base and rope_scaling), shared by the layers that use it
@@ -550,7 +557,6 @@ final class DeviceModel implements AutoCloseable {
         private long clock;
 
         Sequences(int slots) {
-            if (slots < 1) throw new IllegalArgumentException("-D" + SEQUENCES_PROPERTY + "=" + slots + ": at least one sequence is needed");
             owners = new java.lang.ref.WeakReference<?>[slots];
             lastUse = new long[slots];
         }

@@ -173,6 +173,12 @@ public final class TornadoBackend implements DeviceBackend, AutoCloseable {
         deviceModel(model).forwardBlocks(state, tokens, layers);
     }
 
+    /** {@code -Djsteer.tornado.sequences=N}, default 2: every model on this device keeps that many KV caches. */
+    @Override
+    public int maxSequences() {
+        return DeviceModel.sequences();
+    }
+
     /** The model's weights and kernels on the device, uploaded and compiled on its first call. */
     private synchronized DeviceModel deviceModel(Model model) {
         return models.computeIfAbsent(model, k -> new DeviceModel(k, device));

@@ -30,4 +30,11 @@ public interface DeviceBackend extends Backend {
      * state's length as it was, so the keys and values written count for nothing.
      */
     void forwardBlocks(Model model, State state, int[] tokens, int layers);
+
+    /**
+     * How many sequences keep a KV cache on the device at once (at least 1): a new sequence beyond
+     * them takes the cache of the least recently used one, which cannot continue, so the
+     * {@link io.jsteer.transformer.batch.Engine} runs no more at once.
+     */
+    int maxSequences();
 }
