@@ -38,16 +38,24 @@ if [ ! -f "$m2" ]; then
     -DgroupId=io.github.beehive-lab -DartifactId=tornado-api -Dversion="$version" -Dpackaging=jar
 fi
 
-# The modules the gpu module and its tests use (the CLI and steering: HookParityTest, CliOnDeviceTest),
-# from this checkout: ~/.m2 may hold another checkout's.
-./mvnw -q -B -o -pl cli -am install -DskipTests -Dmaven.javadoc.skip=true -Dmaven.source.skip=true
-./mvnw -B -o -f gpu/pom.xml test "$@"
+# The gpu module with the modules it and its tests use (the CLI and steering: HookParityTest,
+# CliOnDeviceTest) built from this checkout in one reactor, never taken from ~/.m2, which other
+# checkouts share. Only the gpu module's tests run: -Dtest selects them (every one but
+# WithoutTornadoTest, which its own execution runs), unless a -Dtest argument is given.
+tests=("-Dtest=io/jsteer/gpu/**/*Test, !io/jsteer/gpu/WithoutTornadoTest")
+for a in "$@"; do
+  case "$a" in -Dtest=*) tests=() ;; esac
+done
+./mvnw -B -o -Pgpu -pl gpu -am test -Dsurefire.failIfNoSpecifiedTests=false "${tests[@]}" "$@"
 
-# The gpu module's test class path (TornadoVM's jars come from the SDK's module path instead).
+# The gpu module's test class path: this checkout's classes, then the third-party jars (TornadoVM's
+# come from the SDK's module path instead).
 classpath() {
   ./mvnw -q -B -o -f gpu/pom.xml org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
-    -Dmdep.outputFile=target/deps.txt -Dmdep.excludeArtifactIds=tornado-api >&2
-  echo "gpu/target/test-classes:gpu/target/classes:$(cat gpu/target/deps.txt)"
+    -Dmdep.outputFile=target/deps.txt -Dmdep.excludeArtifactIds=tornado-api -Dmdep.excludeGroupIds=io.jsteer >&2
+  local own=""
+  for m in gpu weights-loader transformer steering cli; do own+="$m/target/classes:"; done
+  echo "gpu/target/test-classes:$own$(cat gpu/target/deps.txt)"
 }
 
 if [ $# -eq 0 ]; then
@@ -72,7 +80,10 @@ if [ "${GPU_BENCH:-0}" = 1 ]; then
   cp="$(classpath)"
   java @"$TORNADOVM_HOME/tornado-argfile" -Dtornado.recover.bailout=False --add-modules jdk.incubator.vector \
     --enable-native-access=ALL-UNNAMED -cp "$cp" io.jsteer.gpu.MatVecTiming
-  models=(tests/src/test/resources/fixtures/*/)
+  models=()
+  for m in tests/src/test/resources/fixtures/*/; do
+    if [ -f "$m/model.safetensors" ]; then models+=("$m"); fi
+  done
   [ -f build-cache/default-model/model.safetensors ] && models+=(build-cache/default-model)
   java @"$TORNADOVM_HOME/tornado-argfile" -Dtornado.recover.bailout=False --add-modules jdk.incubator.vector \
     --enable-native-access=ALL-UNNAMED -cp "$cp" io.jsteer.gpu.DecodeTiming "${models[@]}"
