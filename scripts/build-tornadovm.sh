@@ -5,12 +5,20 @@
 #   SRC_DIR  TornadoVM source tree (default $TORNADOVM_SRC)
 #   SDK_DIR  where the SDK is installed (default $TORNADOVM_SDK_DIR, else /work/tornadovm-sdk);
 #            keep it outside the jsteer repository. An existing SDK_DIR is replaced.
+#   TORNADOVM_GIT_DIR  a git repository (clone or mirror) holding the tag's objects: when the source
+#            tree differs from the tag, the differing files are named from it (a git checkout as
+#            SRC_DIR serves by itself); without one only the file count is given
+#   TORNADOVM_ALLOW_INCOMPLETE=1  build from a tree that differs from the tag (a warning instead of
+#            an error), e.g. a mirror that lacks a benchmark data file
 # The last line printed is the SDK path: export it as TORNADOVM_HOME.
 #
 # Getting the source (this script downloads nothing but Maven Central artifacts and Debian packages):
 #   git clone --branch v5.2.0-jdk25 --depth 1 https://github.com/beehive-lab/TornadoVM.git SRC_DIR
 # or unpack the v5.2.0-jdk25 release source tarball
 #   https://github.com/beehive-lab/TornadoVM/archive/refs/tags/v5.2.0-jdk25.tar.gz
+# or export it from a local clone or mirror: git --git-dir=REPO archive v5.2.0-jdk25 | tar -x -C SRC_DIR
+# The tree is checked against the tag first (its git tree hash over the files git does not ignore,
+# so a previous build's outputs do not count): a missing or changed file is named, or counted.
 #
 # Why not TornadoVM's own `make` / bin/compile: it pip-installs Python packages, git-clones the
 # Khronos OpenCL headers and fetches the Graal jars with Python requests. Here the headers come from
@@ -19,13 +27,16 @@
 #
 # Needs: a JDK 25 (JAVA_HOME, see scripts/with-jdk25.sh), Debian/Ubuntu apt (run as root or with
 # sudo) for: pocl-opencl-icd (a CPU OpenCL device), ocl-icd-opencl-dev, opencl-headers, cmake, g++,
-# python3 (the SDK's `tornado` launcher is a Python script), clinfo.
+# python3 (the SDK's `tornado` launcher is a Python script), clinfo, git (to check the source tree).
 set -euo pipefail
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 src="${1:-${TORNADOVM_SRC:-}}"
 sdk="${2:-${TORNADOVM_SDK_DIR:-/work/tornadovm-sdk}}"
 expected_version="5.2.0-jdk25"
+# git rev-parse v5.2.0-jdk25^{tree}, and the number of files in it (commit db146ae5804d)
+expected_tree="0eb77f793c51b6824d78ac428a2714d43b0de7bd"
+expected_files=2316
 graal_version="25.0.2"
 
 if [ -z "$src" ]; then
@@ -50,8 +61,44 @@ if [ "$version" != "$expected_version" ]; then
   echo "warning: TornadoVM source version is '$version', the gpu module is written against $expected_version" >&2
 fi
 
+# --- is the source tree the tag's? ------------------------------------------------------------
+if ! command -v git >/dev/null; then
+  echo "error: git is needed to check the source tree against the tag (apt-get install git)" >&2
+  exit 2
+fi
+check="$(mktemp -d)"
+trap 'rm -rf "$check"' EXIT
+git init -q --bare "$check/git"
+# a throw-away index over SRC_DIR: its .gitignore files leave out build outputs
+tree_git() { GIT_DIR="$check/git" GIT_WORK_TREE="$src" GIT_INDEX_FILE="$check/index" git "$@"; }
+tree_git add -A
+tree="$(tree_git write-tree)"
+files="$(tree_git ls-files | wc -l)"
+if [ "$tree" = "$expected_tree" ]; then
+  echo "source tree: the $files files of TornadoVM v$expected_version (tree $expected_tree)"
+else
+  objects=""
+  for g in "${TORNADOVM_GIT_DIR:-}" "$src/.git"; do
+    if [ -n "$g" ] && [ -d "$g/objects" ] && git --git-dir="$g" cat-file -e "$expected_tree" 2>/dev/null; then objects="$g/objects"; break; fi
+  done
+  echo "source tree $src differs from TornadoVM v$expected_version: $files files, the tag has $expected_files (tree $tree, expected $expected_tree)" >&2
+  if [ -n "$objects" ]; then
+    echo "differences (D: missing here, M: changed, A: not in the tag):" >&2
+    GIT_ALTERNATE_OBJECT_DIRECTORIES="$objects" tree_git diff --name-status "$expected_tree" "$tree" | sed 's/^/  /' >&2
+  else
+    echo "(set TORNADOVM_GIT_DIR to a clone or mirror holding the tag to have the differing files named)" >&2
+  fi
+  if [ "${TORNADOVM_ALLOW_INCOMPLETE:-0}" != 1 ]; then
+    echo "error: refusing to build from a tree that is not the tag's; TORNADOVM_ALLOW_INCOMPLETE=1 builds it anyway" >&2
+    exit 2
+  fi
+  echo "warning: building anyway (TORNADOVM_ALLOW_INCOMPLETE=1)" >&2
+fi
+rm -rf "$check"
+trap - EXIT
+
 # --- system packages --------------------------------------------------------------------------
-packages=(pocl-opencl-icd ocl-icd-opencl-dev opencl-headers cmake g++ python3 clinfo)
+packages=(pocl-opencl-icd ocl-icd-opencl-dev opencl-headers cmake g++ python3 clinfo git)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

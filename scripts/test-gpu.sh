@@ -5,10 +5,13 @@
 #
 # Usage: scripts/test-gpu.sh [extra Maven arguments, e.g. -Dtest=TornadoBackendTest]
 #   TORNADOVM_HOME  the SDK (scripts/build-tornadovm.sh prints it); default /work/tornadovm-sdk
+# Without arguments it also runs the ./jsteer launcher with --backend tornado (building its jars) and
+# compares what it writes with --backend cpu.
 #   GPU_BENCH=1     also print informational timings: one matvec, TornadoVM device vs a naive Java loop; and
 #                   decoding per token, device forward pass vs the CPU model, on every fixture and on the
 #                   built-in default model when built (build-cache/default-model)
 set -euo pipefail
+trap 'echo "scripts/test-gpu.sh: failed (exit $?): $BASH_COMMAND" >&2' ERR
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 export TORNADOVM_HOME="${TORNADOVM_HOME:-/work/tornadovm-sdk}"
@@ -35,17 +38,52 @@ if [ ! -f "$m2" ]; then
     -DgroupId=io.github.beehive-lab -DartifactId=tornado-api -Dversion="$version" -Dpackaging=jar
 fi
 
-./mvnw -q -B -o -pl weights-loader,transformer install -DskipTests
-./mvnw -B -o -f gpu/pom.xml test "$@"
+# The gpu module with the modules it and its tests use (the CLI and steering: HookParityTest,
+# CliOnDeviceTest) built from this checkout in one reactor, never taken from ~/.m2, which other
+# checkouts share. Only the gpu module's tests run: -Dtest selects them (every one but
+# WithoutTornadoTest, which its own execution runs), unless a -Dtest argument is given.
+tests=("-Dtest=io/jsteer/gpu/**/*Test, !io/jsteer/gpu/WithoutTornadoTest")
+for a in "$@"; do
+  case "$a" in -Dtest=*) tests=() ;; esac
+done
+./mvnw -B -o -Pgpu -pl gpu -am test -Dsurefire.failIfNoSpecifiedTests=false "${tests[@]}" "$@"
+
+# The gpu module's test class path: this checkout's classes, then the third-party jars (TornadoVM's
+# come from the SDK's module path instead).
+classpath() {
+  ./mvnw -q -B -o -f gpu/pom.xml org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
+    -Dmdep.outputFile=target/deps.txt -Dmdep.excludeArtifactIds=tornado-api -Dmdep.excludeGroupIds=io.jsteer >&2
+  local own=""
+  for m in gpu weights-loader transformer steering cli; do own+="$m/target/classes:"; done
+  echo "gpu/target/test-classes:$own$(cat gpu/target/deps.txt)"
+}
+
+if [ $# -eq 0 ]; then
+  # The launcher with --backend tornado: TornadoVM's flags, the gpu jar next to the CLI's.
+  out="$(mktemp -d)"
+  ids="3,17,42,5,99,7,11"
+  for backend in cpu tornado; do
+    ./jsteer logits --model tests/src/test/resources/fixtures/gemma2-tiny --ids "$ids" --backend "$backend" -o "$out/$backend.json" \
+      2> "$out/$backend.err"
+  done
+  if ! grep -q "TornadoVM backend on " "$out/tornado.err"; then
+    echo "error: ./jsteer --backend tornado did not run on a TornadoVM device:" >&2
+    cat "$out/tornado.err" >&2
+    exit 1
+  fi
+  cp="$(classpath)"
+  java -cp "$cp" io.jsteer.gpu.SameOutputs "$out/cpu.json" "$out/tornado.json"
+  rm -rf "$out"
+fi
 
 if [ "${GPU_BENCH:-0}" = 1 ]; then
-  # checkpoints are read with Jackson: its jars from the module's resolved class path
-  ./mvnw -q -B -o -f gpu/pom.xml dependency:build-classpath -Dmdep.outputFile=target/deps.txt >/dev/null
-  jackson="$(tr ':' '\n' < gpu/target/deps.txt | grep '/com/fasterxml/jackson/' | paste -sd: -)"
-  cp="gpu/target/test-classes:gpu/target/classes:transformer/target/classes:weights-loader/target/classes:$jackson"
+  cp="$(classpath)"
   java @"$TORNADOVM_HOME/tornado-argfile" -Dtornado.recover.bailout=False --add-modules jdk.incubator.vector \
     --enable-native-access=ALL-UNNAMED -cp "$cp" io.jsteer.gpu.MatVecTiming
-  models=(tests/src/test/resources/fixtures/*/)
+  models=()
+  for m in tests/src/test/resources/fixtures/*/; do
+    if [ -f "$m/model.safetensors" ]; then models+=("$m"); fi
+  done
   [ -f build-cache/default-model/model.safetensors ] && models+=(build-cache/default-model)
   java @"$TORNADOVM_HOME/tornado-argfile" -Dtornado.recover.bailout=False --add-modules jdk.incubator.vector \
     --enable-native-access=ALL-UNNAMED -cp "$cp" io.jsteer.gpu.DecodeTiming "${models[@]}"

@@ -18,19 +18,22 @@ import io.jsteer.transformer.Model;
 import io.jsteer.transformer.ModelWeights;
 import io.jsteer.transformer.State;
 import io.jsteer.transformer.blocks.Norm;
+import io.jsteer.transformer.blocks.Rope;
 import io.jsteer.transformer.hooks.HookContext;
 import io.jsteer.transformer.hooks.HookName;
 import io.jsteer.transformer.hooks.HookPoint;
-import io.jsteer.weights.Activation;
 import io.jsteer.weights.Architecture;
 import io.jsteer.weights.ModelConfig;
 import io.jsteer.weights.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
@@ -55,9 +58,10 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * <p>Per token the host sends each graph a control array (token id, position, cache slot, the
  * segment range to run) and the rotary cos/sin of that position, computed as
  * {@link io.jsteer.transformer.blocks.Rope} does; only the logits come back (for a prompt token whose
- * logits are not wanted, the residual stream, to wait for the device). With hooks attached, the graph runs up to each hooked point,
- * that activation comes to the host, the hooks run on it, and the next execution writes it back
- * before resuming. Tokens go through one at a time, so a hook sees one row per call.
+ * logits are not wanted, the residual stream, to wait for the device). Tokens go through one at a
+ * time; with hooks attached, every token of the call runs up to the first hooked point, the hooks
+ * see all their rows there in one call, and every token resumes from the rows they left, up to the
+ * next hooked point (see {@link #pass}): the hooks see what they see on the CPU.
  */
 final class DeviceModel implements AutoCloseable {
     /** System property: how many sequences (states) keep a KV cache on the device at once; default 2. */
@@ -65,6 +69,9 @@ final class DeviceModel implements AutoCloseable {
     /** System property: the longest sequence the device KV cache holds; default min(max_position_embeddings, 8192). */
     static final String CONTEXT_PROPERTY = "jsteer.tornado.context";
     private static final int POINTS = HookPoint.values().length;
+    /** The families whose every part the kernels compute (a family added to the CPU model is refused here until then). */
+    private static final Set<Architecture> SUPPORTED = EnumSet.of(Architecture.GPT_NEOX, Architecture.GEMMA, Architecture.GEMMA2,
+            Architecture.GEMMA3, Architecture.LLAMA, Architecture.MISTRAL, Architecture.QWEN2, Architecture.QWEN3);
     private static final AtomicLong IDS = new AtomicLong();
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
@@ -86,41 +93,46 @@ final class DeviceModel implements AutoCloseable {
     /** The stage tasks are being added to while the graphs are built. */
     private Stage current;
 
+    /** How many sequences keep a KV cache on the device ({@link #SEQUENCES_PROPERTY}). */
+    static int sequences() {
+        int n = Integer.getInteger(SEQUENCES_PROPERTY, 2);
+        if (n < 1) throw new IllegalArgumentException("-D" + SEQUENCES_PROPERTY + "=" + n + ": at least one sequence is needed");
+        return n;
+    }
+
     /** Uploads {@code model}'s weights to {@code device} and compiles its kernels (one execution that computes nothing). */
     DeviceModel(Model model, TornadoDevice device) {
         config = model.config();
         ModelConfig c = config;
-        if (!c.architecture().isGemma() && c.architecture() != Architecture.GPT_NEOX) {
-            throw new UnsupportedOperationException(c.architecture().hfName() + " is not supported on the device backend yet "
-                    + "(GPTNeoXForCausalLM and Gemma 1/2/3 are); use the CPU backend");
+        if (!SUPPORTED.contains(c.architecture())) {
+            throw new UnsupportedOperationException(c.architecture().hfName() + " is not supported on the device backend yet; use the CPU backend");
         }
         ModelWeights w = model.weights();
         d = c.hiddenSize();
         int H = c.numHeads(), KV = c.numKvHeads(), hd = c.headDim(), qW = H * hd, kvW = KV * hd, ff = c.intermediateSize();
         int V = c.vocabSize(), L = c.numLayers(), half = c.rotaryDims() / 2;
         capacity = Math.min(c.maxPositions(), Integer.getInteger(CONTEXT_PROPERTY, 8192));
-        sequences = new Sequences(Integer.getInteger(SEQUENCES_PROPERTY, 2));
+        sequences = new Sequences(sequences());
         int slots = sequences.size();
 
-        // rotary tables: one per distinct (base, scaling), shared by the layers that use it
-        List<double[]> ropes = new ArrayList<>();
+        // rotary tables: one per distinct set of inverse frequencies (base and rope_scaling), shared by the layers that use it
+        List<float[]> ropes = new ArrayList<>();
         int[] ropeOf = new int[L];
         for (int l = 0; l < L; l++) {
-            double[] key = {c.ropeBase(l), c.ropeScaling(l).factor()};
+            float[] inv = new Rope(c.rotaryDims(), c.ropeBase(l), c.ropeScaling(l)).inverseFrequencies();
             int r = 0;
-            while (r < ropes.size() && !(ropes.get(r)[0] == key[0] && ropes.get(r)[1] == key[1])) r++;
-            if (r == ropes.size()) ropes.add(key);
+            while (r < ropes.size() && !Arrays.equals(ropes.get(r), inv)) r++;
+            if (r == ropes.size()) ropes.add(inv);
             ropeOf[l] = r;
         }
-        invFreq = new float[ropes.size()][half];
-        for (int r = 0; r < ropes.size(); r++) {
-            for (int i = 0; i < half; i++) {
-                invFreq[r][i] = (float) (1.0 / Math.pow(ropes.get(r)[0], (2.0 * i) / c.rotaryDims()) / ropes.get(r)[1]);
-            }
-        }
+        invFreq = ropes.toArray(float[][]::new);
         ropeWidth = Math.max(1, 2 * half * ropes.size());
         x = new FloatArray(d);
-        int act = c.activation() == Activation.GELU_ERF ? ForwardKernels.GELU_ERF : ForwardKernels.GELU_TANH;
+        int act = switch (c.activation()) {
+            case GELU_ERF -> ForwardKernels.GELU_ERF;
+            case GELU_TANH -> ForwardKernels.GELU_TANH;
+            case SILU -> ForwardKernels.SILU;
+        };
         float embedScale = c.embeddingScale();
 
         Stage embed = stage(0, 0, 0, 0);
@@ -144,9 +156,9 @@ final class DeviceModel implements AutoCloseable {
                 matvec(s, lw.qkv(), lw.qkvBias(), h, qkv);
                 elementwise(qW, (g, n) -> g.task(n, ForwardKernels::splitQkv, new KernelContext(), control, s, qkv, q, k, v, H, hd));
             } else {
-                matvec(s, lw.q(), null, h, q);
-                matvec(s, lw.k(), null, h, k);
-                matvec(s, lw.v(), null, h, v);
+                matvec(s, lw.q(), lw.qBias(), h, q);
+                matvec(s, lw.k(), lw.kBias(), h, k);
+                matvec(s, lw.v(), lw.vBias(), h, v);
             }
             if (lw.qNorm() != null) {
                 norm(s, lw.qNorm(), q, q, H);
@@ -165,6 +177,7 @@ final class DeviceModel implements AutoCloseable {
             matvec(s, lw.o(), lw.oBias(), att, attnOut);
             if (lw.attnOutNorm() != null) norm(s, lw.attnOutNorm(), attnOut, attnOut, 1);
             inject(s, attnOut);
+            injectResid(s);
 
             if (c.parallelResidual()) copy(mid, x, mlpIn);
             elementwise(d, (g, n) -> g.task(n, ForwardKernels::add, new KernelContext(), control, mid, x, attnOut, d));
@@ -176,7 +189,7 @@ final class DeviceModel implements AutoCloseable {
             norm(m, lw.mlpNorm(), mlpIn, mlpIn, 1);
             matvec(m, lw.up(), lw.upBias(), mlpIn, up);
             if (lw.gate() != null) {
-                matvec(m, lw.gate(), null, mlpIn, gate);
+                matvec(m, lw.gate(), lw.gateBias(), mlpIn, gate);
                 elementwise(ff, (g, n) -> g.task(n, ForwardKernels::activateGated, new KernelContext(), control, m, up, gate, act, ff));
             } else {
                 elementwise(ff, (g, n) -> g.task(n, ForwardKernels::activate, new KernelContext(), control, m, up, act, ff));
@@ -184,6 +197,7 @@ final class DeviceModel implements AutoCloseable {
             matvec(m, lw.down(), lw.downBias(), up, mlpOut);
             if (lw.mlpOutNorm() != null) norm(m, lw.mlpOutNorm(), mlpOut, mlpOut, 1);
             inject(m, mlpOut);
+            injectResid(m);
 
             elementwise(d, (g, n) -> g.task(n, ForwardKernels::add, new KernelContext(), control, post, x, mlpOut, d));
             inject(post, x);
@@ -224,6 +238,30 @@ final class DeviceModel implements AutoCloseable {
      * logits of every token when {@code allLogits}, else of the last.
      */
     synchronized float[] forward(State state, int[] tokens, boolean allLogits) {
+        return pass(state, tokens, config.numLayers(), true, allLogits);
+    }
+
+    /**
+     * Runs {@code tokens} through the first {@code layers} blocks for their hooks only, as
+     * {@link io.jsteer.transformer.backend.DeviceBackend#forwardBlocks}: the caller does not advance the state, so the keys
+     * and values written count for nothing.
+     */
+    synchronized void forwardBlocks(State state, int[] tokens, int layers) {
+        pass(state, tokens, layers, false, false);
+    }
+
+    /**
+     * One call's tokens through the first {@code layers} blocks, hook point by hook point: every
+     * token runs up to the next hooked point, the hooks see all the call's rows there in one call
+     * (the hook contract of {@link io.jsteer.transformer.hooks}), then every token resumes from
+     * what they left. Tokens go in position order within each stretch, so attention finds the
+     * earlier tokens' keys and values of the block already written, from the rows as the hooks left
+     * them, as on the CPU. Pausing a token keeps on the host what it needs to resume: the hooked
+     * activation, and at a branch output ({@code attn_out}, {@code mlp_out}) the residual stream
+     * too. With {@code logits}, the stretch after the last hooked point ends with the unembedding
+     * of the wanted tokens; without, nothing runs past the last hooked point.
+     */
+    private float[] pass(State state, int[] tokens, int layers, boolean logits, boolean allLogits) {
         int T = tokens.length, V = config.vocabSize(), start = state.length();
         if (start + T > capacity) {
             throw new IllegalArgumentException("sequence of " + (start + T) + " tokens exceeds the device KV cache of " + capacity
@@ -232,36 +270,38 @@ final class DeviceModel implements AutoCloseable {
         int slot = sequences.slotFor(state);
         int promptLength = state.promptLength() < 0 ? T : state.promptLength();
         List<HookName> hooked = new ArrayList<>();
-        for (int l = 0; l < config.numLayers(); l++) {
+        for (int l = 0; l < layers; l++) {
             for (HookPoint p : HookPoint.values()) if (state.hooks().active(l, p)) hooked.add(new HookName(l, p));
         }
-        float[] out = new float[(allLogits ? T : 1) * V];
-        float[] activation = new float[d];
-        float[] rope = new float[ropeWidth];
-        for (int t = 0; t < T; t++) {
-            int pos = start + t;
-            ropeAt(pos, rope);
-            for (Stage stage : stages) {
-                stage.control.set(TOKEN, tokens[t]);
-                stage.control.set(POS, pos);
-                stage.control.set(SLOT, slot);
-                MemorySegment.copy(rope, 0, stage.rope.getSegment(), FLOAT, 0, ropeWidth);
-            }
-            int from = 0, inject = -1;
-            for (HookName name : hooked) {
-                int b = boundary(name.layer(), name.point());
-                Stage last = run(from, b + 1, inject);
+        float[][] rope = new float[T][ropeWidth];
+        for (int t = 0; t < T; t++) ropeAt(start + t, rope[t]);
+        Paused paused = Paused.NOT_STARTED;
+        int from = 0;
+        for (HookName name : hooked) {
+            int b = boundary(name.layer(), name.point());
+            boolean branch = name.point() == HookPoint.ATTN_OUT || name.point() == HookPoint.MLP_OUT;
+            float[] rows = new float[T * d];
+            float[][] resid = branch ? new float[T][d] : null;
+            for (int t = 0; t < T; t++) {
+                Stage last = resume(t, tokens[t], start + t, slot, rope[t], paused, from, b + 1);
                 FloatArray buffer = last.hookBuffer(name.point());
                 last.result.transferToHost(buffer);
-                MemorySegment.copy(buffer.getSegment(), FLOAT, 0, activation, 0, d);
-                state.hooks().run(new HookContext(name, pos, 1, d, promptLength), activation);
-                for (Stage stage : stages) MemorySegment.copy(activation, 0, stage.hostIn.getSegment(), FLOAT, 0, d);
-                from = b + 1;
-                inject = b;
+                MemorySegment.copy(buffer.getSegment(), FLOAT, 0, rows, t * d, d);
+                if (branch) {
+                    last.result.transferToHost(last.residOut);
+                    MemorySegment.copy(last.residOut.getSegment(), FLOAT, 0, resid[t], 0, d);
+                }
             }
+            state.hooks().run(new HookContext(name, start, T, d, promptLength), rows);
+            paused = new Paused(b, rows, resid);
+            from = b + 1;
+        }
+        if (!logits) return null;
+        float[] out = new float[(allLogits ? T : 1) * V];
+        for (int t = 0; t < T; t++) {
             boolean wanted = allLogits || t == T - 1;
             // prompt tokens whose logits nobody reads stop before the final norm and unembedding
-            Stage last = run(from, config.numLayers() * POINTS + (wanted ? 1 : 0), inject);
+            Stage last = resume(t, tokens[t], start + t, slot, rope[t], paused, from, config.numLayers() * POINTS + (wanted ? 1 : 0));
             if (wanted) {
                 Stage unembed = stages.getLast();
                 last.result.transferToHost(unembed.logits);
@@ -271,6 +311,33 @@ final class DeviceModel implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /**
+     * Where the tokens of a call stand between two stretches: paused at hook point {@code point}
+     * (-1: not started) with the activation there ({@code rows[T][d]}, as the hooks left it) and,
+     * at a branch output, the residual stream ({@code resid[T][d]}).
+     */
+    private record Paused(int point, float[] rows, float[][] resid) {
+        static final Paused NOT_STARTED = new Paused(-1, null, null);
+    }
+
+    /**
+     * Runs token {@code t} from where it was paused through the segments before {@code to}
+     * (exclusive); returns the last graph executed, whose buffers hold its activations there.
+     */
+    private Stage resume(int t, int token, int pos, int slot, float[] rope, Paused paused, int from, int to) {
+        for (Stage stage : stages) {
+            stage.control.set(TOKEN, token);
+            stage.control.set(POS, pos);
+            stage.control.set(SLOT, slot);
+            MemorySegment.copy(rope, 0, stage.rope.getSegment(), FLOAT, 0, ropeWidth);
+            if (paused.point() >= 0 && stage.firstInject <= paused.point() && paused.point() <= stage.lastInject) {
+                MemorySegment.copy(paused.rows(), t * d, stage.hostIn.getSegment(), FLOAT, 0, d);
+                if (paused.resid() != null) MemorySegment.copy(paused.resid()[t], 0, stage.hostResid.getSegment(), FLOAT, 0, d);
+            }
+        }
+        return run(from, to, paused.point());
     }
 
     /**
@@ -335,7 +402,8 @@ final class DeviceModel implements AutoCloseable {
         final String name;
         final IntArray control = new IntArray(CONTROL_SIZE);
         final FloatArray rope = new FloatArray(ropeWidth);
-        final FloatArray hostIn = new FloatArray(d);
+        /** The hooked activation to write back when a token resumes; at a branch output, {@link #hostResid} the stream. */
+        final FloatArray hostIn = new FloatArray(d), hostResid = new FloatArray(d);
         final FloatArray attnOut = new FloatArray(d), mlpOut = new FloatArray(d);
         /**
          * The residual stream as this graph left it: the host reads this copy (TornadoVM copies back
@@ -365,7 +433,7 @@ final class DeviceModel implements AutoCloseable {
         }
 
         ImmutableTaskGraph build() {
-            TaskGraph g = new TaskGraph(name).transferToDevice(DataTransferMode.EVERY_EXECUTION, control, rope, hostIn);
+            TaskGraph g = new TaskGraph(name).transferToDevice(DataTransferMode.EVERY_EXECUTION, control, rope, hostIn, hostResid);
             if (index == 0) {
                 g.transferToDevice(DataTransferMode.FIRST_EXECUTION, x);
             } else {
@@ -444,6 +512,12 @@ final class DeviceModel implements AutoCloseable {
         elementwise(d, (g, n) -> g.task(n, ForwardKernels::copy, new KernelContext(), control, segment, src, dst, d));
     }
 
+    /** The residual stream of a token resumed at a branch output (attn_out, mlp_out), where it is not the hooked activation. */
+    private void injectResid(int point) {
+        Stage st = current;
+        elementwise(d, (g, n) -> g.task(n, ForwardKernels::inject, new KernelContext(), st.control, point, st.hostResid, x, d));
+    }
+
     private void inject(int point, FloatArray dst) {
         Stage st = current;
         elementwise(d, (g, n) -> g.task(n, ForwardKernels::inject, new KernelContext(), st.control, point, st.hostIn, dst, d));
@@ -456,7 +530,7 @@ final class DeviceModel implements AutoCloseable {
             case Norm.LayerNorm ln -> groups(rows, (g, n) -> g.task(n, ForwardKernels::layerNorm, new KernelContext(), control, segment, src, dst,
                     weight(ln.weight()), weight(ln.bias()), width, ln.eps()));
             case Norm.RmsNorm rms -> groups(rows, (g, n) -> g.task(n, ForwardKernels::rmsNorm, new KernelContext(), control, segment, src, dst,
-                    weight(rms.weight()), width, rms.eps()));
+                    weight(rms.weight()), width, rms.eps(), rms.weightOffset()));
         }
     }
 
@@ -483,7 +557,6 @@ final class DeviceModel implements AutoCloseable {
         private long clock;
 
         Sequences(int slots) {
-            if (slots < 1) throw new IllegalArgumentException("-D" + SEQUENCES_PROPERTY + "=" + slots + ": at least one sequence is needed");
             owners = new java.lang.ref.WeakReference<?>[slots];
             lastUse = new long[slots];
         }

@@ -33,7 +33,7 @@ final class ForwardKernels {
     /** Indices into the control array. */
     static final int FROM = 0, TO = 1, INJECT = 2, TOKEN = 3, POS = 4, SLOT = 5, CONTROL_SIZE = 6;
     /** Values of the {@code act} argument. */
-    static final int GELU_ERF = 0, GELU_TANH = 1;
+    static final int GELU_ERF = 0, GELU_TANH = 1, SILU = 2;
 
     private ForwardKernels() {}
 
@@ -99,8 +99,9 @@ final class ForwardKernels {
         }
     }
 
-    /** Gemma RMSNorm ({@code * (1 + w)}) of each row ({@code n} wide) of src into dst; one work-group per row. */
-    static void rmsNorm(KernelContext c, IntArray control, int segment, FloatArray src, FloatArray dst, FloatArray w, int n, float eps) {
+    /** RMSNorm ({@code * (weightOffset + w)}: Gemma stores the scale as an offset from 1) of each row ({@code n} wide) of src into dst; one work-group per row. */
+    static void rmsNorm(KernelContext c, IntArray control, int segment, FloatArray src, FloatArray dst, FloatArray w, int n, float eps,
+                        float weightOffset) {
         if (skip(control, segment)) return;
         int lid = c.localIdx, off = c.groupIdx * n;
         float sq = 0.0f;
@@ -108,7 +109,7 @@ final class ForwardKernels {
         float inv = 1.0f / TornadoMath.sqrt(groupSum(c, sq) / n + eps);
         for (int base = 0; base < n; base += GROUP) {
             int i = base + lid;
-            if (i < n) dst.set(off + i, src.get(off + i) * inv * (1.0f + w.get(i)));
+            if (i < n) dst.set(off + i, src.get(off + i) * inv * (weightOffset + w.get(i)));
         }
     }
 
@@ -259,17 +260,18 @@ final class ForwardKernels {
     static void activate(KernelContext c, IntArray control, int segment, FloatArray x, int act, int n) {
         int i = c.globalIdx;
         if (skip(control, segment) || i >= n) return;
-        x.set(i, gelu(x.get(i), act));
+        x.set(i, activation(x.get(i), act));
     }
 
     /** {@code x = act(gate) * x} (gated MLP: x holds up(h)). */
     static void activateGated(KernelContext c, IntArray control, int segment, FloatArray x, FloatArray gate, int act, int n) {
         int i = c.globalIdx;
         if (skip(control, segment) || i >= n) return;
-        x.set(i, gelu(gate.get(i), act) * x.get(i));
+        x.set(i, activation(gate.get(i), act) * x.get(i));
     }
 
-    private static float gelu(float a, int act) {
+    private static float activation(float a, int act) {
+        if (act == SILU) return a / (1.0f + TornadoMath.exp(-a));
         if (act == GELU_ERF) return 0.5f * a * (1.0f + erf(a * 0.70710678f));
         return 0.5f * a * (1.0f + TornadoMath.tanh(0.7978845608f * (a + 0.044715f * a * a * a)));
     }

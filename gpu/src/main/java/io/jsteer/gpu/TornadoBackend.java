@@ -164,11 +164,24 @@ public final class TornadoBackend implements DeviceBackend, AutoCloseable {
      */
     @Override
     public float[] forward(Model model, State state, int[] tokens, boolean allLogits) {
-        DeviceModel m;
-        synchronized (this) {
-            m = models.computeIfAbsent(model, k -> new DeviceModel(k, device));
-        }
-        return m.forward(state, tokens, allLogits);
+        return deviceModel(model).forward(state, tokens, allLogits);
+    }
+
+    /** As {@link #forward}, through the first {@code layers} blocks, for their hooks only. */
+    @Override
+    public void forwardBlocks(Model model, State state, int[] tokens, int layers) {
+        deviceModel(model).forwardBlocks(state, tokens, layers);
+    }
+
+    /** {@code -Djsteer.tornado.sequences=N}, default 2: every model on this device keeps that many KV caches. */
+    @Override
+    public int maxSequences() {
+        return DeviceModel.sequences();
+    }
+
+    /** The model's weights and kernels on the device, uploaded and compiled on its first call. */
+    private synchronized DeviceModel deviceModel(Model model) {
+        return models.computeIfAbsent(model, k -> new DeviceModel(k, device));
     }
 
     /** The device copy of {@code w}, uploading it on first use; null when it must stay on the CPU. */

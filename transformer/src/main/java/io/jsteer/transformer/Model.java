@@ -152,7 +152,7 @@ public final class Model {
         Batch b = new Batch(steps, config.vocabSize());
         for (Step step : steps) step.state().checkRoom(step.tokens().length);
         if (backend instanceof DeviceBackend device) {
-            for (Step step : steps) device.forward(this, step.state(), step.tokens(), false);
+            for (Step step : steps) device.forwardBlocks(this, step.state(), step.tokens(), layers);
             return;
         }
         run(b, layers);

@@ -22,4 +22,19 @@ public interface DeviceBackend extends Backend {
      * same {@link io.jsteer.transformer.hooks.HookContext} as on the CPU path.
      */
     float[] forward(Model model, State state, int[] tokens, boolean allLogits);
+
+    /**
+     * Runs {@code tokens} through the first {@code layers} blocks of {@code model} for the hooks
+     * attached to {@code state} there, with the contract of {@link Model#forwardBlocks}: the hooks
+     * of those blocks run as in {@link #forward}, no logits are computed, and the caller leaves the
+     * state's length as it was, so the keys and values written count for nothing.
+     */
+    void forwardBlocks(Model model, State state, int[] tokens, int layers);
+
+    /**
+     * How many sequences keep a KV cache on the device at once (at least 1): a new sequence beyond
+     * them takes the cache of the least recently used one, which cannot continue, so the
+     * {@link io.jsteer.transformer.batch.Engine} runs no more at once.
+     */
+    int maxSequences();
 }

@@ -6,6 +6,7 @@ package io.jsteer.transformer.batch;
 
 import io.jsteer.transformer.Model;
 import io.jsteer.transformer.State;
+import io.jsteer.transformer.backend.DeviceBackend;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,13 +63,15 @@ public final class Engine {
     /**
      * An engine running up to {@code maxSequences} sequences at once, with prompts admitted into a
      * step while its rows stay within {@code maxRows} (a longer prompt runs in a step of its own).
+     * On a {@link DeviceBackend}, no more than it keeps KV caches for ({@link DeviceBackend#maxSequences}):
+     * the results are the same at any batch size.
      */
     public Engine(Model model, int maxSequences, long maxRows) {
         if (model == null) throw new IllegalArgumentException("engine needs a model");
         checkBatchSize(maxSequences);
         if (maxRows < 1) throw new IllegalArgumentException("rows per step must be >= 1, got " + maxRows);
         this.model = model;
-        this.maxSequences = maxSequences;
+        this.maxSequences = model.backend() instanceof DeviceBackend device ? Math.min(maxSequences, device.maxSequences()) : maxSequences;
         this.maxRows = maxRows;
     }
 

@@ -38,6 +38,11 @@ public final class Rope {
         for (int i = 0; i < dims / 2; i++) invFreq[i] = scaled((float) (1.0 / Math.pow(base, (2.0 * i) / dims)), scaling);
     }
 
+    /** The inverse frequencies of the rotated pairs, after {@code rope_scaling} (a copy): for backends that rotate elsewhere. */
+    public float[] inverseFrequencies() {
+        return invFreq.clone();
+    }
+
     /** One inverse frequency after {@code rope_scaling}, in float32 like HF's tensors. */
     private static float scaled(float inv, RopeScaling s) {
         float factor = (float) s.factor();

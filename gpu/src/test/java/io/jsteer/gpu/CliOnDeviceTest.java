@@ -1,0 +1,138 @@
+/*
+ * Copyright the jsteer authors.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+package io.jsteer.gpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jsteer.cli.Main;
+import io.jsteer.cli.defaultmodel.DefaultModel;
+import io.jsteer.cli.defaultmodel.Topics;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every command of the CLI that runs the model, with {@code --backend tornado} and with
+ * {@code --backend cpu}, in this JVM: the files they write agree ({@link SameOutputs}), and the
+ * device run really ran on the device (its note names the device: no fallback). Text commands run on the built-in default model
+ * (Pythia-shaped, with a tokenizer), {@code --ids} commands on Gemma 2 and Qwen 3 fixtures too.
+ */
+class CliOnDeviceTest {
+    private static final Path FIXTURES = Path.of("../tests/src/test/resources/fixtures");
+
+    static Path data;
+
+    @BeforeAll
+    static void inputs(@TempDir Path tmp) throws IOException {
+        // the default model is built once into this module's target folder, not the user's cache
+        System.setProperty("jsteer.cache", Path.of("target", "jsteer-cache").toAbsolutePath().toString());
+        data = tmp;
+        Files.writeString(tmp.resolve("prompts.txt"), "The old man walked to the\nShe looked at the\nWhen the war was over the people of the town\n");
+        Files.writeString(tmp.resolve("heldout.txt"), "The farmers walked out to the fields in the morning.\nThe children ran down the road to the school.\n");
+        Files.writeString(tmp.resolve("contrast.jsonl"), """
+                {"positive": "The bride and the groom danced at the wedding", "negative": "The soldiers and the captain fought in the battle"}
+                {"positive": "She kissed him and gave him her heart", "negative": "He shot the enemy and left him dead"}
+                {"positive": "Their love was sweet and full of joy", "negative": "Their war was long and full of fear"}
+                """);
+        DefaultModel.ensure(DefaultModel.defaultDirectory());
+    }
+
+    private record Result(int exit, String out, String err) {}
+
+    private static Result run(List<Object> args) {
+        String[] a = args.stream().map(Object::toString).toArray(String[]::new);
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int exit = Main.run(a, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Result(exit, out.toString(), err.toString());
+    }
+
+    /** Runs {@code args} on each backend, writing to {@code -o tmp/<backend>-name}; returns {cpu, device} outputs. */
+    private static Path[] onBoth(Path tmp, String name, Object... args) {
+        Path[] outs = new Path[2];
+        String[] backends = {"cpu", "tornado"};
+        for (int i = 0; i < 2; i++) {
+            outs[i] = tmp.resolve(backends[i] + "-" + name);
+            List<Object> all = new ArrayList<>(List.of(args));
+            all.addAll(List.of("--backend", backends[i], "-o", outs[i]));
+            Result r = run(all);
+            assertEquals(0, r.exit(), backends[i] + " " + all + "\nstdout: " + r.out() + "\nstderr: " + r.err());
+            if (i == 1) assertTrue(r.err().contains("TornadoVM backend on "), "the device run fell back to the CPU: " + r.err());
+        }
+        SameOutputs.assertSame(outs[0], outs[1]);
+        return outs;
+    }
+
+    private static List<Object> evaluation() {
+        return List.of("--eval-prompts", data.resolve("prompts.txt"), "--target-name", "love", "--target-words", String.join(",", Topics.LOVE),
+                "--spillover", "war=" + String.join(",", Topics.WAR), "--heldout", data.resolve("heldout.txt"), "--eval-tokens", 4);
+    }
+
+    @Test
+    void logitsAndGenerate(@TempDir Path tmp) {
+        for (String model : new String[] {DefaultModel.NAME, FIXTURES.resolve("gemma2-tiny").toString(), FIXTURES.resolve("qwen3-tiny").toString()}) {
+            String tag = Path.of(model).getFileName().toString();
+            onBoth(tmp, tag + "-logits.json", "logits", "--model", model, "--ids", "3,17,42,5,99,7,11");
+            onBoth(tmp, tag + "-generate.json", "generate", "--model", model, "--ids", "3,17,42,5", "-n", 8);
+        }
+        onBoth(tmp, "generate-sampled.json", "generate", "--prompt", "The old man walked to the", "-n", 8, "-t", 0.8, "--seed", 5);
+    }
+
+    @Test
+    void vectorOfEveryVectorMethodThenEvalSweepApplyInspectAndExport(@TempDir Path tmp) {
+        Path contrast = data.resolve("contrast.jsonl");
+        Path[] caa = onBoth(tmp, "caa.safetensors", "vector", "--method", "caa:layer=2", "--contrast", contrast);
+        for (String method : new String[] {"actadd:layer=1", "actadd:layer=2,variant=mean", "sparse-mean-diff:layer=1,k=16",
+                "whitened-sparse-mean-diff:layer=2,k=8", "caa:layer=1,hook=attn_out,readout=all"}) {
+            onBoth(tmp, method.replaceAll("[:,=]", "-") + ".safetensors", "vector", "--method", method, "--contrast", contrast);
+        }
+        // each backend's own vector from here on, so that the fit's differences carry through
+        List<Object> eval = new ArrayList<>(List.of("eval", "--vector", caa[0], "-c", 3));
+        eval.addAll(evaluation());
+        onBothWithOwnVector(tmp, "eval.json", caa, eval);
+        onBothWithOwnVector(tmp, "apply.jsonl", caa, List.of("apply", "--vector", caa[0], "-c", 3, "--prompts", data.resolve("prompts.txt"),
+                "--with-unsteered", "-n", 6, "-t", 0.9, "--seed", 11));
+        onBothWithOwnVector(tmp, "inspect.json", caa, List.of("inspect", "--vector", caa[0], "--prompts", data.resolve("prompts.txt")));
+        onBothWithOwnVector(tmp, "lora", caa, List.of("export", "--vector", caa[0], "-c", 4, "--lora", "OUT", "--prompts", data.resolve("prompts.txt")));
+        for (String method : new String[] {"sara:layer=2,coeff=2", "ace:layer=2", "ablation:layer=1"}) {
+            onBoth(tmp, method.substring(0, method.indexOf(':')) + ".jsonl", "apply", "--method", method, "--contrast", contrast,
+                    "--prompts", data.resolve("prompts.txt"), "-n", 6);
+        }
+        List<Object> sweep = new ArrayList<>(List.of("sweep", "--method", "caa", "--contrast", contrast, "--layers", "2", "--coeffs", "-2,4",
+                "--examples", 1, "-n", 4, "-t", 0.8, "--seed", 3));
+        sweep.addAll(evaluation());
+        onBoth(tmp, "sweep", sweep.toArray());
+    }
+
+    /**
+     * As {@link #onBoth}, each backend reading the vector it fitted itself ({@code vectors[0]} in
+     * {@code args} is replaced by the device's for the device run); an {@code OUT} argument is the
+     * output (for options other than {@code -o}).
+     */
+    private static void onBothWithOwnVector(Path tmp, String name, Path[] vectors, List<Object> args) {
+        String[] backends = {"cpu", "tornado"};
+        Path[] outs = new Path[2];
+        for (int i = 0; i < 2; i++) {
+            outs[i] = tmp.resolve(backends[i] + "-" + name);
+            List<Object> all = new ArrayList<>();
+            boolean outArgument = args.contains("OUT");
+            for (Object a : args) all.add(a.equals(vectors[0]) ? vectors[i] : a.equals("OUT") ? outs[i] : a);
+            all.addAll(List.of("--backend", backends[i]));
+            if (!outArgument) all.addAll(List.of("-o", outs[i]));
+            Result r = run(all);
+            assertEquals(0, r.exit(), backends[i] + " " + all + "\nstdout: " + r.out() + "\nstderr: " + r.err());
+            if (i == 1) assertTrue(r.err().contains("TornadoVM backend on "), "the device run fell back to the CPU: " + r.err());
+        }
+        SameOutputs.assertSame(outs[0], outs[1]);
+    }
+
+}
