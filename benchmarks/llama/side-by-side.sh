@@ -10,6 +10,7 @@
 # converts each to GGUF in BF16 and F16 with llama.cpp's own gguf-py writer (to_gguf.py; needs
 # python3 with numpy); then per round and model runs, one after another: llama.cpp native BF16,
 # jsteer (JMH PrefillBench + DecodeBench), llama.cpp AVX2-only BF16, llama.cpp native F16.
+# (JMH names are regular expressions: "\.DecodeBench\." keeps BatchedDecodeBench out.)
 # Prefill = a 128-token prompt (llama-bench pp128), decode = one token (tg16 there, positions
 # 32-95 in DecodeBench). Ratios are jsteer tokens/s over llama.cpp tokens/s, medians over rounds.
 #
@@ -60,7 +61,7 @@ for r in $(seq 1 "$ROUNDS"); do
     llama build-native "$name" bf16 "llama.cpp BF16" "$r"
     rm -f "$DIR/results.jsonl"
     for b in PrefillBench DecodeBench; do
-      "$JAVA" -jar "$JAR" $b -p model="$name" -p dir="$DIR" -wi 1 -i 3 -r 3 -w 3 -f 1 > "$OUT/jmh-$b-$name-$r.log" 2>&1
+      "$JAVA" -jar "$JAR" "\\.$b\\." -p model="$name" -p dir="$DIR" -wi 1 -i 3 -r 3 -w 3 -f 1 > "$OUT/jmh-$b-$name-$r.log" 2>&1
     done
     sed "s/^{/{\"round\":$r,/" "$DIR/results.jsonl" >> "$OUT/jsteer.jsonl"
     llama build-avx2 "$name" bf16 "llama.cpp BF16 AVX2-only" "$r"
