@@ -33,7 +33,7 @@ names=$(echo $MODELS | tr ' :' ',-')
 bf16=$(echo $MODELS | tr ' ' '\n' | grep ':bf16$' | tr ':' '-' | paste -sd, - || true)
 rm -f "$DIR/results.jsonl"
 echo "== machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; $(uptime)"
-jmh() { "$JAVA" -jar "$JAR" "$@" "${JMH_OPTS[@]}" -p dir="$DIR" -rf json -rff "$DIR/jmh-$1.json"; }
+jmh() { local b=$1; shift; "$JAVA" -jar "$JAR" "\\.$b\\." "$@" "${JMH_OPTS[@]}" -p dir="$DIR" -rf json -rff "$DIR/jmh-$b.json"; }
 
 jmh MatVecBench
 jmh DecodeBench -p model="$names"
