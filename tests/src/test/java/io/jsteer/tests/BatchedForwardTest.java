@@ -41,7 +41,7 @@ class BatchedForwardTest {
      * A scripted sequence: a prompt, then fixed tokens fed one by one (teacher forcing), with
      * optional hooks; records every step's logits and every hook call it sees.
      */
-    static final class Script implements Job {
+    static class Script implements Job {
         final int[] prompt;
         final int[] then;
         final Function<State, Hooks.Handle> hooks;
@@ -203,6 +203,29 @@ class BatchedForwardTest {
             generator.generateAll(gens, batch);
             for (int i = 0; i < gens.size(); i++) assertArrayEquals(expected.get(i), gens.get(i).result().tokens(), name + " batch " + batch + " sequence " + i);
         }
+    }
+
+    @Test
+    void longPromptsJoinSequencesAlreadyDecoding() {
+        // prompts as long as the default row budget: each must join the running ones, one per
+        // step, until the batch is full, rather than wait for them to finish
+        Model model = Model.load(Fixtures.dir("pythia-tiny-parallel"));
+        Random random = new Random(9);
+        Engine engine = new Engine(model, 8);
+        int[] most = {0};
+        List<Script> scripts = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            scripts.add(new Script(random.ints(Engine.DEFAULT_ROWS, 0, model.config().vocabSize()).toArray(), new int[12], null, null) {
+                @Override
+                public int next(float[] l) {
+                    most[0] = Math.max(most[0], engine.running());
+                    return super.next(l);
+                }
+            });
+        }
+        engine.run(scripts);
+        assertEquals(8, most[0], "sequences running at once");
+        for (Script s : scripts) assertEquals(13, s.logits.size());
     }
 
     @Test

@@ -31,8 +31,8 @@ public final class Engine {
     /** Upper bound of {@link #defaultBatchSize}: past it a step's products are compute-bound and more sequences only add latency. */
     static final int MAX_DEFAULT_BATCH = 16;
     /**
-     * Rows a step takes at most by default (a longer prompt runs in a step of its own): enough for
-     * the products to run near their peak, few enough that a step's activations die young in the
+     * Prompt rows a step takes at most by default (a longer prompt is the only one of its step),
+     * beside one row per running sequence: enough for the products to run near their peak, few enough that a step's activations die young in the
      * launcher's small young generation (cli/jvm.options) instead of being promoted to the old
      * generation and staying resident; prefilling several prompts in one step of a few hundred
      * rows raised the peak RSS of batched decoding far above the file plus the KV caches.
@@ -62,7 +62,8 @@ public final class Engine {
 
     /**
      * An engine running up to {@code maxSequences} sequences at once, with prompts admitted into a
-     * step while its rows stay within {@code maxRows} (a longer prompt runs in a step of its own).
+     * step while their rows stay within {@code maxRows} (a longer prompt is the only one of its
+     * step), beside one token of each running sequence.
      * On a {@link DeviceBackend}, no more than it keeps KV caches for ({@link DeviceBackend#maxSequences}):
      * the results are the same at any batch size.
      */
@@ -202,17 +203,19 @@ public final class Engine {
      * sequence. Returns false when there was nothing to run.
      */
     public boolean step() {
-        long rows = running.size();
+        // the budget counts prompt rows only: the running sequences' single tokens are few, and a
+        // prompt that had to wait for them to finish would keep the batch from ever filling up
+        long promptRows = 0;
         boolean[] prompt = new boolean[maxSequences];
         while (running.size() < maxSequences && !waiting.isEmpty()) {
             Job job = waiting.peek();
-            Running r = admit(job, rows);
+            Running r = admit(job, promptRows);
             if (r == NOT_NOW) break;
             waiting.poll();
             if (r == null) continue;
             prompt[running.size()] = true;
             running.add(r);
-            rows += r.feed.length;
+            promptRows += r.feed.length;
         }
         if (running.isEmpty()) return !waiting.isEmpty();
 
@@ -258,10 +261,11 @@ public final class Engine {
     private static final Running NOT_NOW = new Running(null, null, null);
 
     /**
-     * Starts {@code job} on a state of its own if its prompt fits beside {@code rows} rows already
-     * in the step; {@link #NOT_NOW} if it must wait; null if it ended at once (a rejected prompt).
+     * Starts {@code job} on a state of its own if its prompt fits beside {@code promptRows} prompt
+     * rows already in the step (the first prompt of a step always does); {@link #NOT_NOW} if it must
+     * wait; null if it ended at once (a rejected prompt).
      */
-    private Running admit(Job job, long rows) {
+    private Running admit(Job job, long promptRows) {
         int[] prompt;
         try {
             prompt = job.prompt();
@@ -271,7 +275,7 @@ public final class Engine {
             job.end(e);
             return null;
         }
-        if (rows > 0 && rows + prompt.length > maxRows) return NOT_NOW;
+        if (promptRows > 0 && promptRows + prompt.length > maxRows) return NOT_NOW;
         State state = idle.isEmpty() ? model.newState() : idle.pop();
         try {
             job.start(state);
