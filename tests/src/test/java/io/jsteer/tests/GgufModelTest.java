@@ -13,7 +13,9 @@ import io.jsteer.transformer.ModelWeights;
 import io.jsteer.transformer.backend.CpuBackend;
 import io.jsteer.weights.Architecture;
 import io.jsteer.weights.Checkpoint;
+import io.jsteer.weights.DType;
 import io.jsteer.weights.ModelConfig;
+import io.jsteer.weights.QuantizedWeights;
 import io.jsteer.weights.Tensor;
 import io.jsteer.weights.WeightSource;
 import java.net.URISyntaxException;
@@ -159,6 +161,25 @@ class GgufModelTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"pythia-tiny-parallel.q8_0.gguf", "pythia-tiny-parallel.q4_0.gguf", "gemma-tiny.q8_0.gguf", "gemma2-tiny.q8_0.gguf",
+        "gemma3-tiny.q8_0.gguf"})
+    void quantizingAtLoadGivesTheLlamaQuantizeFile(String file) {
+        // --quantize encodes as llama-quantize (quantize_row_*_ref), so the folder quantized in memory
+        // is the file gguf-py wrote from it, row for row, and every product is the same
+        Model fromFile = Model.load(gguf(file));
+        String name = file.substring(0, file.indexOf('.'));
+        DType type = QuantizedWeights.parseType(file.split("\\.")[1]);
+        Model hf = hfAsLlamaCppReadsIt(name);
+        Checkpoint cp = Checkpoint.open(Fixtures.dir(name));
+        Model quantized = new Model(hf.config(), ModelWeights.load(hf.config(), new QuantizedWeights(cp.weights(), type)), CpuBackend.INSTANCE);
+        for (JsonNode input : Fixtures.json(name, "reference.json").get("inputs")) {
+            int[] ids = Fixtures.ints(input.get("input_ids"));
+            float[] want = fromFile.forward(fromFile.newState(), ids, true), got = quantized.forward(quantized.newState(), ids, true);
+            assertEquals(0f, Fixtures.maxAbsDiff(got, want), file + " " + input.get("name").asText());
+        }
+    }
+
     /** Every block-format tensor decoded to float32 up front. */
     private record Decoded(WeightSource w) implements WeightSource {
         @Override
@@ -169,7 +190,7 @@ class GgufModelTest {
         @Override
         public Tensor tensor(String name) {
             Tensor t = w.tensor(name);
-            return t.dtype().isQuantized() || t.dtype() != io.jsteer.weights.DType.F32 ? Tensor.of(name, t.toFloatArray(), t.shape()) : t;
+            return t.dtype() != DType.F32 ? Tensor.of(name, t.toFloatArray(), t.shape()) : t;
         }
 
         @Override

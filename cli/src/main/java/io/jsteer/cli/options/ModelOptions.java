@@ -12,7 +12,10 @@ import io.jsteer.tokenizer.Tokenizers;
 import io.jsteer.transformer.Model;
 import io.jsteer.transformer.backend.Backend;
 import io.jsteer.transformer.backend.CpuBackend;
+import io.jsteer.transformer.ModelWeights;
 import io.jsteer.weights.Checkpoint;
+import io.jsteer.weights.DType;
+import io.jsteer.weights.QuantizedWeights;
 import java.io.PrintWriter;
 import java.lang.reflect.InvocationTargetException;
 import java.nio.file.Files;
@@ -40,6 +43,11 @@ public final class ModelOptions {
                     + "Default: ${DEFAULT-VALUE}.")
     String backend;
 
+    @Option(names = "--quantize", paramLabel = "TYPE",
+            description = "Quantize the model's matrices to q8_0 or q4_0 as they are loaded (as llama-quantize encodes them), "
+                    + "for a smaller and faster model in memory; a GGUF file's quantized matrices stay as they are.")
+    String quantize;
+
     private LoadedModel loaded;
 
     /** Loads the model once (building the default model if needed); notes on {@code log}. */
@@ -60,7 +68,20 @@ public final class ModelOptions {
         // a GGUF file's own vocabulary is not read yet: its tokenizer.json comes from --tokenizer or lies beside it
         Path tok = tokenizer != null ? tokenizer : Files.isDirectory(dir) ? dir.resolve("tokenizer.json") : dir.resolveSibling("tokenizer.json");
         Tokenizer t = tokenizer != null || Files.isRegularFile(tok) ? Tokenizers.load(tok) : null;
-        loaded = new LoadedModel(model, dir, Model.load(dir, backend(backend, log::println)), t);
+        DType type = null;
+        if (quantize != null) {
+            type = QuantizedWeights.parseType(quantize);
+            if (type == null) throw new UserError("--quantize " + quantize + " is not a type; expected q8_0 or q4_0");
+        }
+        Backend b = backend(backend, log::println);
+        Model m;
+        if (type == null) {
+            m = Model.load(dir, b);
+        } else {
+            Checkpoint cp = Checkpoint.open(dir);
+            m = new Model(cp.config(), ModelWeights.load(cp.config(), new QuantizedWeights(cp.weights(), type)), b);
+        }
+        loaded = new LoadedModel(model, dir, m, t);
         return loaded;
     }
 
