@@ -9,6 +9,7 @@ import io.jsteer.cli.steer.PositionRules;
 import io.jsteer.steering.Intervention;
 import io.jsteer.steering.activations.Readout;
 import io.jsteer.transformer.State;
+import io.jsteer.transformer.batch.BatchSize;
 import io.jsteer.transformer.batch.Engine;
 import io.jsteer.transformer.batch.Job;
 import io.jsteer.transformer.hooks.HookName;
@@ -132,8 +133,7 @@ final class ActivationsJob extends RowJob {
         }
         if (!all.isEmpty()) {
             int longest = all.stream().mapToInt(j -> j.prompt.length).max().orElse(1);
-            int batch = options.batchSize() > 0 ? options.batchSize() : Engine.defaultBatchSize(m.model(), longest);
-            new Engine(m.model(), batch).run(all);
+            new Engine(m.model(), batched(options, () -> BatchSize.current(m.model(), longest))).run(all);
         }
         List<Outcome> out = new ArrayList<>(rows.size());
         for (int i = 0; i < rows.size(); i++) {

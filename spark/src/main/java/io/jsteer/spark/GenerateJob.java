@@ -7,6 +7,7 @@ package io.jsteer.spark;
 import io.jsteer.cli.steer.LoadedModel;
 import io.jsteer.steering.Intervention;
 import io.jsteer.transformer.Model;
+import io.jsteer.transformer.batch.BatchSize;
 import io.jsteer.transformer.batch.Engine;
 import io.jsteer.transformer.generate.Generation;
 import io.jsteer.transformer.generate.Generator;
@@ -67,8 +68,7 @@ final class GenerateJob extends RowJob {
         }
         if (options.maxNewTokens() > 0 && !all.isEmpty()) {
             int longest = rows.stream().filter(p -> p.ids() != null).mapToInt(p -> p.ids().length).max().orElse(1);
-            int batch = options.batchSize() > 0 ? options.batchSize() : Engine.defaultBatchSize(model, Math.min(context, longest + options.maxNewTokens()));
-            Engine engine = new Engine(model, batch);
+            Engine engine = new Engine(model, batched(options, () -> BatchSize.current(model, Math.min(context, longest + options.maxNewTokens()))));
             for (Generation g : all) engine.submit(g);
             while (engine.step()) {
                 // each step advances every running sequence by one token

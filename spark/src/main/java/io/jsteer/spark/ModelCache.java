@@ -24,7 +24,7 @@ final class ModelCache {
     private ModelCache() {}
 
     private static final ConcurrentHashMap<ModelSource, LoadedModel> MODELS = new ConcurrentHashMap<>();
-    private static final AtomicInteger LOADS = new AtomicInteger();
+    private static final ConcurrentHashMap<ModelSource, AtomicInteger> LOADS = new ConcurrentHashMap<>();
 
     /**
      * The model of {@code source}, mapped on first use. {@code threads > 0} asks for that many
@@ -39,16 +39,17 @@ final class ModelCache {
     }
 
     private static LoadedModel load(ModelSource source) {
-        Path dir = Path.of(source.dir());
+        Path dir = source.path();
         if (!Files.isDirectory(dir)) throw new IllegalArgumentException("model folder " + dir + " does not exist on this node");
         Path tok = source.tokenizer() != null ? Path.of(source.tokenizer()) : dir.resolve("tokenizer.json");
         Tokenizer t = source.tokenizer() != null || Files.isRegularFile(tok) ? Tokenizers.load(tok) : null;
-        LOADS.incrementAndGet();
-        return new LoadedModel(source.dir(), dir, Model.load(dir), t);
+        LOADS.computeIfAbsent(source, k -> new AtomicInteger()).incrementAndGet();
+        return new LoadedModel(dir.toString(), dir, Model.load(dir), t);
     }
 
-    /** How many checkpoints this JVM has mapped (each at most once). */
-    static int loads() {
-        return LOADS.get();
+    /** How many times this JVM has mapped {@code source} (at most once). */
+    static int loads(ModelSource source) {
+        AtomicInteger n = LOADS.get(source);
+        return n == null ? 0 : n.get();
     }
 }

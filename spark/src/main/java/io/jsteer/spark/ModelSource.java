@@ -20,15 +20,35 @@ import java.util.stream.Stream;
 
 /**
  * A checkpoint every node can read (local disk at the same path, NFS, or a folder distributed
- * with {@code SparkFiles}), as a Hugging Face folder and optionally a separate tokenizer. Only
- * the paths travel to the executors; each executor JVM maps the checkpoint once ({@link ModelCache}).
+ * with {@code SparkContext.addFile(dir, true)}), as a Hugging Face folder and optionally a
+ * separate tokenizer. Only the names travel to the executors; each executor JVM maps the
+ * checkpoint once ({@link ModelCache}).
  *
- * @param dir       the checkpoint folder ({@code config.json}, safetensors)
- * @param tokenizer a {@code tokenizer.json} to use instead of the folder's own, or null
+ * @param dir         the checkpoint folder ({@code config.json}, safetensors), or the name it was added under with {@code addFile}
+ * @param tokenizer   a {@code tokenizer.json} to use instead of the folder's own, or null
+ * @param sparkFiles  whether {@code dir} names a folder added with {@code addFile}, found on each node with {@code SparkFiles.get}
  */
-public record ModelSource(String dir, String tokenizer) implements Serializable {
+public record ModelSource(String dir, String tokenizer, boolean sparkFiles) implements Serializable {
     public ModelSource {
         if (dir == null || dir.isBlank()) throw new IllegalArgumentException("model source needs a checkpoint folder");
+    }
+
+    /** The checkpoint folder {@code dir} and a separate tokenizer (null: the folder's own). */
+    public ModelSource(String dir, String tokenizer) {
+        this(dir, tokenizer, false);
+    }
+
+    /**
+     * A checkpoint folder shipped to every node with {@code spark.sparkContext().addFile(dir, true)}
+     * under the name {@code name} (the folder's last path element).
+     */
+    public static ModelSource distributed(String name) {
+        return new ModelSource(name, null, true);
+    }
+
+    /** The checkpoint folder on this node. */
+    public Path path() {
+        return sparkFiles ? Path.of(org.apache.spark.SparkFiles.get(dir)) : Path.of(dir);
     }
 
     /** The checkpoint in {@code dir} with its own {@code tokenizer.json} (if it has one). */
@@ -50,11 +70,11 @@ public record ModelSource(String dir, String tokenizer) implements Serializable 
      * weights produced it, whatever the folder is called on each node.
      */
     public String fingerprint() {
-        return FINGERPRINTS.computeIfAbsent(dir + "\0" + tokenizer, k -> compute());
+        return FINGERPRINTS.computeIfAbsent(path() + "\0" + tokenizer, k -> compute());
     }
 
     private String compute() {
-        Path d = Path.of(dir);
+        Path d = path();
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             List<Path> files;

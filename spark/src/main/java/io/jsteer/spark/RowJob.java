@@ -6,10 +6,12 @@ package io.jsteer.spark;
 
 import io.jsteer.cli.steer.LoadedModel;
 import io.jsteer.steering.Intervention;
+import io.jsteer.transformer.batch.BatchSize;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.function.Supplier;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -60,6 +62,15 @@ abstract class RowJob implements MapPartitionsFunction<Row, Row> {
                 .add(VECTOR_HASH, DataTypes.StringType, true)
                 .add(SEED, DataTypes.LongType, true)
                 .add(SETTING, DataTypes.StringType, false);
+    }
+
+    /**
+     * Runs {@code work} with {@link Options#batchSize} as the scope's {@link BatchSize} (the
+     * steering module's measures and activation cache read it), or the default when it is 0.
+     */
+    static <T> T batched(Options options, Supplier<T> work) {
+        if (options.batchSize() == 0) return work.get();
+        return ScopedValue.where(BatchSize.SEQUENCES, options.batchSize()).call(work::get);
     }
 
     /** One chunk: the result values of each row (in {@link #results()} order), or its error. */

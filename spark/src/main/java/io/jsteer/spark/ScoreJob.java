@@ -40,7 +40,7 @@ final class ScoreJob extends RowJob {
     List<Outcome> run(LoadedModel m, Intervention steering, List<Prompts.Parsed> rows) {
         List<int[]> texts = new ArrayList<>();
         for (Prompts.Parsed p : rows) if (p.error() == null && p.ids().length >= 2) texts.add(p.ids());
-        double[] nll = texts.isEmpty() ? new double[0] : new TextNll(texts).scores(m.model(), steering);
+        double[] nll = texts.isEmpty() ? new double[0] : batched(options, () -> new TextNll(texts).scores(m.model(), steering));
         List<Outcome> out = new ArrayList<>(rows.size());
         int next = 0;
         for (Prompts.Parsed p : rows) {

@@ -11,6 +11,7 @@ import io.jsteer.steering.ContrastSet;
 import io.jsteer.steering.Intervention;
 import io.jsteer.steering.eval.Effect;
 import io.jsteer.steering.eval.Evaluation;
+import io.jsteer.steering.eval.Measure;
 import io.jsteer.steering.eval.PerplexityChange;
 import io.jsteer.steering.eval.SweepGrid;
 import io.jsteer.steering.eval.SweepPoint;
@@ -91,7 +92,7 @@ public final class SparkEvaluation {
             }
         }
         List<Scores> scored = sc.parallelize(units, Math.max(1, Math.min(units.size(), sc.defaultParallelism() * 4)))
-                .mapPartitions(new ScoreUnits(model, spec, steers, options.threads()))
+                .mapPartitions(new ScoreUnits(model, spec, steers, options))
                 .collect();
         double[][][] scores = new double[steers.size() + 1][measures.size()][];
         for (int s = 0; s <= steers.size(); s++) for (int mi = 0; mi < measures.size(); mi++) scores[s][mi] = new double[measures.get(mi).size()];
@@ -113,17 +114,18 @@ public final class SparkEvaluation {
     }
 
     /** Scores the units of a partition on the executor's model. */
-    private record ScoreUnits(ModelSource model, EvalSpec spec, List<Steer> steers, int threads)
+    private record ScoreUnits(ModelSource model, EvalSpec spec, List<Steer> steers, Options options)
             implements org.apache.spark.api.java.function.FlatMapFunction<java.util.Iterator<Unit>, Scores> {
         @Override
         public java.util.Iterator<Scores> call(java.util.Iterator<Unit> units) {
-            LoadedModel m = ModelCache.get(model, threads);
+            LoadedModel m = ModelCache.get(model, options.threads());
             List<EvalSpec.MeasureSpec> measures = spec.measures();
             List<Scores> out = new ArrayList<>();
             while (units.hasNext()) {
                 Unit u = units.next();
                 Intervention steering = u.setting() < 0 ? null : steers.get(u.setting()).build(m);
-                out.add(new Scores(u, measures.get(u.measure()).slice(u.from(), u.to()).scores(m.model(), steering)));
+                Measure measure = measures.get(u.measure()).slice(u.from(), u.to());
+                out.add(new Scores(u, RowJob.batched(options, () -> measure.scores(m.model(), steering))));
             }
             return out.iterator();
         }

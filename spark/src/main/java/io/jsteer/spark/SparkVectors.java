@@ -54,7 +54,7 @@ public final class SparkVectors {
                     + String.join(", ", pairs.schema().fieldNames()) + ")");
         }
         Sides total = pairs.select("positive", "negative").javaRDD()
-                .mapPartitions(new Reduce(model, hook, readout, options.threads()))
+                .mapPartitions(new Reduce(model, hook, readout, options))
                 .reduce(Sides::merge);
         if (total.pairs() == 0) throw new IllegalArgumentException("the contrast dataset has no pairs");
         double[] p = total.positive().mean(), n = total.negative().mean();
@@ -64,10 +64,10 @@ public final class SparkVectors {
     }
 
     /** One partition's sums. */
-    private record Reduce(ModelSource model, String hook, String readout, int threads) implements FlatMapFunction<Iterator<Row>, Sides> {
+    private record Reduce(ModelSource model, String hook, String readout, Options options) implements FlatMapFunction<Iterator<Row>, Sides> {
         @Override
         public Iterator<Sides> call(Iterator<Row> rows) {
-            LoadedModel m = ModelCache.get(model, threads);
+            LoadedModel m = ModelCache.get(model, options.threads());
             int width = m.model().config().hiddenSize();
             List<int[]> pos = new ArrayList<>(), neg = new ArrayList<>();
             while (rows.hasNext()) {
@@ -80,8 +80,11 @@ public final class SparkVectors {
             if (!pos.isEmpty()) {
                 List<HookName> points = List.of(HookName.parse(hook));
                 Readout ro = PositionRules.readout(readout);
-                ActivationCache.stream(m.model(), pos, points, ro, (i, p, positions, x) -> s.positive().addRows(x));
-                ActivationCache.stream(m.model(), neg, points, ro, (i, p, positions, x) -> s.negative().addRows(x));
+                RowJob.batched(options, () -> {
+                    ActivationCache.stream(m.model(), pos, points, ro, (i, p, positions, x) -> s.positive().addRows(x));
+                    ActivationCache.stream(m.model(), neg, points, ro, (i, p, positions, x) -> s.negative().addRows(x));
+                    return null;
+                });
             }
             return List.of(s).iterator();
         }

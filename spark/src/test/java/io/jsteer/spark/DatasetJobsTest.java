@@ -14,7 +14,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.jsteer.cli.defaultmodel.DefaultModel;
+import io.jsteer.cli.io.PromptFiles;
+import io.jsteer.cli.steer.Contrasts;
 import io.jsteer.cli.steer.LoadedModel;
+import io.jsteer.steering.ContrastSet;
 import io.jsteer.steering.Intervention;
 import io.jsteer.steering.activations.ActivationCache;
 import io.jsteer.steering.activations.Activations;
@@ -104,7 +107,7 @@ class DatasetJobsTest {
         }
         // the steering did something: the vector turns text to love words
         assertTrue(runs.get(0).stream().anyMatch(r -> !r.getAs("continuation").equals(r.getAs("unsteered"))));
-        assertEquals(1, ModelCache.loads(), "the checkpoint is mapped once per JVM");
+        assertEquals(1, ModelCache.loads(model), "the checkpoint is mapped once per JVM");
     }
 
     @Test
@@ -226,6 +229,30 @@ class DatasetJobsTest {
             assertEquals((String) reference.get(i).getAs("continuation"), written.get(i).getAs("continuation"));
             assertEquals((String) reference.get(i).getAs("model_fingerprint"), written.get(i).getAs("model_fingerprint"));
         }
+    }
+
+    @Test
+    void aCheckpointShippedWithAddFileAndAMethodFittedAgainOnTheExecutors(@TempDir Path tmp) throws Exception {
+        Path contrast = Files.writeString(tmp.resolve("contrast.jsonl"), """
+                {"positive": "The bride and groom kiss and dance at the wedding", "negative": "The soldiers and the army march to the battle"}
+                {"positive": "I love her with all my heart", "negative": "We fight the war with guns"}
+                """);
+        Path file = Files.write(tmp.resolve("prompts.txt"), PROMPTS);
+        Path out = tmp.resolve("out.jsonl");
+        LocalSpark.cli("apply", "--prompts", file, "--method", "ace:layer=2,coeff=2", "--contrast", contrast, "-n", 6, "-o", out);
+        List<String> expected = new ArrayList<>();
+        for (String line : Files.readAllLines(out)) expected.add(new ObjectMapper().readTree(line).get("steered").asText());
+
+        spark.sparkContext().addFile(model.dir(), true);
+        ModelSource shipped = ModelSource.distributed(Path.of(model.dir()).getFileName().toString());
+        assertEquals(model.fingerprint(), shipped.fingerprint(), "the same files");
+        ContrastSet data = Contrasts.tokenize(PromptFiles.contrast(contrast), local);
+        Steer ace = Steer.fit("ace:layer=2,coeff=2", model, data);
+        assertTrue(ace instanceof Steer.Fitted, "ACE is not a vector: its recipe travels");
+        Steer.Fitted.CACHE.clear(); // as on a remote executor: nothing fitted yet
+        List<Row> rows = byId(JsteerSpark.generate(prompts(2), shipped, ace, Options.defaults().withMaxNewTokens(6)));
+        for (int i = 0; i < PROMPTS.size(); i++) assertEquals(expected.get(i), rows.get(i).getAs("continuation"), "prompt " + i);
+        assertEquals(ace.setting(), rows.getFirst().getAs("setting"));
     }
 
     @Test

@@ -1,0 +1,450 @@
+/*
+ * Copyright the jsteer authors.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+package io.jsteer.spark;
+
+import io.jsteer.cli.UserError;
+import io.jsteer.cli.defaultmodel.DefaultModel;
+import io.jsteer.cli.io.EvaluationText;
+import io.jsteer.cli.io.OutputFiles;
+import io.jsteer.cli.io.OutputPaths;
+import io.jsteer.cli.io.Prompt;
+import io.jsteer.cli.io.PromptFiles;
+import io.jsteer.cli.steer.Contrasts;
+import io.jsteer.cli.steer.LoadedModel;
+import io.jsteer.cli.steer.MethodSpec;
+import io.jsteer.cli.steer.SweepInterventions;
+import io.jsteer.cli.steer.SweepRun;
+import io.jsteer.steering.ContrastSet;
+import io.jsteer.steering.eval.Decoding;
+import io.jsteer.steering.eval.Evaluation;
+import io.jsteer.steering.eval.SweepGrid;
+import io.jsteer.steering.eval.SweepResult;
+import io.jsteer.steering.eval.SweepRow;
+import io.jsteer.steering.eval.WordScore;
+import io.jsteer.steering.vector.SteeringVector;
+import io.jsteer.steering.vector.VectorFiles;
+import io.jsteer.transformer.generate.Sampler;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code apply}, {@code eval}, {@code sweep} and {@code vector} as Spark applications, with the
+ * local commands' options and output files: {@code ./jsteer COMMAND ... --spark local[N]} runs
+ * Spark embedded, and {@code spark-submit --class io.jsteer.spark.SparkMain} runs the same on a
+ * cluster (the master then comes from spark-submit). The results are the local commands'.
+ */
+@Command(name = "jsteer", mixinStandardHelpOptions = true, subcommands = {SparkMain.Apply.class, SparkMain.Eval.class, SparkMain.Sweep.class, SparkMain.Vector.class},
+        description = "jsteer jobs on Apache Spark.")
+public final class SparkMain {
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs a command line; errors in the input are one line on {@code err} and exit status 1. */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cl = new CommandLine(new SparkMain());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setExecutionExceptionHandler((e, line, parsed) -> {
+            if (!(e instanceof UserError || e instanceof IllegalArgumentException || e instanceof java.io.UncheckedIOException)) throw e;
+            line.getErr().println("jsteer: error: " + e.getMessage());
+            return 1;
+        });
+        return cl.execute(args);
+    }
+
+    /** What every command shares: the Spark master, the model, the executors' batch size and threads. */
+    static final class Common {
+        @Option(names = "--spark", paramLabel = "MASTER", description = "Spark master, e.g. local[2] (embedded, no cluster needed); "
+                + "absent: the one spark-submit gives.")
+        String master;
+
+        @Option(names = {"-m", "--model"}, paramLabel = "DIR", defaultValue = DefaultModel.NAME,
+                description = "Hugging Face model folder at the same path on every node, or 'default' (built on first use). Default: ${DEFAULT-VALUE}.")
+        String model;
+
+        @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json to use instead of the model folder's.")
+        Path tokenizer;
+
+        @Option(names = "--batch-size", paramLabel = "N", defaultValue = "0", description = "Sequences per forward pass in a task (default: from the free heap).")
+        int batchSize;
+
+        @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "Kernel threads per executor JVM (default: its cores).")
+        int threads;
+
+        @Option(names = "--force", description = "Replace an existing output.")
+        boolean force;
+
+        SparkSession session(String command) {
+            SparkSession.Builder b = SparkSession.builder().appName("jsteer " + command);
+            if (master != null) b = b.master(master);
+            if (master != null && master.startsWith("local")) {
+                // embedded: no web UI, and nothing listening beyond the loopback address
+                b = b.config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1");
+            }
+            return b.getOrCreate();
+        }
+
+        ModelSource source() {
+            if (model.equals(DefaultModel.NAME)) return ModelSource.defaultModel();
+            return new ModelSource(Path.of(model).toAbsolutePath().toString(), tokenizer == null ? null : tokenizer.toAbsolutePath().toString());
+        }
+
+        Options options() {
+            return Options.defaults().withBatchSize(batchSize).withThreads(threads);
+        }
+    }
+
+    /** Contrast prompts: a JSONL of pairs or two prompt files. */
+    static final class Contrast {
+        @Option(names = "--contrast", paramLabel = "FILE.jsonl", description = "Contrast pairs, one {\"positive\": ..., \"negative\": ...} per line.")
+        Path file;
+
+        @Option(names = "--positive", paramLabel = "FILE", description = "Positive prompts, one per line (with --negative).")
+        Path positive;
+
+        @Option(names = "--negative", paramLabel = "FILE", description = "Negative prompts, one per line (with --positive).")
+        Path negative;
+
+        boolean given() {
+            return file != null || positive != null || negative != null;
+        }
+
+        ContrastSet set(LoadedModel m, String purpose) {
+            if (file != null) return Contrasts.tokenize(PromptFiles.contrast(file), m);
+            if (positive == null || negative == null) throw new UserError(purpose + " needs contrast prompts: --contrast FILE.jsonl or --positive FILE --negative FILE");
+            return Contrasts.tokenize(PromptFiles.contrast(positive, negative), m);
+        }
+    }
+
+    /** A saved vector or a method fitted on the driver. */
+    static final class Steering {
+        @Option(names = "--vector", paramLabel = "FILE", description = "Steering vector file (.safetensors).")
+        Path vector;
+
+        @Option(names = "--method", paramLabel = "SPEC", description = "Fit a method on the contrast prompts, e.g. caa:layer=2,coeff=4.")
+        String method;
+
+        @Option(names = {"-c", "--coeff"}, paramLabel = "C", description = "Steering coefficient (default 1, or the method spec's coeff).")
+        Double coefficient;
+
+        @Option(names = "--positions", paramLabel = "RULE", description = "Where to steer: all, prompt, last-prompt, newest, from:N, range:A:B (default all).")
+        String positions;
+
+        @Mixin
+        Contrast contrast;
+
+        Steer build(ModelSource source, LoadedModel m) {
+            if ((vector == null) == (method == null)) throw new UserError("give --vector FILE or --method SPEC (one of them)");
+            if (vector != null) return Steer.vector(vector, coefficient == null ? 1 : coefficient, positions == null ? "all" : positions);
+            MethodSpec spec = MethodSpec.parse(method);
+            if (coefficient != null) spec = spec.with("coeff", Double.toString(coefficient));
+            if (positions != null) spec = spec.with("positions", positions);
+            return Steer.fit(spec.toString(), source, contrast.set(m, "--method " + spec.name()));
+        }
+    }
+
+    /** What an evaluation measures, as the local {@code eval} and {@code sweep} take it. */
+    static final class Measures {
+        @Option(names = "--eval-prompts", paramLabel = "FILE", required = true, description = "Held-out prompts whose continuations are scored for the target words.")
+        Path evalPrompts;
+
+        @Option(names = "--target-words", paramLabel = "W1,W2,...", split = ",", required = true, description = "The behaviour's words.")
+        List<String> targetWords;
+
+        @Option(names = "--target-name", paramLabel = "NAME", defaultValue = "target", description = "Name of the target behaviour (default ${DEFAULT-VALUE}).")
+        String targetName;
+
+        @Option(names = "--heldout", paramLabel = "FILE", required = true, description = "Held-out texts, one per line, for the perplexity ratio.")
+        Path heldout;
+
+        @Option(names = "--spillover", paramLabel = "NAME=W1,W2,...", description = "A word set that should not move (repeatable).")
+        List<String> spillover = new ArrayList<>();
+
+        @Option(names = "--eval-tokens", paramLabel = "N", defaultValue = "20", description = "Tokens generated per held-out prompt (default ${DEFAULT-VALUE}).")
+        int evalTokens;
+
+        @Option(names = "--eval-temperature", paramLabel = "T", defaultValue = "0", description = "Sampling temperature of the scored continuations; 0 = greedy.")
+        double evalTemperature;
+
+        @Option(names = "--eval-seed", paramLabel = "SEED", defaultValue = "0", description = "Seed of the scored continuations.")
+        long evalSeed;
+
+        @Option(names = "--statistic", paramLabel = "mass|rate", defaultValue = "mass", description = "Word score per continuation.")
+        String statistic;
+
+        EvalSpec build(LoadedModel m) {
+            WordScore.Statistic stat = switch (statistic.toLowerCase(Locale.ROOT)) {
+                case "mass" -> WordScore.Statistic.PROBABILITY_MASS;
+                case "rate" -> WordScore.Statistic.RATE;
+                default -> throw new UserError("--statistic must be mass or rate, got '" + statistic + "'");
+            };
+            Map<String, List<String>> spill = new LinkedHashMap<>();
+            for (String s : spillover) {
+                int eq = s.indexOf('=');
+                if (eq <= 0) throw new UserError("--spillover '" + s + "': expected NAME=word1,word2,...");
+                spill.put(s.substring(0, eq), List.of(s.substring(eq + 1).split(",")));
+            }
+            return EvalSpec.words(m, targetName, targetWords, PromptFiles.prompts(evalPrompts), PromptFiles.prompts(heldout), spill,
+                    new Decoding(evalTokens, evalTemperature, 0, 1, evalSeed), stat);
+        }
+    }
+
+    abstract static class Base implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Mixin
+        Common common;
+
+        PrintWriter out() {
+            return spec.commandLine().getOut();
+        }
+
+        @Override
+        public final Integer call() {
+            execute();
+            out().flush();
+            return 0;
+        }
+
+        abstract void execute();
+    }
+
+    @Command(name = "apply", mixinStandardHelpOptions = true, description = "Steer every prompt of a file on the cluster; the local command's JSONL/JSON, or Parquet with the provenance columns.")
+    static final class Apply extends Base {
+        @Option(names = "--prompts", paramLabel = "FILE", required = true, description = "Prompts to continue (one per line, or .jsonl).")
+        Path prompts;
+
+        @Mixin
+        Steering steering;
+
+        @Option(names = {"-n", "--max-new-tokens"}, paramLabel = "N", defaultValue = "40", description = "Tokens to generate (default ${DEFAULT-VALUE}).")
+        int maxNewTokens;
+
+        @Option(names = {"-t", "--temperature"}, paramLabel = "T", defaultValue = "0", description = "Softmax temperature; 0 = greedy.")
+        double temperature;
+
+        @Option(names = "--top-k", paramLabel = "K", defaultValue = "0", description = "Sample only from the K most likely tokens (0 = off).")
+        int topK;
+
+        @Option(names = "--top-p", paramLabel = "P", defaultValue = "1", description = "Nucleus mass (1 = off).")
+        double topP;
+
+        @Option(names = "--seed", paramLabel = "SEED", defaultValue = "0", description = "Random seed for sampling.")
+        long seed;
+
+        @Option(names = "--ignore-eos", description = "Do not stop at the model's end-of-sequence token.")
+        boolean ignoreEos;
+
+        @Option(names = "--with-unsteered", description = "Also generate each unsteered continuation (same seed).")
+        boolean withUnsteered;
+
+        @Option(names = {"-o", "--out"}, paramLabel = "FILE", required = true,
+                description = "FILE.jsonl or FILE.json (as the local command), or DIR.parquet (also a cluster file system's URI, e.g. hdfs:///out/run.parquet).")
+        String outArg;
+
+        @Override
+        void execute() {
+            boolean parquet = outArg.endsWith(".parquet"), remote = outArg.contains(":/");
+            if (remote && !parquet) throw new UserError("-o " + outArg + ": only Parquet output (DIR.parquet) goes to a cluster file system");
+            Path out = remote ? null : Path.of(outArg);
+            if (parquet && !remote) OutputPaths.directory("-o", out, common.force);
+            else if (!parquet) OutputPaths.file("-o", out, common.force);
+            List<Prompt> texts = PromptFiles.prompts(prompts);
+            ModelSource source = common.source();
+            LoadedModel m = ModelCache.get(source, 0);
+            Steer steer = steering.build(source, m);
+            SparkSession spark = common.session("apply");
+            StructType schema = new StructType().add("index", DataTypes.IntegerType, false).add("prompt", DataTypes.StringType, true)
+                    .add("ids", DataTypes.createArrayType(DataTypes.IntegerType, false), true);
+            List<Row> rows = new ArrayList<>();
+            for (int i = 0; i < texts.size(); i++) {
+                int[] ids = texts.get(i).ids();
+                rows.add(RowFactory.create(i, texts.get(i).text(), ids == null ? null : java.util.Arrays.stream(ids).boxed().toList()));
+            }
+            Options o = common.options().withMaxNewTokens(maxNewTokens).withSampling(temperature, topK, topP, seed).withIgnoreEos(ignoreEos).withUnsteered(withUnsteered);
+            Dataset<Row> result = JsteerSpark.generate(spark.createDataFrame(rows, schema), source, steer, o);
+            if (parquet) {
+                result.write().mode(common.force ? SaveMode.Overwrite : SaveMode.ErrorIfExists).parquet(outArg);
+                out().printf("wrote %s: %d prompts steered with %s%n", outArg, texts.size(), steer.setting());
+                return;
+            }
+            List<Map<String, Object>> lines = new ArrayList<>();
+            int failed = 0;
+            for (Row r : result.orderBy("index").collectAsList()) {
+                Map<String, Object> line = new LinkedHashMap<>();
+                line.put("prompt", texts.get(r.<Integer>getAs("index")).label());
+                if (r.getAs("error") != null) {
+                    line.put("error", r.getAs("error"));
+                    failed++;
+                } else {
+                    line.put("steered", r.getAs("continuation"));
+                    line.put("steered_ids", ints(r.getList(r.fieldIndex("continuation_ids"))));
+                    if (withUnsteered) {
+                        line.put("unsteered", r.getAs("unsteered"));
+                        line.put("unsteered_ids", ints(r.getList(r.fieldIndex("unsteered_ids"))));
+                    }
+                }
+                lines.add(line);
+            }
+            if (out.getFileName().toString().endsWith(".json")) {
+                OutputFiles.writeJson(out, Map.of("steering", steer.setting(), "results", lines));
+            } else {
+                OutputFiles.write(out, o2 -> {
+                    for (Map<String, Object> line : lines) {
+                        o2.write(OutputFiles.JSON_LINE.writeValueAsString(line).getBytes(StandardCharsets.UTF_8));
+                        o2.write('\n');
+                    }
+                });
+            }
+            out().printf("wrote %s: %d prompts steered with %s%n", out, lines.size() - failed, steer.setting());
+            if (failed > 0) throw new UserError(failed + " of " + lines.size() + " prompts of " + prompts + " failed (their rows in " + out + " hold the error)");
+        }
+
+        private static int[] ints(List<Object> l) {
+            return l.stream().mapToInt(x -> ((Number) x).intValue()).toArray();
+        }
+    }
+
+    @Command(name = "eval", mixinStandardHelpOptions = true, description = "Evaluate one steering setting with the items spread over the cluster (the local eval's statistics and JSON).")
+    static final class Eval extends Base {
+        @Mixin
+        Steering steering;
+
+        @Mixin
+        Measures measures;
+
+        @Option(names = {"-o", "--out"}, paramLabel = "FILE.json", description = "Also write the evaluation as JSON.")
+        Path out;
+
+        @Override
+        void execute() {
+            if (out != null) OutputPaths.file("-o", out, common.force);
+            ModelSource source = common.source();
+            LoadedModel m = ModelCache.get(source, 0);
+            Steer steer = steering.build(source, m);
+            Evaluation e = SparkEvaluation.eval(common.session("eval"), source, measures.build(m), steer, common.options(), 0);
+            out().print(EvaluationText.describe(e));
+            if (out != null) OutputFiles.writeJson(out, EvaluationText.json(e));
+        }
+    }
+
+    @Command(name = "sweep", mixinStandardHelpOptions = true, description = "Sweep layer x coefficient (x k) with every setting's items spread over the cluster; "
+            + "writes the local sweep's sweep.csv, sweep.json, plots and report.html.")
+    static final class Sweep extends Base {
+        @Option(names = "--method", paramLabel = "SPEC", required = true, description = "Method and fixed parameters, e.g. caa.")
+        String method;
+
+        @Mixin
+        Contrast contrast;
+
+        @Option(names = "--layers", paramLabel = "L1,L2,...", split = ",", required = true, description = "Layers to steer.")
+        List<Integer> layers;
+
+        @Option(names = "--coeffs", paramLabel = "C1,C2,...", split = ",", required = true, description = "Coefficients.")
+        List<Double> coefficients;
+
+        @Option(names = "--ks", paramLabel = "K1,K2,...", split = ",", description = "Values of k, for the sparse methods.")
+        List<Integer> ks;
+
+        @Mixin
+        Measures measures;
+
+        @Option(names = {"-n", "--max-new-tokens"}, paramLabel = "N", defaultValue = "40", description = "Tokens of the report's example continuations.")
+        int maxNewTokens;
+
+        @Option(names = "--max-ppl-ratio", paramLabel = "R", defaultValue = "1.5", description = "Damage budget for the best setting (default ${DEFAULT-VALUE}).")
+        double maxPerplexityRatio;
+
+        @Option(names = "--examples", paramLabel = "N", defaultValue = "3", description = "Example generations in the report (default ${DEFAULT-VALUE}).")
+        int examples;
+
+        @Option(names = {"-o", "--out"}, paramLabel = "DIR", required = true, description = "Output directory.")
+        Path out;
+
+        @Override
+        void execute() {
+            OutputPaths.directory("-o", out, common.force);
+            ModelSource source = common.source();
+            LoadedModel m = ModelCache.get(source, 0);
+            MethodSpec spec = MethodSpec.parse(method);
+            SweepGrid grid;
+            try {
+                grid = new SweepGrid(layers, coefficients, ks);
+            } catch (IllegalArgumentException e) {
+                throw new UserError(e.getMessage());
+            }
+            ContrastSet data = contrast.set(m, "jsteer sweep");
+            EvalSpec eval = measures.build(m);
+            SweepResult result = SparkEvaluation.sweep(common.session("sweep"), source, eval, grid, method, data, common.options(), 0);
+            Map<String, String> meta = new LinkedHashMap<>();
+            meta.put("model", common.model);
+            meta.put("method", spec.toString());
+            meta.put("contrast pairs", data.positive().size() + " positive / " + data.negative().size() + " negative prompts");
+            List<Prompt> prompts = PromptFiles.prompts(measures.evalPrompts);
+            java.util.concurrent.atomic.AtomicReference<Optional<SweepRow>> best = new java.util.concurrent.atomic.AtomicReference<>();
+            OutputPaths.replaceDirectory(out, dir -> best.set(SweepRun.write(dir, "jsteer sweep: " + spec.name(), meta, result, maxPerplexityRatio,
+                    new SweepInterventions(spec, m.model(), data), m, prompts.subList(0, Math.min(examples, prompts.size())), maxNewTokens,
+                    () -> new Sampler(0, 0, 1, 0))));
+            out().printf("wrote %s: %d settings (%s, %s, %s and the plots as PNG)%n", out, result.rows().size(), SweepRun.CSV, SweepRun.JSON, SweepRun.REPORT);
+            out().println(best.get().map(r -> "best within perplexity x" + maxPerplexityRatio + ": " + r.point() + ", " + r.evaluation().onTarget().measure()
+                    + " change " + String.format("%+.4g", r.evaluation().onTarget().mean())).orElse("no setting stays within perplexity x" + maxPerplexityRatio));
+        }
+    }
+
+    @Command(name = "vector", mixinStandardHelpOptions = true, description = "Fit a CAA vector from a contrast JSONL too large for one machine: "
+            + "each partition reduces its activations to exact sums; saves the local command's .safetensors.")
+    static final class Vector extends Base {
+        @Option(names = "--method", paramLabel = "SPEC", required = true, description = "caa[:layer=L,hook=POINT,readout=R] (CAA is the method fitted on Spark).")
+        String method;
+
+        @Option(names = "--contrast", paramLabel = "FILE.jsonl", required = true, description = "Contrast pairs {\"positive\", \"negative\"}, a path every node can read.")
+        Path contrast;
+
+        @Option(names = {"-o", "--out"}, paramLabel = "FILE.safetensors", required = true, description = "Where to save the vector.")
+        Path out;
+
+        @Override
+        void execute() {
+            OutputPaths.file("-o", out, common.force);
+            MethodSpec spec = MethodSpec.parse(method);
+            if (!spec.name().equals("caa")) throw new UserError("on Spark, vector fits caa; fit " + spec.name() + " with the local 'jsteer vector'");
+            for (String key : spec.params().keySet()) {
+                if (!List.of("layer", "hook", "readout", "coeff", "positions").contains(key)) throw new UserError("method caa has no parameter '" + key + "'");
+            }
+            ModelSource source = common.source();
+            LoadedModel m = ModelCache.get(source, 0);
+            int layers = m.model().config().numLayers();
+            int layer = spec.params().containsKey("layer") ? Integer.parseInt(spec.params().get("layer")) : layers / 2;
+            if (layer < 0 || layer >= layers) throw new UserError("layer " + layer + " is out of range: the model has layers 0.." + (layers - 1));
+            String hook = "blocks." + layer + ".hook_" + spec.params().getOrDefault("hook", "resid_post");
+            SparkSession spark = common.session("vector");
+            SteeringVector v = SparkVectors.caa(spark.read().json(contrast.toString()), source, hook, spec.params().getOrDefault("readout", "last"),
+                    common.model, common.options());
+            VectorFiles.save(out, v);
+            out().printf("wrote %s: %s at %s, %d values, norm %.4g, from %s pairs%n", out, v.method(), v.hook(), v.width(), v.norm(), v.parameters().get("pairs"));
+        }
+    }
+}
