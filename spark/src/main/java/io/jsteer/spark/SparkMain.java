@@ -11,6 +11,7 @@ import io.jsteer.cli.io.OutputFiles;
 import io.jsteer.cli.io.OutputPaths;
 import io.jsteer.cli.io.Prompt;
 import io.jsteer.cli.io.PromptFiles;
+import io.jsteer.cli.io.ResumableJsonl;
 import io.jsteer.cli.steer.Contrasts;
 import io.jsteer.cli.steer.LoadedModel;
 import io.jsteer.cli.steer.MethodSpec;
@@ -27,7 +28,6 @@ import io.jsteer.steering.vector.SteeringVector;
 import io.jsteer.steering.vector.VectorFiles;
 import io.jsteer.transformer.generate.Sampler;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -72,6 +72,14 @@ public final class SparkMain {
             return 1;
         });
         return cl.execute(args);
+    }
+
+    private static com.fasterxml.jackson.databind.JsonNode parse(String line) {
+        try {
+            return OutputFiles.JSON_LINE.readTree(line);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("a row just written is not JSON: " + line, e);
+        }
     }
 
     /** What every command shares: the Spark master, the model, the executors' batch size and threads. */
@@ -271,8 +279,9 @@ public final class SparkMain {
             if (remote && !parquet) throw new UserError("-o " + outArg + ": only Parquet output (DIR.parquet) goes to a cluster file system");
             Path out = remote ? null : Path.of(outArg);
             if (parquet && !remote) OutputPaths.directory("-o", out, common.force);
-            else if (!parquet) OutputPaths.file("-o", out, common.force);
-            List<Prompt> texts = PromptFiles.prompts(prompts);
+            else if (!parquet) ResumableJsonl.checkTarget(out, false, common.force);
+            List<PromptFiles.Numbered> numbered = PromptFiles.numbered(prompts);
+            List<Prompt> texts = numbered.stream().map(PromptFiles.Numbered::prompt).toList();
             ModelSource source = common.source();
             LoadedModel m = ModelCache.get(source, 0);
             Steer steer = steering.build(source, m);
@@ -291,36 +300,37 @@ public final class SparkMain {
                 out().printf("wrote %s: %d prompts steered with %s%n", outArg, texts.size(), steer.setting());
                 return;
             }
-            List<Map<String, Object>> lines = new ArrayList<>();
+            // the local command's run key: what produced the rows
+            String run = "apply " + steer.setting() + " -n " + maxNewTokens + " -t " + temperature + " --top-k " + topK + " --top-p " + topP
+                    + " --seed " + seed + (ignoreEos ? " --ignore-eos" : "") + (withUnsteered ? " with unsteered" : "");
             int failed = 0;
-            for (Row r : result.orderBy("index").collectAsList()) {
-                Map<String, Object> line = new LinkedHashMap<>();
-                line.put("prompt", texts.get(r.<Integer>getAs("index")).label());
-                if (r.getAs("error") != null) {
-                    line.put("error", r.getAs("error"));
-                    failed++;
-                } else {
-                    line.put("steered", r.getAs("continuation"));
-                    line.put("steered_ids", ints(r.getList(r.fieldIndex("continuation_ids"))));
-                    if (withUnsteered) {
-                        line.put("unsteered", r.getAs("unsteered"));
-                        line.put("unsteered_ids", ints(r.getList(r.fieldIndex("unsteered_ids"))));
+            try (ResumableJsonl results = ResumableJsonl.open(out, run, texts.stream().map(Prompt::label).toList(), false)) {
+                for (Row r : result.orderBy("index").collectAsList()) {
+                    int index = r.<Integer>getAs("index");
+                    Map<String, Object> line = new LinkedHashMap<>();
+                    line.put("prompt", texts.get(index).label());
+                    if (r.getAs("error") != null) {
+                        line.put("line", numbered.get(index).line());
+                        line.put("error", r.getAs("error"));
+                        failed++;
+                    } else {
+                        line.put("steered", r.getAs("continuation"));
+                        line.put("steered_ids", ints(r.getList(r.fieldIndex("continuation_ids"))));
+                        if (withUnsteered) {
+                            line.put("unsteered", r.getAs("unsteered"));
+                            line.put("unsteered_ids", ints(r.getList(r.fieldIndex("unsteered_ids"))));
+                        }
                     }
+                    results.write(index, line);
                 }
-                lines.add(line);
+                if (out.getFileName().toString().endsWith(".json")) {
+                    results.finish(lines -> OutputFiles.writeJson(out, Map.of("steering", steer.setting(), "results", lines.stream().map(SparkMain::parse).toList())));
+                } else {
+                    results.finish();
+                }
             }
-            if (out.getFileName().toString().endsWith(".json")) {
-                OutputFiles.writeJson(out, Map.of("steering", steer.setting(), "results", lines));
-            } else {
-                OutputFiles.write(out, o2 -> {
-                    for (Map<String, Object> line : lines) {
-                        o2.write(OutputFiles.JSON_LINE.writeValueAsString(line).getBytes(StandardCharsets.UTF_8));
-                        o2.write('\n');
-                    }
-                });
-            }
-            out().printf("wrote %s: %d prompts steered with %s%n", out, lines.size() - failed, steer.setting());
-            if (failed > 0) throw new UserError(failed + " of " + lines.size() + " prompts of " + prompts + " failed (their rows in " + out + " hold the error)");
+            out().printf("wrote %s: %d prompts steered with %s%n", out, texts.size() - failed, steer.setting());
+            if (failed > 0) throw new UserError(failed + " of " + texts.size() + " prompts failed (their rows in " + out + " hold the error)");
         }
 
         private static int[] ints(List<Object> l) {
