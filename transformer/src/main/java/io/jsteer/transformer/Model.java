@@ -38,6 +38,14 @@ import java.util.List;
  * A forward call may advance several sequences at once ({@link #forward(List)}): their new tokens
  * are the rows of one activation, so every weight is read once for all of them.
  * The model is immutable and thread-safe; per-sequence data lives in {@link State}.
+ *
+ * <pre>{@code
+ * Model model = Model.load(Path.of("models/pythia-70m"));   // config.json + model.safetensors
+ * Tokenizer tokenizer = Tokenizers.load(Path.of("models/pythia-70m/tokenizer.json"));
+ * State state = model.newState();
+ * float[] logits = model.forward(state, tokenizer.encode("The capital of France is"), false);  // last position's
+ * logits = model.forward(state, new int[] {Sampler.argmax(logits, 0, logits.length)}, false); // one more, on the KV cache
+ * }</pre>
  */
 public final class Model {
     private final ModelConfig config;
@@ -48,11 +56,13 @@ public final class Model {
     /** The mapped files when loaded from a checkpoint: checked unchanged before each pass (see {@link WeightSource#checkUnchanged}). */
     private final WeightSource source;
 
+    /** A model of {@code config} with {@code weights}, computing on {@code backend}; {@link #load} reads both from a checkpoint folder. */
     public Model(ModelConfig config, ModelWeights weights, Backend backend) {
         this(config, weights, backend, null);
     }
 
     private Model(ModelConfig config, ModelWeights weights, Backend backend, WeightSource source) {
+        requireVectorApi();
         this.source = source;
         this.config = config;
         this.weights = weights;
@@ -60,6 +70,18 @@ public final class Model {
         this.rope = new Rope[config.numLayers()];
         for (int l = 0; l < rope.length; l++) rope[l] = new Rope(config.rotaryDims(), config.ropeBase(l), config.ropeScaling(l));
         this.embedScale = config.embeddingScale();
+    }
+
+    /**
+     * The kernels use the Vector API, an incubator module the JVM resolves only when asked to:
+     * without it the first product would fail deep inside with a {@code NoClassDefFoundError}.
+     */
+    private static void requireVectorApi() {
+        try {
+            Class.forName("jdk.incubator.vector.FloatVector", false, Model.class.getClassLoader());
+        } catch (ClassNotFoundException e) {
+            throw new IllegalStateException("jsteer needs the Vector API: start the JVM with --add-modules jdk.incubator.vector");
+        }
     }
 
     /** Loads a Hugging Face checkpoint directory on the CPU backend. The checkpoint stays mapped for the model's life. */
@@ -73,14 +95,17 @@ public final class Model {
         return new Model(cp.config(), ModelWeights.load(cp.config(), cp.weights()), backend, cp.weights());
     }
 
+    /** The checkpoint's configuration (sizes, architecture, context length). */
     public ModelConfig config() {
         return config;
     }
 
+    /** The weights, as stored in the checkpoint (mapped, in their stored dtype). */
     public ModelWeights weights() {
         return weights;
     }
 
+    /** Where the forward pass runs. */
     public Backend backend() {
         return backend;
     }

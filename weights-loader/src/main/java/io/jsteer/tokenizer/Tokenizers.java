@@ -23,6 +23,12 @@ import java.util.List;
  * covers GPT-NeoX/Pythia (byte-level BPE) and Gemma 1, 2 and 3 (SentencePiece-style BPE). Anything
  * else is refused at load time rather than tokenized differently from the reference. The file's
  * {@code truncation} and {@code padding} settings are ignored: encoding never truncates or pads.
+ *
+ * <pre>{@code
+ * Tokenizer tokenizer = Tokenizers.load(Path.of("models/pythia-70m/tokenizer.json"));
+ * int[] ids = tokenizer.encode("Hello world");     // [12092, 1533]
+ * String text = tokenizer.decode(ids);
+ * }</pre>
  */
 public final class Tokenizers {
     private Tokenizers() {}

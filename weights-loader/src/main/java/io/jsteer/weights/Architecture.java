@@ -9,15 +9,21 @@ import java.util.stream.Collectors;
 
 /** Model families the transformer implements, keyed by the {@code architectures} entry of config.json. */
 public enum Architecture {
+    /** GPT-NeoX (Pythia): LayerNorm, GeLU MLP, partial RoPE, parallel or sequential residual. */
     GPT_NEOX("GPTNeoXForCausalLM"),
+    /** Gemma 1: RMSNorm(1 + w), GeGLU, multi-query or grouped attention. */
     GEMMA("GemmaForCausalLM"),
+    /** Gemma 2: Gemma 1 with sliding-window layers, logit soft-caps and norms after each branch. */
     GEMMA2("Gemma2ForCausalLM"),
+    /** Gemma 3 (text): Gemma 2 with query/key norms and separate local and global RoPE bases. */
     GEMMA3("Gemma3ForCausalLM"),
     /** Llama 2, 3, 3.1, 3.2. */
     LLAMA("LlamaForCausalLM"),
+    /** Mistral: the Llama block with sliding-window attention. */
     MISTRAL("MistralForCausalLM"),
     /** Qwen 2 and 2.5. */
     QWEN2("Qwen2ForCausalLM"),
+    /** Qwen 3: the Llama block with query/key RMSNorm. */
     QWEN3("Qwen3ForCausalLM");
 
     private final String hfName;

@@ -16,8 +16,11 @@ import java.util.stream.Collectors;
  * {@link Quants}. A row of such a tensor is always a whole number of blocks.
  */
 public enum DType {
+    /** IEEE 754 single precision. */
     F32(4, 1, 4, 0),
+    /** IEEE 754 half precision. */
     F16(2, 1, 2, 1),
+    /** bfloat16: the upper half of a float32. */
     BF16(2, 1, 2, 30),
     /** 32 elements: float16 scale d, 32 int8 q; x = d q. */
     Q8_0(0, 32, 34, 8),

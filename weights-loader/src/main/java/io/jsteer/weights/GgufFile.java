@@ -51,6 +51,7 @@ public final class GgufFile implements WeightSource {
     /** The alignment used when {@code general.alignment} is absent. */
     public static final int DEFAULT_ALIGNMENT = 32;
     static final int MAGIC = 0x46554747; // "GGUF" read as a little-endian u32
+    /** GGUF metadata value types (gguf_type in ggml's gguf.h). */
     public static final int TYPE_UINT8 = 0, TYPE_INT8 = 1, TYPE_UINT16 = 2, TYPE_INT16 = 3, TYPE_UINT32 = 4, TYPE_INT32 = 5,
             TYPE_FLOAT32 = 6, TYPE_BOOL = 7, TYPE_STRING = 8, TYPE_ARRAY = 9, TYPE_UINT64 = 10, TYPE_INT64 = 11, TYPE_FLOAT64 = 12;
     private static final int MAX_DIMS = 4;
@@ -64,6 +65,7 @@ public final class GgufFile implements WeightSource {
 
     /** One tensor: name, dimensions in ggml order ({@code ne[0]} fastest), type, and offset in the data section. */
     public record TensorInfo(String name, long[] dims, DType type, long offset) {
+        /** Number of elements (the product of the dimensions). */
         public long elements() {
             long n = 1;
             for (long d : dims) n *= d;
@@ -189,10 +191,12 @@ public final class GgufFile implements WeightSource {
         return new GgufFile(file, arena, data, version, align, dataOffset, Collections.unmodifiableMap(meta), List.copyOf(infos));
     }
 
+    /** The file's GGUF version. */
     public int version() {
         return version;
     }
 
+    /** The alignment of the tensor data, in bytes. */
     public int alignment() {
         return alignment;
     }
@@ -341,22 +345,27 @@ public final class GgufFile implements WeightSource {
 
     /** A metadata value with its GGUF type, for writing. Arrays hold a {@link List} of one element type. */
     public record Value(int type, int elementType, Object value) {
+        /** A string value. */
         public static Value string(String s) {
             return new Value(TYPE_STRING, -1, s);
         }
 
+        /** A signed 32-bit value. */
         public static Value int32(int v) {
             return new Value(TYPE_INT32, -1, v);
         }
 
+        /** An unsigned 32-bit value (its bits given as an int). */
         public static Value uint32(int v) {
             return new Value(TYPE_UINT32, -1, v);
         }
 
+        /** A 32-bit float value. */
         public static Value float32(float v) {
             return new Value(TYPE_FLOAT32, -1, v);
         }
 
+        /** A boolean value. */
         public static Value bool(boolean v) {
             return new Value(TYPE_BOOL, -1, v);
         }
@@ -373,6 +382,7 @@ public final class GgufFile implements WeightSource {
     /** Fills a tensor's bytes in the output mapping. */
     @FunctionalInterface
     public interface Filler {
+        /** Writes the tensor's bytes into {@code out}, which is exactly as long as the tensor. */
         void fill(MemorySegment out);
     }
 

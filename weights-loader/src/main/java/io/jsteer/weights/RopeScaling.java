@@ -16,7 +16,15 @@ package io.jsteer.weights;
  * @param originalMaxPositions  llama3: the context length the model was pre-trained with
  */
 public record RopeScaling(Type type, double factor, double lowFreqFactor, double highFreqFactor, int originalMaxPositions) {
-    public enum Type { NONE, LINEAR, LLAMA3 }
+    /** How the rotary frequencies are changed. */
+    public enum Type {
+        /** Unchanged. */
+        NONE,
+        /** Every inverse frequency divided by {@code factor} (position interpolation). */
+        LINEAR,
+        /** Llama 3.1's: low frequencies divided by {@code factor}, high ones kept, a smooth ramp between. */
+        LLAMA3
+    }
 
     /** No scaling. */
     public static final RopeScaling NONE = new RopeScaling(Type.NONE, 1, 0, 0, 0);

@@ -64,6 +64,9 @@ public final class SafeTensorsWriter {
     private final Map<String, String> metadata = new LinkedHashMap<>();
     private final Map<String, Entry> entries = new LinkedHashMap<>();
 
+    /** An empty file: no tensors, no metadata. */
+    public SafeTensorsWriter() {}
+
     /** Writes {@code tensors} (keyed by name) stored as {@code dtype}, with a {@code __metadata__} map. */
     public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata, DType dtype) {
         SafeTensorsWriter w = new SafeTensorsWriter().metadata(metadata);

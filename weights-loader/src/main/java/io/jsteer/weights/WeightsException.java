@@ -11,14 +11,17 @@ import java.nio.file.Path;
  * what is wrong with it.
  */
 public class WeightsException extends RuntimeException {
+    /** A problem with {@code file} as a whole, e.g. a malformed header. */
     public WeightsException(Path file, String message) {
         super(file + ": " + message);
     }
 
+    /** A problem with one tensor of {@code file}, named in the message. */
     public WeightsException(Path file, String tensor, String message) {
         super(file + ": tensor '" + tensor + "': " + message);
     }
 
+    /** A problem with {@code file} caused by {@code cause}, e.g. an I/O error. */
     public WeightsException(Path file, String message, Throwable cause) {
         super(file + ": " + message, cause);
     }

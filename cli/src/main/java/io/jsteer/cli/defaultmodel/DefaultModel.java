@@ -86,6 +86,13 @@ import java.util.concurrent.ThreadLocalRandom;
  * {@code planted_direction.safetensors} (u as a jsteer steering vector, unit norm) and
  * {@code default-model.json} (a fingerprint of the corpus, the design and the builder; a folder
  * whose fingerprint differs is rebuilt).
+ *
+ * <pre>{@code
+ * Path dir = DefaultModel.ensure();                   // built on first use, then reused
+ * Model model = Model.load(dir);
+ * Tokenizer tokenizer = Tokenizers.load(dir.resolve("tokenizer.json"));
+ * SteeringVector u = DefaultModel.plantedDirection(dir);   // the known right answer
+ * }</pre>
  */
 public final class DefaultModel {
     /** The name that selects this model on the command line ({@code --model default}). */

@@ -39,6 +39,7 @@ public final class AffineConceptEditing implements SteeringMethod {
         this(hook, alpha, Readout.last(), PositionRule.all());
     }
 
+    /** Fits at {@code hook} from the rows {@code readout} selects; the edit sets the component along the direction to {@code alpha} at {@code positions}. */
     public AffineConceptEditing(HookName hook, double alpha, Readout readout, PositionRule positions) {
         if (hook == null || readout == null || positions == null) throw new IllegalArgumentException("ACE needs a hook point, a readout and a position rule");
         if (!Double.isFinite(alpha)) throw new IllegalArgumentException("alpha must be finite, got " + alpha);
@@ -66,6 +67,7 @@ public final class AffineConceptEditing implements SteeringMethod {
         private final float[] r;
         private final double[] ref;
 
+        /** The edit of {@code concept} to {@code alpha} at {@code positions}. */
         public Edit(ConceptDirection concept, double alpha, PositionRule positions) {
             this.concept = concept;
             this.alpha = alpha;
@@ -74,6 +76,7 @@ public final class AffineConceptEditing implements SteeringMethod {
             this.ref = concept.reference();
         }
 
+        /** The fitted direction and reference mean. */
         public ConceptDirection concept() {
             return concept;
         }

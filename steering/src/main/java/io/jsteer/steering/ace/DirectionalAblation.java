@@ -33,7 +33,12 @@ import java.util.List;
  */
 public final class DirectionalAblation implements SteeringMethod {
     /** Where the direction is removed. */
-    public enum Scope { AT_HOOK, EVERY_LAYER }
+    public enum Scope {
+        /** Only at the hook point the direction was read from. */
+        AT_HOOK,
+        /** From {@code resid_pre}, {@code attn_out} and {@code mlp_out} of every block, as the paper does. */
+        EVERY_LAYER
+    }
 
     private final HookName hook;
     private final Scope scope;
@@ -45,6 +50,7 @@ public final class DirectionalAblation implements SteeringMethod {
         this(hook, scope, Readout.last(), PositionRule.all());
     }
 
+    /** Reads the direction at {@code hook} from the rows {@code readout} selects and removes it at {@code positions}, where {@code scope} says. */
     public DirectionalAblation(HookName hook, Scope scope, Readout readout, PositionRule positions) {
         if (hook == null || scope == null || readout == null || positions == null) throw new IllegalArgumentException("directional ablation needs a hook point, a scope, a readout and a position rule");
         this.hook = hook;

@@ -35,7 +35,14 @@ import java.util.Map;
  */
 public final class ActAdd implements SteeringMethod {
     /** How the activation difference becomes the steering signal. */
-    public enum Variant { POSITIONAL, LAST_TOKEN, MEAN }
+    public enum Variant {
+        /** The paper's injection: the difference matrix added position by position over the prompt. */
+        POSITIONAL,
+        /** The difference of the last tokens' activations, added at every selected position. */
+        LAST_TOKEN,
+        /** The mean over positions of the difference (prompts of equal length), added at every selected position. */
+        MEAN
+    }
 
     private final HookName hook;
     private final double coefficient;

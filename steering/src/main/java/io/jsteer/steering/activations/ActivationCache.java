@@ -28,6 +28,12 @@ import java.util.List;
  * point, so the blocks above it and the unembedding never run. {@link #stream} keeps nothing
  * at all (methods that need only means and variances accumulate as rows arrive); {@link #record}
  * keeps the rows for methods that need them all (SARA, whitening).
+ *
+ * <pre>{@code
+ * HookName point = new HookName(2, HookPoint.RESID_POST);
+ * Activations acts = ActivationCache.record(model, List.of(tokenizer.encode("The cat sat")), List.of(point), Readout.last());
+ * float[] lastRow = acts.rows(point, 0);           // [1][hidden]: prompt 0's last token
+ * }</pre>
  */
 public final class ActivationCache {
     private ActivationCache() {}

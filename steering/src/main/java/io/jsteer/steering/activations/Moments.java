@@ -14,6 +14,7 @@ public final class Moments {
     private final double[] m2;
     private long count;
 
+    /** Empty moments of rows of {@code width} values. */
     public Moments(int width) {
         if (width <= 0) throw new IllegalArgumentException("width must be > 0, got " + width);
         this.width = width;
@@ -41,6 +42,7 @@ public final class Moments {
         return count;
     }
 
+    /** Values per row. */
     public int width() {
         return width;
     }

@@ -41,6 +41,7 @@ public final class Caa implements VectorMethod {
         this(hook, coefficient, Readout.last(), PositionRule.all());
     }
 
+    /** Reads {@code hook} at the rows {@code readout} selects and adds {@code coefficient * v} at {@code positions}. */
     public Caa(HookName hook, double coefficient, Readout readout, PositionRule positions) {
         if (hook == null || readout == null || positions == null) throw new IllegalArgumentException("CAA needs a hook point, a readout and a position rule");
         this.hook = hook;

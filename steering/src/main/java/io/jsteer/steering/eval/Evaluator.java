@@ -27,6 +27,7 @@ public final class Evaluator {
     /** The unsteered scores of every measure. */
     public record Baseline(double[] target, double[] nll, List<double[]> spillover) {}
 
+    /** Evaluates on {@code model}: {@code target} on-target, {@code perplexity} on held-out text, and each of {@code spillover}. */
     public Evaluator(Model model, Measure target, TextNll perplexity, List<Measure> spillover) {
         if (model == null) throw new IllegalArgumentException("evaluator needs a model");
         if (target == null) throw new IllegalArgumentException("evaluator needs an on-target measure");
@@ -47,10 +48,12 @@ public final class Evaluator {
         return all;
     }
 
+    /** The on-target measure. */
     public Measure target() {
         return target;
     }
 
+    /** The measures that should not move. */
     public List<Measure> spillover() {
         return spillover;
     }
@@ -83,6 +86,7 @@ public final class Evaluator {
     /** Hears about each evaluated intervention, in list order. */
     @FunctionalInterface
     public interface Listener {
+        /** Hears the evaluation of intervention {@code index}. */
         void evaluated(int index, Evaluation evaluation);
     }
 

@@ -13,6 +13,7 @@ import java.util.function.Function;
 /** Builds the intervention a sweep evaluates at one setting. */
 @FunctionalInterface
 public interface InterventionFactory {
+    /** The intervention at {@code point} (layer, coefficient and, for sparse methods, k). */
     Intervention create(SweepPoint point);
 
     /** Configures a steering method for each setting and fits it on {@code data}. */

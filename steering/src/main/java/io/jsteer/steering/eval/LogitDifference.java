@@ -19,6 +19,7 @@ public final class LogitDifference implements Measure {
     private final String name;
     private final List<AnswerPrompt> prompts;
 
+    /** The measure {@code name} over {@code prompts}, each with its target and counter token. */
     public LogitDifference(String name, List<AnswerPrompt> prompts) {
         if (name == null || name.isBlank()) throw new IllegalArgumentException("logit-difference measure needs a name");
         if (prompts == null || prompts.isEmpty()) throw new IllegalArgumentException("logit-difference measure '" + name + "' has no prompts");

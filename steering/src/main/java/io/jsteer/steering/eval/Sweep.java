@@ -16,6 +16,7 @@ public final class Sweep {
     /** Hears about each finished setting, e.g. to move a progress bar or save partial results. */
     @FunctionalInterface
     public interface Listener {
+        /** Hears that {@code finished} of {@code total} settings are done, the last being {@code row}. */
         void done(int finished, int total, SweepRow row);
     }
 

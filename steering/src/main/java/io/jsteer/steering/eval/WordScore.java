@@ -30,6 +30,7 @@ public final class WordScore implements Measure {
     private final Decoding decoding;
     private final Statistic statistic;
 
+    /** Scores {@code words} in the continuations of {@code prompts} decoded as {@code decoding}, summarised by {@code statistic}. */
     public WordScore(WordSet words, List<int[]> prompts, Decoding decoding, Statistic statistic) {
         if (words == null) throw new IllegalArgumentException("word score needs a word set");
         if (prompts == null || prompts.isEmpty()) throw new IllegalArgumentException("word score '" + words.name() + "' has no prompts");

@@ -10,6 +10,7 @@ public final class FeatureStats {
     private final long[] active;
     private long rows;
 
+    /** Empty statistics of {@code features} features. */
     public FeatureStats(int features) {
         this.sum = new double[features];
         this.active = new long[features];
@@ -26,10 +27,12 @@ public final class FeatureStats {
         return this;
     }
 
+    /** Rows added so far. */
     public long rows() {
         return rows;
     }
 
+    /** Number of features. */
     public int features() {
         return sum.length;
     }

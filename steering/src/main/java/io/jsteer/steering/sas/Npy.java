@@ -42,6 +42,7 @@ public final class Npy {
 
     /** An array in row-major (C) order. */
     public record Array(long[] shape, float[] data) {
+        /** Number of elements (the product of the shape). */
         public long size() {
             long n = 1;
             for (long d : shape) n *= d;

@@ -72,6 +72,11 @@ public final class Sas implements SteeringMethod {
         this(sae, requireHook(sae), coefficient, Options.defaults(), Readout.last(), PositionRule.all());
     }
 
+    /**
+     * Steers with {@code sae} at {@code hook} (the SAE's own, when its config names one) by
+     * {@code coefficient}, with {@code options}, reading the rows {@code readout} selects and
+     * editing at {@code positions}.
+     */
     public Sas(SparseAutoencoder sae, HookName hook, double coefficient, Options options, Readout readout, PositionRule positions) {
         if (sae == null || hook == null || options == null || readout == null || positions == null) {
             throw new IllegalArgumentException("SAS needs an SAE, a hook point, options, a readout and a position rule");

@@ -18,7 +18,12 @@ import io.jsteer.transformer.hooks.HookName;
  */
 public final class SparseAutoencoder {
     /** The encoder non-linearity. */
-    public enum Activation { RELU, JUMPRELU }
+    public enum Activation {
+        /** {@code max(0, pre)} (SAELens' standard SAEs). */
+        RELU,
+        /** {@code pre} where it exceeds the feature's threshold, else 0 (Gemma Scope). */
+        JUMPRELU
+    }
 
     private final String source;
     private final Activation activation;
@@ -68,18 +73,22 @@ public final class SparseAutoencoder {
         }
     }
 
+    /** Width of the activations it encodes. */
     public int dIn() {
         return dIn;
     }
 
+    /** Number of features. */
     public int dSae() {
         return dSae;
     }
 
+    /** The encoder non-linearity. */
     public Activation activation() {
         return activation;
     }
 
+    /** Where the weights came from, for messages. */
     public String source() {
         return source;
     }

@@ -46,6 +46,7 @@ public final class SparseMeanDifference implements VectorMethod {
         this(hook, coefficient, k, Readout.last(), PositionRule.all());
     }
 
+    /** Fits at {@code hook}, reading the rows {@code readout} selects, keeps {@code k} coordinates, adds {@code coefficient} times the result at {@code positions}. */
     public SparseMeanDifference(HookName hook, double coefficient, int k, Readout readout, PositionRule positions) {
         if (hook == null || readout == null || positions == null) throw new IllegalArgumentException("sparse mean difference needs a hook point, a readout and a position rule");
         if (k < 1) throw new IllegalArgumentException("k must be >= 1, got " + k);

@@ -55,6 +55,7 @@ public final class WhitenedSparseMeanDifference implements VectorMethod {
         this(hook, coefficient, k, shrinkage, Readout.last(), PositionRule.all());
     }
 
+    /** Fits at {@code hook}, reading the rows {@code readout} selects, keeps the {@code k} largest whitened coordinates ({@code shrinkage} sets the ridge), adds {@code coefficient} times the result at {@code positions}. */
     public WhitenedSparseMeanDifference(HookName hook, double coefficient, int k, double shrinkage, Readout readout, PositionRule positions) {
         if (hook == null || readout == null || positions == null) throw new IllegalArgumentException("whitened mean difference needs a hook point, a readout and a position rule");
         if (k < 1) throw new IllegalArgumentException("k must be >= 1, got " + k);

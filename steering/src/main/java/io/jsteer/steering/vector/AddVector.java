@@ -20,6 +20,7 @@ public final class AddVector implements Intervention {
     private final PositionRule positions;
     private final float[] scaled;
 
+    /** Adds {@code coefficient * vector} at the vector's hook point, at the positions {@code positions} selects. */
     public AddVector(SteeringVector vector, double coefficient, PositionRule positions) {
         if (vector == null) throw new IllegalArgumentException("no steering vector");
         if (positions == null) throw new IllegalArgumentException("no position rule");
@@ -45,10 +46,12 @@ public final class AddVector implements Intervention {
         return vector;
     }
 
+    /** The scale of the vector. */
     public double coefficient() {
         return coefficient;
     }
 
+    /** Where the vector is added. */
     public PositionRule positions() {
         return positions;
     }

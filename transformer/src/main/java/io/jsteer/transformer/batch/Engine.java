@@ -118,10 +118,12 @@ public final class Engine {
         return r.maxMemory() - (r.totalMemory() - r.freeMemory());
     }
 
+    /** The model the engine runs. */
     public Model model() {
         return model;
     }
 
+    /** The most sequences in one step. */
     public int maxSequences() {
         return maxSequences;
     }

@@ -30,6 +30,7 @@ public final class Rope {
         this(dims, base, scaling == 1 ? RopeScaling.NONE : RopeScaling.linear(scaling));
     }
 
+    /** Rotary embedding of the first {@code dims} dimensions of each head at base {@code base}, frequencies changed by {@code scaling}. */
     public Rope(int dims, double base, RopeScaling scaling) {
         if (dims % 2 != 0) throw new IllegalArgumentException("rotary dims must be even, got " + dims);
         this.dims = dims;

@@ -16,6 +16,13 @@ import java.util.function.Function;
  * Autoregressive generation with the KV cache: the prompt is fed in one forward call (prefill),
  * then each chosen token is fed alone, so every step costs one position. Hooks attached to the
  * state (steering) act during both phases.
+ *
+ * <pre>{@code
+ * Generator generator = new Generator(model);
+ * Generator.Result r = generator.generate(GenerationRequest.builder(prompt).maxNewTokens(30).build());
+ * int[] continuation = r.tokens();                 // r.stop() says why it ended
+ * }</pre>
+ * See {@link GenerationRequest} for sampling, stop tokens and steering.
  */
 public final class Generator {
     /** Why generation ended. */
@@ -41,11 +48,13 @@ public final class Generator {
     /** Hears each generated token as it is chosen; returning false ends generation after it. */
     @FunctionalInterface
     public interface Listener {
+        /** Hears token {@code id}, just chosen; returns whether to go on. */
         boolean token(int id);
     }
 
     private final Model model;
 
+    /** A generator for {@code model}; it keeps no state between calls, so one can serve many. */
     public Generator(Model model) {
         if (model == null) throw new IllegalArgumentException("generator needs a model");
         this.model = model;

@@ -6,11 +6,20 @@ package io.jsteer.transformer.hooks;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * The hooks attached to one inference state. Several hooks may share a point; they run in the
  * order added, each seeing the previous one's changes, so steering vectors compose by addition.
  * With nothing attached the forward pass does one array read per hook point and nothing else.
+ *
+ * <pre>{@code
+ * State state = model.newState();
+ * try (Hooks.Handle h = state.hooks().add(new HookName(3, HookPoint.RESID_POST),
+ *         (ctx, x) -> System.out.println(ctx.name() + " rows " + ctx.tokens() + " x " + ctx.width()))) {
+ *     model.forward(state, tokens, false);
+ * }                                               // detached here
+ * }</pre>
  */
 public final class Hooks {
     private final int layers;
@@ -47,6 +56,24 @@ public final class Hooks {
                 if (list.isEmpty()) byPoint[i] = null;
             }
         };
+    }
+
+    /**
+     * Attaches at {@code name} a hook that is handed the activations as an {@link ActivationView}:
+     * their shape, the position of each row, and reads and writes by row. The returned handle
+     * removes it.
+     *
+     * <pre>{@code
+     * try (Hooks.Handle h = state.hooks().add(name, a -> {
+     *     for (int r = 0; r < a.rows(); r++) a.add(r, direction, 4.0);
+     * })) {
+     *     generator.generate(state, request);
+     * }
+     * }</pre>
+     */
+    public Handle add(HookName name, Consumer<ActivationView> hook) {
+        if (hook == null) throw new IllegalArgumentException("no hook to attach at " + name);
+        return add(name, (Hook) (ctx, x) -> hook.accept(new ActivationView(ctx, x)));
     }
 
     /** Removes every hook. */

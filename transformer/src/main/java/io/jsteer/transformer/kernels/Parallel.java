@@ -43,6 +43,7 @@ public final class Parallel {
     /** Body of a parallel loop: processes indices {@code [from, to)}. */
     @FunctionalInterface
     public interface Range {
+        /** Processes indices {@code [from, to)}; called from several threads at once, on disjoint ranges. */
         void run(int from, int to);
     }
 

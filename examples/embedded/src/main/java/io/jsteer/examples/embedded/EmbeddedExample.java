@@ -67,10 +67,8 @@ public final class EmbeddedExample {
         float[] v = love.vector().direction();
         double[] sum = new double[1];
         State state = model.newState();
-        try (Hooks.Handle reader = state.hooks().add(new HookName(3, HookPoint.RESID_PRE), (ctx, x) -> {
-            for (int row = 0; row < ctx.tokens(); row++) {
-                for (int i = 0; i < ctx.width(); i++) sum[0] += x[row * ctx.width() + i] * v[i];
-            }
+        try (Hooks.Handle reader = state.hooks().add(new HookName(3, HookPoint.RESID_PRE), a -> {
+            for (int row = 0; row < a.rows(); row++) sum[0] += a.dot(row, v);   // a: rows x width, a.position(row)
         })) {
             generator.generate(state, steered);
         }
@@ -87,10 +85,8 @@ public final class EmbeddedExample {
     private static double meanProjection(Model model, Generator generator, GenerationRequest request, float[] v) {
         double[] sum = new double[1];
         State state = model.newState();
-        try (Hooks.Handle reader = state.hooks().add(new HookName(3, HookPoint.RESID_PRE), (ctx, x) -> {
-            for (int row = 0; row < ctx.tokens(); row++) {
-                for (int i = 0; i < ctx.width(); i++) sum[0] += x[row * ctx.width() + i] * v[i];
-            }
+        try (Hooks.Handle reader = state.hooks().add(new HookName(3, HookPoint.RESID_PRE), a -> {
+            for (int row = 0; row < a.rows(); row++) sum[0] += a.dot(row, v);
         })) {
             generator.generate(state, request);
         }
