@@ -27,6 +27,7 @@ public final class QuantizedWeights implements WeightSource {
     private final Arena arena = Arena.ofShared();
     private final Map<String, Tensor> done = new ConcurrentHashMap<>();
 
+    /** Quantizes the matrices of {@code w} to {@code type} ({@link DType#Q8_0} or {@link DType#Q4_0}) as they are first read. */
     public QuantizedWeights(WeightSource w, DType type) {
         if (type != DType.Q8_0 && type != DType.Q4_0) throw new IllegalArgumentException("quantizing to " + type + " is not supported (Q8_0 and Q4_0 are)");
         this.w = w;
