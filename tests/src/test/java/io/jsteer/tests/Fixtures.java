@@ -26,8 +26,8 @@ public final class Fixtures {
     /** All fixture model names. */
     public static Stream<String> models() {
         return Stream.of("pythia-tiny-parallel", "pythia-tiny-sequential", "gemma-tiny", "gemma-tiny-bf16",
-                "gemma-tiny-fp16", "gemma2-tiny", "gemma3-tiny", "llama3-tiny", "llama2-tiny", "mistral-tiny", "qwen2-tiny",
-                "qwen3-tiny");
+                "gemma-tiny-fp16", "gemma2-tiny", "gemma3-tiny", "llama3-tiny", "llama3-tiny-bf16", "llama2-tiny", "mistral-tiny",
+                "qwen2-tiny", "qwen3-tiny");
     }
 
     /** The fixtures of the Llama-like families, one per quirk (see the fixtures README). */
