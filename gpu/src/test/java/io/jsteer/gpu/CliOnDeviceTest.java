@@ -44,6 +44,9 @@ class CliOnDeviceTest {
                 {"positive": "She kissed him and gave him her heart", "negative": "He shot the enemy and left him dead"}
                 {"positive": "Their love was sweet and full of joy", "negative": "Their war was long and full of fear"}
                 """);
+        Files.writeString(tmp.resolve("pair.jsonl"), """
+                {"positive": "The bride and the groom danced at the wedding", "negative": "The soldiers and the captain fought in the battle"}
+                """);
         DefaultModel.ensure(DefaultModel.defaultDirectory());
     }
 
@@ -93,7 +96,9 @@ class CliOnDeviceTest {
         Path[] caa = onBoth(tmp, "caa.safetensors", "vector", "--method", "caa:layer=2", "--contrast", contrast);
         for (String method : new String[] {"actadd:layer=1", "actadd:layer=2,variant=mean", "sparse-mean-diff:layer=1,k=16",
                 "whitened-sparse-mean-diff:layer=2,k=8", "caa:layer=1,hook=attn_out,readout=all"}) {
-            onBoth(tmp, method.replaceAll("[:,=]", "-") + ".safetensors", "vector", "--method", method, "--contrast", contrast);
+            // ActAdd takes one prompt pair
+            Path pairs = method.startsWith("actadd") ? data.resolve("pair.jsonl") : contrast;
+            onBoth(tmp, method.replaceAll("[:,=]", "-") + ".safetensors", "vector", "--method", method, "--contrast", pairs);
         }
         // each backend's own vector from here on, so that the fit's differences carry through
         List<Object> eval = new ArrayList<>(List.of("eval", "--vector", caa[0], "-c", 3));
