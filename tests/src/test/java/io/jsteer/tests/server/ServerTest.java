@@ -16,8 +16,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.jsteer.server.Served;
 import io.jsteer.server.SteeringServer;
+import io.jsteer.server.VectorRegistry;
 import io.jsteer.steering.PositionRule;
 import io.jsteer.steering.vector.AddVector;
+import io.jsteer.steering.vector.GgufControlVector;
 import io.jsteer.steering.vector.VectorFiles;
 import io.jsteer.transformer.State;
 import io.jsteer.transformer.generate.Generator;
@@ -26,6 +28,7 @@ import io.jsteer.transformer.hooks.Hooks;
 import java.io.IOException;
 import java.net.http.HttpRequest;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -36,6 +39,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The server over real HTTP on 127.0.0.1, serving the built-in default model. Expected outputs
@@ -50,7 +54,7 @@ class ServerTest {
 
     @BeforeAll
     static void start() throws IOException {
-        served = ServerHarness.served(true, Map.of());
+        served = ServerHarness.served(true, Map.of("love5", new AddVector(VectorFiles.load(ServerHarness.plantedVector()), 5, PositionRule.all())));
         server = ServerHarness.start(served, null, 8, 64);
         assertEquals(201, send(server, "PUT", "/v1/steering/vectors/love", HttpRequest.BodyPublishers.ofByteArray(Files.readAllBytes(ServerHarness.plantedVector()))).status());
     }
@@ -317,5 +321,43 @@ class ServerTest {
         assertEquals("", r.json().at("/choices/0/text").asText());
         assertError(post(server, "/v1/completions", "{\"prompt\": \"x\", \"echo\": true}"), 400, "echo");
         assertError(post(server, "/v1/completions", "{\"prompt\": \"x\", \"presence_penalty\": 0.5}"), 400, "presence_penalty");
+    }
+
+    @Test
+    void ggufControlVectorsServeTheirLayers(@TempDir Path tmp) throws IOException {
+        var v = VectorFiles.load(ServerHarness.plantedVector());
+        Path gguf = tmp.resolve("cv.gguf");
+        GgufControlVector.write(gguf, "gptneox", List.of(v), 1.0);
+        assertEquals(201, send(server, "PUT", "/v1/steering/vectors/cv", HttpRequest.BodyPublishers.ofByteArray(Files.readAllBytes(gguf))).status());
+        JsonNode d = get(server, "/v1/steering/vectors/cv").json();
+        assertEquals("gguf", d.get("format").asText());
+        assertEquals("blocks.1.hook_resid_post", d.at("/directions/0/hook").asText());
+        assertEquals(alone(PROMPT, 6, Sampler.greedy(), 5),
+                completion("{\"prompt\": \"" + PROMPT + "\", \"max_tokens\": 6, \"temperature\": 0, \"steering\": [{\"vector\": \"cv\", \"coeff\": 5}]}"));
+        assertEquals(200, send(server, "DELETE", "/v1/steering/vectors/cv", HttpRequest.BodyPublishers.noBody()).status());
+    }
+
+    @Test
+    void presetsAreAppliedByNameBeforeTheSteeringEntries() {
+        assertEquals(alone(PROMPT, 6, Sampler.greedy(), 5), completion("{\"prompt\": \"" + PROMPT + "\", \"max_tokens\": 6, \"temperature\": 0, \"method\": \"love5\"}"));
+        assertEquals(alone(PROMPT, 6, Sampler.greedy(), 7), completion("{\"prompt\": \"" + PROMPT + "\", \"max_tokens\": 6, \"temperature\": 0, \"method\": [\"love5\"],"
+                + " \"steering\": [{\"vector\": \"love\", \"coeff\": 2}]}"));
+        JsonNode presets = get(server, "/v1/steering/presets").json().get("data");
+        assertEquals("love5", presets.get(0).get("name").asText());
+        assertTrue(presets.get(0).get("description").asText().contains("blocks.1.hook_resid_post"), presets.toString());
+    }
+
+    @Test
+    void preloadNamesVectorsByFileNameAndNamesTheFileThatFails(@TempDir Path tmp) throws IOException {
+        var v = VectorFiles.load(ServerHarness.plantedVector());
+        Files.copy(ServerHarness.plantedVector(), tmp.resolve("planted.safetensors"));
+        GgufControlVector.write(tmp.resolve("control.gguf"), "gptneox", List.of(v), 2.0);
+        var registry = new VectorRegistry(ServerHarness.model().config(), "default");
+        assertEquals(List.of("control", "planted"), registry.preload(tmp).stream().map(VectorRegistry.Entry::name).toList());
+        assertEquals("gguf", registry.get("control").orElseThrow().format());
+        Files.writeString(tmp.resolve("broken.safetensors"), "not a vector");
+        var fresh = new VectorRegistry(ServerHarness.model().config(), "default");
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> fresh.preload(tmp));
+        assertTrue(e.getMessage().contains("broken.safetensors"), e.getMessage());
     }
 }
