@@ -13,6 +13,7 @@ import io.jsteer.cli.options.SteeringOptions;
 import io.jsteer.cli.steer.Continuation;
 import io.jsteer.cli.steer.LoadedModel;
 import io.jsteer.steering.Intervention;
+import io.jsteer.transformer.generate.Generator;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -61,6 +62,7 @@ public final class GenerateCommand extends CommandBase {
                 out().flush();
             });
             out().println();
+            contextNote(m, c);
             json.put("continuation", c.text());
             json.put("continuation_ids", c.tokens());
         } else {
@@ -68,6 +70,7 @@ public final class GenerateCommand extends CommandBase {
                     new Continuation.Request(ids, sampling.maxNewTokens, sampling.sampler(), stops, null),
                     new Continuation.Request(ids, sampling.maxNewTokens, sampling.sampler(), stops, steer)));
             Continuation plain = both.get(0).get(), steered = both.get(1).get();
+            contextNote(m, steered);
             out().println("prompt: " + shown);
             out().print(SideBySide.render("unsteered", plain.text(), "steered: " + steer.describe(), steered.text(), SideBySide.terminalWidth()));
             json.put("steering", steer.describe());
@@ -77,5 +80,13 @@ public final class GenerateCommand extends CommandBase {
             json.put("steered_ids", steered.tokens());
         }
         if (out != null) OutputFiles.writeJson(out, json);
+    }
+
+    /** Says so when the continuation is shorter than asked because the context filled up. */
+    private void contextNote(LoadedModel m, Continuation c) {
+        if (c.stop() == Generator.Stop.CONTEXT_FULL) {
+            err().printf("stopped after %d new tokens: the context of %d positions is full (asked for -n %d)%n", c.tokens().length,
+                    m.model().config().maxPositions(), sampling.maxNewTokens);
+        }
     }
 }

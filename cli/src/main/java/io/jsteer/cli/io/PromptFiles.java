@@ -31,7 +31,10 @@ import java.util.List;
 public final class PromptFiles {
     private PromptFiles() {}
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** One value per line: a second object after the first is an error, not silently dropped. */
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     /** Positive and negative prompts of a contrast set. */
     public record Contrast(List<Prompt> positive, List<Prompt> negative) {
@@ -138,7 +141,10 @@ public final class PromptFiles {
         try {
             return JSON.readTree(line);
         } catch (IOException e) {
-            throw new UserError(file + " line " + (index + 1) + ": not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
+            String why = e instanceof com.fasterxml.jackson.databind.exc.MismatchedInputException m && m.getMessage().contains("Trailing token")
+                    ? "more than one JSON value on the line (one object per line)"
+                    : "not valid JSON (" + io.jsteer.weights.WeightsException.describe(e) + ")";
+            throw new UserError(file + " line " + (index + 1) + ": " + why);
         }
     }
 

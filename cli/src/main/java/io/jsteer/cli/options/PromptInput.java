@@ -25,12 +25,7 @@ public final class PromptInput {
 
     /** The prompt's token ids. */
     public int[] tokens(LoadedModel m) {
-        int[] ids = choice.ids != null ? TokenIds.parse(choice.ids) : m.encode(choice.text);
-        int vocab = m.model().config().vocabSize();
-        for (int id : ids) {
-            if (id >= vocab) throw new UserError("token id " + id + " is outside the vocabulary of " + m.name() + " [0, " + vocab + ")");
-        }
-        return ids;
+        return m.checkIds(choice.ids != null ? TokenIds.parse(choice.ids) : m.encode(choice.text));
     }
 
     /** The prompt as shown to the user: the text, or the decoded ids. */

@@ -37,10 +37,22 @@ public record LoadedModel(String name, Path dir, Model model, Tokenizer tokenize
     /** Token ids of a prompt from a file: its ids as given, checked against the vocabulary, or its text encoded. */
     public int[] encode(Prompt p) {
         if (p.text() != null) return encode(p.text());
-        int[] ids = p.ids();
+        return checkIds(p.ids());
+    }
+
+    /**
+     * {@code ids} when the model and its tokenizer both know every one. A model's embedding is
+     * often padded beyond the tokenizer's vocabulary (Pythia: 50,304 rows for 50,277 tokens); ids
+     * in that padding have untrained rows and no text, so they are refused too.
+     */
+    public int[] checkIds(int[] ids) {
         int vocab = model.config().vocabSize();
         for (int id : ids) {
             if (id >= vocab) throw new UserError("token id " + id + " is outside the vocabulary of " + name + " [0, " + vocab + ")");
+            if (tokenizer != null && id >= tokenizer.vocabSize()) {
+                throw new UserError("token id " + id + " is not in the tokenizer's vocabulary [0, " + tokenizer.vocabSize() + "), though the model's embedding has "
+                        + vocab + " rows (padding without a token)");
+            }
         }
         return ids;
     }

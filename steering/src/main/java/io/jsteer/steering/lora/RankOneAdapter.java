@@ -98,6 +98,12 @@ public final class RankOneAdapter {
     static float[] fitA(float[] h, int ff, double ridge) {
         if (h.length == 0 || h.length % ff != 0) throw new IllegalArgumentException(h.length + " values are not whole rows of width " + ff);
         int n = h.length / ff;
+        boolean allZero = true;
+        for (float v : h) allZero &= v == 0;
+        if (allZero) {
+            throw new IllegalArgumentException("every down_proj input of this block is zero on these prompts (" + n
+                    + " rows): the MLP adds nothing there for an adapter to act through; pick another layer or other prompts");
+        }
         DMatrixRMaj hm = new DMatrixRMaj(n, ff);
         for (int i = 0; i < h.length; i++) hm.data[i] = h[i];
         boolean dual = n <= ff;

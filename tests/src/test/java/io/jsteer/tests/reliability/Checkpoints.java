@@ -51,4 +51,22 @@ final class Checkpoints {
             throw new UncheckedIOException(e);
         }
     }
+
+    /** Writes {@code text} to {@code file}. */
+    static Path write(Path file, String text) {
+        try {
+            return Files.writeString(file, text);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A tiny byte-level BPE tokenizer.json (14 tokens), for models whose embedding has more rows. */
+    static String tinyTokenizer() {
+        try (var in = Checkpoints.class.getResourceAsStream("/fuzz/tiny-bytelevel.json")) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 }
