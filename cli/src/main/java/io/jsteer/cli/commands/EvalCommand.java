@@ -49,7 +49,7 @@ public final class EvalCommand extends CommandBase {
         outputFile("-o", out);
         LoadedModel m = model.load(err());
         if (!steering.given()) throw new UserError("nothing to evaluate: give --vector FILE or --method SPEC");
-        Intervention steer = steering.build(m);
+        Intervention steer = steering.build(m, evaluation.heldoutIds(m), err());
         Evaluator evaluator = evaluation.build(m);
         Evaluation e = countingSequences("eval", 2 * evaluator.sequences(), () -> evaluator.evaluate(steer));
         out().print(EvaluationText.describe(e));

@@ -48,7 +48,7 @@ public final class GenerateCommand extends CommandBase {
         sampling.sampler(); // validates the settings before anything is printed
         LoadedModel m = model.load(err());
         int[] ids = prompt.tokens(m);
-        Intervention steer = steering.build(m);
+        Intervention steer = steering.build(m, List.of(ids), err());
         int[] stops = sampling.stopTokens(m.model().config());
         String shown = prompt.display(m);
         Map<String, Object> json = new LinkedHashMap<>();

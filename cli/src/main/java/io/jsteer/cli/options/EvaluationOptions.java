@@ -36,6 +36,11 @@ public final class EvaluationOptions {
     @Option(names = "--heldout", paramLabel = "FILE", required = true, description = "Held-out texts, one per line, for the perplexity ratio.")
     Path heldout;
 
+    /** The held-out texts as token ids: the reference for the residual norm in steering headers. */
+    public List<int[]> heldoutIds(LoadedModel m) {
+        return PromptFiles.prompts(heldout).stream().map(m::encode).toList();
+    }
+
     @Option(names = "--spillover", paramLabel = "NAME=W1,W2,...", description = "A word set that should not move (repeatable).")
     List<String> spillover = new ArrayList<>();
 

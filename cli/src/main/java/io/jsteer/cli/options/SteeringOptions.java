@@ -11,7 +11,11 @@ import io.jsteer.cli.steer.PositionRules;
 import io.jsteer.cli.steer.Steering;
 import io.jsteer.steering.Intervention;
 import io.jsteer.steering.PositionRule;
+import io.jsteer.cli.steer.SteeringScale;
+import io.jsteer.steering.vector.AddVector;
+import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -27,6 +31,11 @@ public final class SteeringOptions {
     @Option(names = {"-c", "--coeff"}, paramLabel = "C", description = "Steering coefficient (default 1, or the method spec's coeff).")
     Double coefficient;
 
+    @Option(names = "--coeff-unit", paramLabel = "UNIT", defaultValue = "raw",
+            description = "raw: the coefficient multiplies the vector as it is (default); norm: it is the added vector's norm as a fraction of the"
+                    + " mean residual-stream norm at the hook, so coefficients mean the same across methods (vector methods only).")
+    String coeffUnit;
+
     @Option(names = "--positions", paramLabel = "RULE", description = "Where to steer: " + PositionRules.POSITIONS_HELP + " (default all).")
     String positions;
 
@@ -38,7 +47,27 @@ public final class SteeringOptions {
         return vector != null || method != null;
     }
 
-    /** The intervention asked for, or null when none was. */
+    /**
+     * The intervention asked for, or null when none was. When it adds a vector, the vector's norm
+     * and the residual norm at its hook over {@code reference} prompts go to {@code log} (with a
+     * warning when the vector swamps the stream), and {@code --coeff-unit norm} is applied.
+     */
+    public Intervention build(LoadedModel m, List<int[]> reference, PrintWriter log) {
+        if (!coeffUnit.equals("raw") && !coeffUnit.equals("norm")) throw new UserError("--coeff-unit must be raw or norm, got '" + coeffUnit + "'");
+        Intervention steer = build(m);
+        if (!(steer instanceof AddVector add) || reference.isEmpty()) {
+            if (coeffUnit.equals("norm")) throw new UserError("--coeff-unit norm needs a method that adds one vector (e.g. --vector or caa)");
+            return steer;
+        }
+        SteeringScale scale = SteeringScale.of(m.model(), add, reference);
+        if (coeffUnit.equals("norm")) add = new AddVector(add.vector(), scale.coefficientFor(add.coefficient()), add.positions());
+        log.println(scale.describe(add.coefficient()));
+        String warning = scale.warning(add.coefficient());
+        if (warning != null) log.println(warning);
+        return add;
+    }
+
+    /** The intervention asked for, or null when none was; coefficients raw. */
     public Intervention build(LoadedModel m) {
         if (vector != null && method != null) throw new UserError("give either --vector or --method, not both");
         if (vector == null && method == null) {

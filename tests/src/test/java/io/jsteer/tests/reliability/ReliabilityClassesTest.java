@@ -154,4 +154,25 @@ class ReliabilityClassesTest {
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.err().matches("(?s).*stopped after 12[0-9] new tokens: the context of 128 positions is full.*"), r.err());
     }
+
+    // 7. coefficients that mean the same across methods
+
+    @Test
+    void headersGiveTheVectorAndResidualNormsAndNormUnitsScaleTheCoefficient() {
+        Path model = io.jsteer.tests.Fixtures.dir("pythia-tiny-parallel");
+        float[] v = new float[64];
+        for (int i = 0; i < v.length; i++) v[i] = (float) Math.sin(i);
+        Path file = tmp.resolve("v.safetensors");
+        VectorFiles.save(file, new SteeringVector(new HookName(1, HookPoint.RESID_POST), v, "caa", Map.of(), "m"));
+        Run raw = jsteer("generate", "-m", model, "--ids", "1,2,3", "-n", 2, "--vector", file, "-c", 1);
+        assertEquals(0, raw.exit(), raw.err());
+        assertTrue(raw.err().contains("vector |v| = 5.6") && raw.err().contains("at blocks.1.hook_resid_post; residual stream there: mean |x| = ")
+                && raw.err().contains("over 3 positions"), raw.err());
+        assertFalse(raw.err().contains("warning"), raw.err());
+        Run norm = jsteer("generate", "-m", model, "--ids", "1,2,3", "-n", 2, "--vector", file, "-c", 0.5, "--coeff-unit", "norm");
+        assertTrue(norm.err().contains("= 0.500 residual norms"), norm.err());
+        Run loud = jsteer("generate", "-m", model, "--ids", "1,2,3", "-n", 2, "--vector", file, "-c", 8, "--coeff-unit", "norm");
+        assertTrue(loud.err().contains("warning: the added vector is 8.00 times the typical residual norm at blocks.1.hook_resid_post"), loud.err());
+        assertTrue(jsteer("generate", "-m", model, "--ids", "1,2", "--vector", file, "--coeff-unit", "furlongs").line().contains("raw or norm"));
+    }
 }
