@@ -25,7 +25,7 @@ import java.util.TreeMap;
  * input in progress. Rows go to {@code OUT.partial} as they finish, in any order (a batched
  * engine may finish them out of order), each carrying its input's {@code index} and a
  * {@code run} key saying what produced it; {@link #finish()} writes {@code OUT} in input order
- * and removes the partial file, so {@code OUT} itself only ever appears complete. Opened with
+ * (rows as the command made them, without those two keys) and removes the partial file, so {@code OUT} itself only ever appears complete. Opened with
  * {@code resume}, the rows of a killed run's partial file are checked against the inputs and
  * kept, a half-written last line is dropped, and only the missing inputs remain to be done.
  */
@@ -165,10 +165,25 @@ public final class ResumableJsonl implements AutoCloseable {
         }));
     }
 
-    /** Hands the rows in input order to {@code writeOut}, which writes {@code OUT} in another format, then removes the partial file. */
+    /**
+     * Hands the rows in input order, without the {@code index} and {@code run} keys that only the
+     * partial file needs, to {@code writeOut}, which writes {@code OUT} (in another format, say),
+     * then removes the partial file.
+     */
     public void finish(java.util.function.Consumer<List<String>> writeOut) {
         close();
-        writeOut.accept(lines());
+        List<String> rows = new ArrayList<>();
+        for (String line : lines()) {
+            try {
+                com.fasterxml.jackson.databind.node.ObjectNode row = (com.fasterxml.jackson.databind.node.ObjectNode) OutputFiles.JSON_LINE.readTree(line);
+                row.remove("index");
+                row.remove("run");
+                rows.add(OutputFiles.JSON_LINE.writeValueAsString(row));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot reread " + partial + ": " + e.getMessage(), e);
+            }
+        }
+        writeOut.accept(rows);
         try {
             Files.deleteIfExists(partial);
         } catch (IOException e) {
