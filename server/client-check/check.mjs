@@ -1,13 +1,14 @@
 // Drives a running `jsteer serve` with the official `openai` npm client: completions, chat,
 // streaming, steering passed as an extra body field, and errors surfaced as the client's error
-// types. Usage: node check.mjs http://127.0.0.1:8080/v1 [vector-name]
+// types. Usage: node check.mjs http://127.0.0.1:8080/v1 [vector-name]; the build runs it against a
+// test server (tests module, OpenAiClientTest) after install.sh has installed the pinned client.
 // Needs a server with a chat template (e.g. --chat-template) and a registered vector.
 import OpenAI from "openai";
 import assert from "node:assert/strict";
 
 const baseURL = process.argv[2] ?? "http://127.0.0.1:8080/v1";
 const vector = process.argv[3] ?? "love";
-const client = new OpenAI({ baseURL, apiKey: process.env.JSTEER_API_KEY ?? "none", maxRetries: 0 });
+const client = new OpenAI({ baseURL, apiKey: process.env.JSTEER_API_KEY ?? "none", maxRetries: 0, timeout: 30_000 });
 let passed = 0, failed = 0;
 
 async function check(name, fn) {
