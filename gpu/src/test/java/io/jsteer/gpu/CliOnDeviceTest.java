@@ -15,6 +15,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
@@ -91,7 +92,7 @@ class CliOnDeviceTest {
     }
 
     @Test
-    void vectorOfEveryVectorMethodThenEvalSweepApplyInspectAndExport(@TempDir Path tmp) {
+    void vectorOfEveryVectorMethodThenEvalSweepApplyInspectAndExport(@TempDir Path tmp) throws IOException {
         Path contrast = data.resolve("contrast.jsonl");
         Path[] caa = onBoth(tmp, "caa.safetensors", "vector", "--method", "caa:layer=2", "--contrast", contrast);
         for (String method : new String[] {"actadd:layer=1", "actadd:layer=2,variant=mean", "sparse-mean-diff:layer=1,k=16",
@@ -120,17 +121,20 @@ class CliOnDeviceTest {
 
     /**
      * As {@link #onBoth}, each backend reading the vector it fitted itself ({@code vectors[0]} in
-     * {@code args} is replaced by the device's for the device run); an {@code OUT} argument is the
-     * output (for options other than {@code -o}).
+     * {@code args} stands for it: each run finds its backend's vector copied to one path, which
+     * outputs that name the vector file then print alike); an {@code OUT} argument is the output
+     * (for options other than {@code -o}).
      */
-    private static void onBothWithOwnVector(Path tmp, String name, Path[] vectors, List<Object> args) {
+    private static void onBothWithOwnVector(Path tmp, String name, Path[] vectors, List<Object> args) throws IOException {
         String[] backends = {"cpu", "tornado"};
         Path[] outs = new Path[2];
+        Path own = tmp.resolve("own-vector.safetensors");
         for (int i = 0; i < 2; i++) {
             outs[i] = tmp.resolve(backends[i] + "-" + name);
+            Files.copy(vectors[i], own, StandardCopyOption.REPLACE_EXISTING);
             List<Object> all = new ArrayList<>();
             boolean outArgument = args.contains("OUT");
-            for (Object a : args) all.add(a.equals(vectors[0]) ? vectors[i] : a.equals("OUT") ? outs[i] : a);
+            for (Object a : args) all.add(a.equals(vectors[0]) ? own : a.equals("OUT") ? outs[i] : a);
             all.addAll(List.of("--backend", backends[i]));
             if (!outArgument) all.addAll(List.of("-o", outs[i]));
             Result r = run(all);
