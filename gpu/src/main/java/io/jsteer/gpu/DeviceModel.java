@@ -29,6 +29,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -68,7 +69,13 @@ final class DeviceModel implements AutoCloseable {
     static final String SEQUENCES_PROPERTY = "jsteer.tornado.sequences";
     /** System property: the longest sequence the device KV cache holds; default min(max_position_embeddings, 8192). */
     static final String CONTEXT_PROPERTY = "jsteer.tornado.context";
-    private static final int POINTS = HookPoint.values().length;
+    /**
+     * The hook points the kernels can pause at, in forward order: the residual stream and the
+     * branch outputs of each block. A hook anywhere else is refused ({@link #hookedPoints}).
+     */
+    static final List<HookPoint> POINTS_ON_DEVICE = List.of(HookPoint.RESID_PRE, HookPoint.ATTN_OUT, HookPoint.RESID_MID,
+            HookPoint.MLP_OUT, HookPoint.RESID_POST);
+    private static final int POINTS = POINTS_ON_DEVICE.size();
     /** The families whose every part the kernels compute (a family added to the CPU model is refused here until then). */
     private static final Set<Architecture> SUPPORTED = EnumSet.of(Architecture.GPT_NEOX, Architecture.GEMMA, Architecture.GEMMA2,
             Architecture.GEMMA3, Architecture.LLAMA, Architecture.MISTRAL, Architecture.QWEN2, Architecture.QWEN3);
@@ -267,12 +274,9 @@ final class DeviceModel implements AutoCloseable {
             throw new IllegalArgumentException("sequence of " + (start + T) + " tokens exceeds the device KV cache of " + capacity
                     + " positions (-D" + CONTEXT_PROPERTY + "=N raises it, up to max_position_embeddings " + config.maxPositions() + ")");
         }
+        List<HookName> hooked = hookedPoints(state, layers);
         int slot = sequences.slotFor(state);
         int promptLength = state.promptLength() < 0 ? T : state.promptLength();
-        List<HookName> hooked = new ArrayList<>();
-        for (int l = 0; l < layers; l++) {
-            for (HookPoint p : HookPoint.values()) if (state.hooks().active(l, p)) hooked.add(new HookName(l, p));
-        }
         float[][] rope = new float[T][ropeWidth];
         for (int t = 0; t < T; t++) ropeAt(start + t, rope[t]);
         Paused paused = Paused.NOT_STARTED;
@@ -311,6 +315,27 @@ final class DeviceModel implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /**
+     * The hooked points of the first {@code layers} blocks, in forward order. A hook at a point
+     * the kernels cannot pause at is refused with one line, before anything runs: it would
+     * otherwise be skipped silently.
+     */
+    private static List<HookName> hookedPoints(State state, int layers) {
+        List<HookName> hooked = new ArrayList<>();
+        for (int l = 0; l < state.hooks().layers(); l++) {
+            for (HookPoint p : HookPoint.values()) {
+                if (!state.hooks().active(l, p)) continue;
+                if (!POINTS_ON_DEVICE.contains(p)) {
+                    throw new UnsupportedOperationException("hook point " + new HookName(l, p) + " is not supported on the device backend yet "
+                            + "(it pauses at " + POINTS_ON_DEVICE.stream().map(HookPoint::tlName).toList() + "); use the CPU backend");
+                }
+                if (l < layers) hooked.add(new HookName(l, p));
+            }
+        }
+        hooked.sort(Comparator.comparingInt(n -> boundary(n.layer(), n.point())));
+        return hooked;
     }
 
     /**
@@ -429,6 +454,7 @@ final class DeviceModel implements AutoCloseable {
                 case ATTN_OUT -> attnOut;
                 case MLP_OUT -> mlpOut;
                 case RESID_PRE, RESID_MID, RESID_POST -> residOut;
+                default -> throw new IllegalStateException("no device buffer for " + point);
             };
         }
 
@@ -448,7 +474,7 @@ final class DeviceModel implements AutoCloseable {
 
     /** The hook point {@code point} of block {@code layer}, numbered in forward order; the work just before it is segment of the same number. */
     private static int boundary(int layer, HookPoint point) {
-        return layer * POINTS + point.ordinal();
+        return layer * POINTS + POINTS_ON_DEVICE.indexOf(point);
     }
 
     /** Adds one task, under the given name, to the graph. */

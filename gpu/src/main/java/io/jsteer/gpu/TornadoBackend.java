@@ -10,6 +10,10 @@ import io.jsteer.transformer.backend.Backend;
 import io.jsteer.transformer.backend.CpuBackend;
 import io.jsteer.transformer.backend.DeviceBackend;
 import io.jsteer.weights.Tensor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -17,6 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.WeakHashMap;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 import uk.ac.manchester.tornado.api.TornadoRuntime;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 import uk.ac.manchester.tornado.api.enums.TornadoDeviceType;
@@ -108,8 +113,33 @@ public final class TornadoBackend implements DeviceBackend, AutoCloseable {
             report.accept("TornadoVM device " + backend.deviceDescription() + " failed its self-check (" + e + "); using the CPU backend");
             return Optional.empty();
         }
+        if (!signalChaining()) {
+            report.accept("warning: the JVM was started without LD_PRELOAD=$JAVA_HOME/lib/libjsig.so: the OpenCL driver's compiler "
+                    + "(LLVM, in PoCL) replaces the JVM's signal handlers when it builds a kernel, which can kill the JVM "
+                    + "(SIGSEGV, exit 139; the jsteer launcher preloads it)");
+        }
         report.accept("TornadoVM backend on " + backend.deviceDescription());
         return Optional.of(backend);
+    }
+
+    /**
+     * Whether HotSpot's signal-chaining library ({@code libjsig.so}) is loaded, as {@code
+     * LD_PRELOAD} loads it. The JVM handles SIGSEGV itself (safepoint polls, implicit null
+     * checks) and SIGFPE (division by zero). LLVM, which PoCL runs in this process to build each
+     * kernel, installs its own handlers for them (clang's remove-output-file-on-signal) with
+     * {@code SA_RESETHAND}; its handler puts the previous ones back, but a second thread faulting
+     * before it has done so meets the default action and the process dies with no error report.
+     * With libjsig the JVM keeps its handlers and calls LLVM's only for faults it does not own.
+     * True where this cannot be told ({@code /proc/self/maps} absent).
+     */
+    static boolean signalChaining() {
+        Path maps = Path.of("/proc/self/maps");
+        if (!Files.isReadable(maps)) return true;
+        try (Stream<String> lines = Files.lines(maps)) {
+            return lines.anyMatch(l -> l.endsWith("/libjsig.so"));
+        } catch (IOException | UncheckedIOException e) {
+            return true;
+        }
     }
 
     private static TornadoDevice chooseDevice(TornadoRuntime runtime, String wanted) {
