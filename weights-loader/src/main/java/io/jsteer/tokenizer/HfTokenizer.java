@@ -31,6 +31,12 @@ final class HfTokenizer implements Tokenizer {
 
     HfTokenizer(Normalizer normalizer, PreTokenizer preTokenizer, Bpe model, AddedVocabulary added,
             PostProcessor postProcessor, Decoder decoder) {
+        this(normalizer, preTokenizer, model, added, postProcessor, decoder, null, null);
+    }
+
+    /** With the sequence-delimiting tokens given (a GGUF file names them), or null to find them as above. */
+    HfTokenizer(Normalizer normalizer, PreTokenizer preTokenizer, Bpe model, AddedVocabulary added,
+            PostProcessor postProcessor, Decoder decoder, OptionalInt bos, OptionalInt eos) {
         this.normalizer = normalizer;
         this.preTokenizer = preTokenizer;
         this.model = model;
@@ -38,8 +44,8 @@ final class HfTokenizer implements Tokenizer {
         this.postProcessor = postProcessor;
         this.decoder = decoder;
         this.vocabSize = Math.max(model.size(), added.maxId() + 1);
-        this.bos = findBos();
-        this.eos = findSpecial(EOS_NAMES);
+        this.bos = bos != null ? bos : findBos();
+        this.eos = eos != null ? eos : findSpecial(EOS_NAMES);
     }
 
     /**

@@ -7,15 +7,20 @@ package io.jsteer.tokenizer;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.jsteer.weights.Checkpoint;
+import io.jsteer.weights.GgufFile;
+import io.jsteer.weights.WeightsException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
- * Loads tokenizers from Hugging Face {@code tokenizer.json} files.
+ * Loads tokenizers from Hugging Face {@code tokenizer.json} files, or from the vocabulary embedded in a
+ * GGUF file ({@link #fromGguf}; {@link #load} takes either).
  *
  * <p>Supported components: model BPE (with or without byte fallback); normalizers NFC/NFD/NFKC/NFKD,
  * Replace, Prepend, Sequence; pre-tokenizers ByteLevel, Split, Sequence; post-processors ByteLevel,
@@ -34,12 +39,22 @@ public final class Tokenizers {
     private Tokenizers() {}
 
     /**
-     * Reads and validates {@code tokenizerJson}.
+     * Reads and validates {@code tokenizerJson}: a tokenizer.json, or a GGUF file whose embedded
+     * vocabulary is read as {@link #fromGguf} says.
      *
      * @throws TokenizerException naming the file and the offending JSON path when the file is missing,
      *     unreadable, not UTF-8, not JSON (e.g. truncated), or uses an unsupported component
      */
     public static Tokenizer load(Path tokenizerJson) {
+        if (Files.isRegularFile(tokenizerJson) && Checkpoint.isGguf(tokenizerJson)) {
+            try (GgufFile gguf = GgufFile.read(tokenizerJson)) {
+                return fromGguf(tokenizerJson, gguf.metadata());
+            } catch (WeightsException e) {
+                String prefix = tokenizerJson + ": ";
+                String m = e.getMessage();
+                throw new TokenizerException(tokenizerJson, m.startsWith(prefix) ? m.substring(prefix.length()) : m, e);
+            }
+        }
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(tokenizerJson);
@@ -64,6 +79,25 @@ public final class Tokenizers {
             throw new TokenizerException(tokenizerJson, "cannot parse: " + e.getMessage(), e);
         } catch (IllegalArgumentException e) {
             throw new TokenizerException(tokenizerJson, e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The vocabulary embedded in a GGUF file ({@code tokenizer.ggml.*}, as llama.cpp's converter
+     * writes it), as the Hugging Face tokenizer it was converted from: ids equal token for token.
+     * Byte-level BPE vocabularies ({@code gpt2}) with the pre-tokenizers {@code gpt-2}, {@code olmo},
+     * {@code llama-bpe} and {@code qwen2}, and SentencePiece ones ({@code llama}) are supported.
+     *
+     * @param file the GGUF file, named in errors
+     * @param metadata its metadata, as {@link GgufFile#metadata()} gives it
+     * @throws TokenizerException naming the file and the metadata key when the vocabulary is missing,
+     *     inconsistent or of an unsupported kind
+     */
+    public static Tokenizer fromGguf(Path file, Map<String, Object> metadata) {
+        try {
+            return GgufTokenizer.build(metadata);
+        } catch (IllegalArgumentException e) {
+            throw new TokenizerException(file, e.getMessage(), e);
         }
     }
 

@@ -8,6 +8,7 @@ import io.jsteer.cli.UserError;
 import io.jsteer.cli.defaultmodel.DefaultModel;
 import io.jsteer.cli.steer.LoadedModel;
 import io.jsteer.tokenizer.Tokenizer;
+import io.jsteer.tokenizer.TokenizerException;
 import io.jsteer.tokenizer.Tokenizers;
 import io.jsteer.transformer.Model;
 import io.jsteer.transformer.backend.Backend;
@@ -15,6 +16,7 @@ import io.jsteer.transformer.backend.CpuBackend;
 import io.jsteer.transformer.ModelWeights;
 import io.jsteer.weights.Checkpoint;
 import io.jsteer.weights.DType;
+import io.jsteer.weights.GgufFile;
 import io.jsteer.weights.QuantizedWeights;
 import java.io.PrintWriter;
 import java.lang.reflect.InvocationTargetException;
@@ -34,7 +36,8 @@ public final class ModelOptions {
                     + "' for the built-in demo model (built on first use). Default: ${DEFAULT-VALUE}.")
     String model;
 
-    @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json to use instead of the one in the model folder.")
+    @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json (or a .gguf file's embedded vocabulary) to use instead of the model's own: the folder's tokenizer.json, "
+                    + "or for a .gguf model a tokenizer.json beside it, else the vocabulary embedded in it.")
     Path tokenizer;
 
     @Option(names = "--backend", paramLabel = "NAME", defaultValue = "cpu",
@@ -65,9 +68,7 @@ public final class ModelOptions {
                         + "; give a Hugging Face model folder, a .gguf model file or '" + DefaultModel.NAME + "'");
             }
         }
-        // a GGUF file's own vocabulary is not read yet: its tokenizer.json comes from --tokenizer or lies beside it
-        Path tok = tokenizer != null ? tokenizer : Files.isDirectory(dir) ? dir.resolve("tokenizer.json") : dir.resolveSibling("tokenizer.json");
-        Tokenizer t = tokenizer != null || Files.isRegularFile(tok) ? Tokenizers.load(tok) : null;
+        Tokenizer t = tokenizer(dir);
         DType type = null;
         if (quantize != null) {
             type = QuantizedWeights.parseType(quantize);
@@ -83,6 +84,28 @@ public final class ModelOptions {
         }
         loaded = new LoadedModel(model, dir, m, t);
         return loaded;
+    }
+
+    /**
+     * {@code --tokenizer}, else the folder's tokenizer.json; for a GGUF file a tokenizer.json beside it,
+     * else the vocabulary embedded in it; null when there is none.
+     */
+    private Tokenizer tokenizer(Path dir) {
+        if (tokenizer != null) return Tokenizers.load(tokenizer);
+        if (Files.isDirectory(dir)) {
+            Path json = dir.resolve("tokenizer.json");
+            return Files.isRegularFile(json) ? Tokenizers.load(json) : null;
+        }
+        Path beside = dir.resolveSibling("tokenizer.json");
+        if (Files.isRegularFile(beside)) return Tokenizers.load(beside);
+        try (GgufFile gguf = GgufFile.read(dir)) {
+            if (!gguf.metadata().containsKey("tokenizer.ggml.model")) return null;
+            try {
+                return Tokenizers.fromGguf(dir, gguf.metadata());
+            } catch (TokenizerException e) {
+                throw new UserError("the vocabulary embedded in " + e.getMessage() + "; pass --tokenizer FILE (a tokenizer.json) to use another");
+            }
+        }
     }
 
     /**
