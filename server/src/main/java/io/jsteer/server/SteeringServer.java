@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -48,8 +49,11 @@ import java.util.logging.Logger;
 public final class SteeringServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(SteeringServer.class.getName());
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** While a streamed request waits for its first token, a comment line this often finds out whether the client is still there. */
+    /** While a streamed request waits for a token, a comment line this often finds out whether the client is still there. */
     private static final long KEEP_ALIVE_MS = 2000;
+    /** How often a waiting handler looks whether its client closed the connection. */
+    private static final long WATCH_MS = 100;
+    private static final long WATCH_NANOS = TimeUnit.MILLISECONDS.toNanos(WATCH_MS);
 
     /**
      * @param host          address to listen on ({@code 127.0.0.1} unless the server is meant to be reachable from elsewhere)
@@ -81,6 +85,7 @@ public final class SteeringServer implements AutoCloseable {
     private final Options options;
     private final Scheduler scheduler;
     private final byte[] keyDigest;
+    private final ClientWatch clients = new ClientWatch();
     private final long created = System.currentTimeMillis() / 1000;
     private final WebServer web;
 
@@ -306,11 +311,18 @@ public final class SteeringServer implements AutoCloseable {
         }
         scheduler.submit(jobs);
         scheduler.metrics().prompt(promptTokens * g.n());
+        BooleanSupplier gone = clients.watch(req);
         if (!g.stream()) {
             List<CompletionJob.Event> all = new ArrayList<>();
             int open = jobs.size();
+            long watched = System.nanoTime();
             while (open > 0) {
-                CompletionJob.Event e = events.take();
+                CompletionJob.Event e = events.poll(WATCH_MS, TimeUnit.MILLISECONDS);
+                if (System.nanoTime() - watched >= WATCH_NANOS) {
+                    if (gone.getAsBoolean()) return clientGone(res, jobs);
+                    watched = System.nanoTime();
+                }
+                if (e == null) continue;
                 all.add(e);
                 if (e.failure() != null) {
                     jobs.forEach(CompletionJob::cancel);
@@ -333,13 +345,24 @@ public final class SteeringServer implements AutoCloseable {
             os.flush();
             int open = jobs.size();
             int generated = 0;
+            long quietSince = System.nanoTime();
+            long watched = quietSince;
             while (open > 0) {
-                CompletionJob.Event e = events.poll(KEEP_ALIVE_MS, TimeUnit.MILLISECONDS);
+                CompletionJob.Event e = events.poll(WATCH_MS, TimeUnit.MILLISECONDS);
+                if (System.nanoTime() - watched >= WATCH_NANOS) {
+                    if (gone.getAsBoolean()) return clientGone(res, jobs);
+                    watched = System.nanoTime();
+                }
                 if (e == null) {
-                    os.write(": waiting\n\n".getBytes(StandardCharsets.UTF_8));
-                    os.flush();
+                    if (System.nanoTime() - quietSince >= TimeUnit.MILLISECONDS.toNanos(KEEP_ALIVE_MS)) {
+                        // a write also finds a closed connection where the watch cannot
+                        os.write(": waiting\n\n".getBytes(StandardCharsets.UTF_8));
+                        os.flush();
+                        quietSince = System.nanoTime();
+                    }
                     continue;
                 }
+                quietSince = System.nanoTime();
                 if (e.failure() != null) {
                     jobs.forEach(CompletionJob::cancel);
                     ApiException f = failure(e.failure());
@@ -368,6 +391,22 @@ public final class SteeringServer implements AutoCloseable {
             return 500;
         }
         return 200;
+    }
+
+    /**
+     * Stops the sequences of a request whose client closed the connection, which frees their batch
+     * slots and caches, and ends the exchange (499, nginx's "client closed request"; nobody reads it).
+     */
+    private static int clientGone(ServerResponse res, List<CompletionJob> jobs) {
+        jobs.forEach(CompletionJob::cancel);
+        if (!res.isSent()) {
+            try {
+                error(res, new ApiException(499, "client_closed_request", null, "the client closed the connection"));
+            } catch (RuntimeException closed) {
+                // the write found the closed connection; there is nobody to tell
+            }
+        }
+        return 499;
     }
 
     private static void send(OutputStream os, JsonNode chunk) throws IOException {

@@ -13,6 +13,8 @@ import io.jsteer.server.SteeringServer;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -78,6 +80,33 @@ class ServerFaultsTest {
             long generated = metrics.lines().filter(l -> l.startsWith("jsteer_generation_tokens_total ")).mapToLong(l -> Long.parseLong(l.split(" ")[1])).sum();
             assertTrue(generated < 8 * 400, "the generation went on after the client left: " + generated + " tokens");
             assertEquals(200, post(s, "/v1/completions", "{\"prompt\": \"x\", \"max_tokens\": 2}").status());
+        }
+    }
+
+    @Test
+    void aClientThatDisconnectsBeforeAWholeResponseFreesItsSlot() throws Exception {
+        try (SteeringServer s = ServerHarness.start(ServerHarness.served(false, Map.of()), null, 1, 8)) {
+            // not streamed: nothing is written before the end, so only the connection tells that the client left
+            byte[] body = "{\"prompt\": \"The old man walked to the\", \"max_tokens\": 400, \"temperature\": 0, \"n\": 8}".getBytes(StandardCharsets.UTF_8);
+            try (Socket client = new Socket("127.0.0.1", s.port())) {
+                OutputStream out = client.getOutputStream();
+                out.write(("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
+                        .getBytes(StandardCharsets.UTF_8));
+                out.write(body);
+                out.flush();
+                long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                while (live(s) == 0) {
+                    if (System.nanoTime() > deadline) throw new AssertionError("the request was never queued");
+                    Thread.sleep(5);
+                }
+            }
+            awaitIdle(s);
+            String metrics = get(s, "/metrics").text();
+            long generated = metrics.lines().filter(l -> l.startsWith("jsteer_generation_tokens_total ")).mapToLong(l -> Long.parseLong(l.split(" ")[1])).sum();
+            assertTrue(generated < 8 * 400, "the generation went on after the client left: " + generated + " tokens");
+            assertTrue(metrics.contains("jsteer_requests_total{endpoint=\"/v1/completions\",status=\"499\"} 1"), metrics);
+            // a kept-alive connection that was watched serves its next request as usual
+            for (int i = 0; i < 3; i++) assertEquals(200, post(s, "/v1/completions", "{\"prompt\": \"x\", \"max_tokens\": 2}").status());
         }
     }
 
