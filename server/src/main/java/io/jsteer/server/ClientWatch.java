@@ -56,7 +56,10 @@ final class ClientWatch {
         this.tables = List.copyOf(tables);
     }
 
-    /** Returns a test that turns true once the client of {@code req} has closed the connection. */
+    /**
+     * Returns a test that turns true once the client of {@code req} has closed the connection
+     * (at once if it already has).
+     */
     BooleanSupplier watch(ServerRequest req) {
         if (!(req.localPeer().address() instanceof InetSocketAddress local) || !(req.remotePeer().address() instanceof InetSocketAddress remote)) {
             return NEVER;
@@ -68,7 +71,8 @@ final class ClientWatch {
     BooleanSupplier watch(InetSocketAddress local, InetSocketAddress remote) {
         Connection c = new Connection(local, remote);
         Map<Connection, Integer> now = states(0);
-        if (now == null || !Integer.valueOf(ESTABLISHED).equals(now.get(c))) return NEVER;
+        // not in the table: not a connection this can tell about (or one reset already, which the next write finds)
+        if (now == null || !now.containsKey(c)) return NEVER;
         return () -> {
             Map<Connection, Integer> later = states(REFRESH_NANOS);
             return later != null && !Integer.valueOf(ESTABLISHED).equals(later.get(c));

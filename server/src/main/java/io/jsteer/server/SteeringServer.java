@@ -309,9 +309,9 @@ public final class SteeringServer implements AutoCloseable {
         if (g.maxTokens() == 0) {
             return json(res, 200, out.whole(List.of(), promptTokens));
         }
+        BooleanSupplier gone = clients.watch(req);
         scheduler.submit(jobs);
         scheduler.metrics().prompt(promptTokens * g.n());
-        BooleanSupplier gone = clients.watch(req);
         if (!g.stream()) {
             List<CompletionJob.Event> all = new ArrayList<>();
             int open = jobs.size();

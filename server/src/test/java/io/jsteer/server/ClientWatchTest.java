@@ -59,6 +59,14 @@ class ClientWatchTest {
     }
 
     @Test
+    void aClientThatLeftBeforeTheWatchBeganIsGoneAtOnce(@TempDir Path dir) throws Exception {
+        Assumptions.assumeTrue(ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN, "the samples are from a little-endian machine");
+        Path table = dir.resolve("tcp");
+        Files.writeString(table, HEADER + "   1: 0100007F:1F90 0100007F:C000 08 00000000:00000000 00:00000000 00000000     0        0 2 1\n");
+        assertTrue(new ClientWatch(List.of(table)).watch(new InetSocketAddress("127.0.0.1", 8080), new InetSocketAddress("127.0.0.1", 0xC000)).getAsBoolean());
+    }
+
+    @Test
     void withoutTablesOrAnUnknownConnectionNothingIsEverGone(@TempDir Path dir) throws Exception {
         BooleanSupplier none = new ClientWatch(List.of(dir.resolve("tcp"), dir.resolve("tcp6")))
                 .watch(new InetSocketAddress("127.0.0.1", 8080), new InetSocketAddress("127.0.0.1", 50000));
