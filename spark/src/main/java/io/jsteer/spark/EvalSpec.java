@@ -4,17 +4,19 @@
  */
 package io.jsteer.spark;
 
-import io.jsteer.cli.UserError;
 import io.jsteer.cli.io.Prompt;
+import io.jsteer.cli.options.EvaluationOptions;
+import io.jsteer.cli.steer.Evaluations;
 import io.jsteer.cli.steer.LoadedModel;
+import io.jsteer.steering.eval.AnswerPrompt;
 import io.jsteer.steering.eval.Decoding;
+import io.jsteer.steering.eval.LogitDifference;
 import io.jsteer.steering.eval.Measure;
 import io.jsteer.steering.eval.TextNll;
 import io.jsteer.steering.eval.WordScore;
 import io.jsteer.steering.eval.WordSet;
 import java.io.Serializable;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -87,35 +89,64 @@ public record EvalSpec(MeasureSpec target, MeasureSpec perplexity, List<MeasureS
         }
     }
 
+    /** {@link LogitDifference}: {@code logit(target) - logit(counter)} after each answer prompt. */
+    public record Answers(String name, List<int[]> prompts, int[] targets, int[] counters) implements MeasureSpec {
+        @Override
+        public int size() {
+            return prompts.size();
+        }
+
+        @Override
+        public Measure slice(int from, int to) {
+            List<AnswerPrompt> items = new ArrayList<>();
+            for (int i = from; i < to; i++) items.add(new AnswerPrompt(prompts.get(i), targets[i], counters[i]));
+            return new LogitDifference(name, items);
+        }
+    }
+
     /**
-     * The evaluation of the {@code eval}/{@code sweep} options {@code --target-name NAME --target-words W
-     * --eval-prompts P --heldout H --spillover NAME=W...}, tokenized for {@code m} as the command line does.
+     * The evaluation the {@code eval}/{@code sweep} options describe ({@code --target-words} with
+     * {@code --eval-prompts}, or {@code --answers}; {@code --heldout}, {@code --spillover}, the
+     * decoding of the scored continuations), tokenized for {@code m} as the local commands do.
+     */
+    public static EvalSpec of(LoadedModel m, EvaluationOptions o) {
+        Decoding d = o.decoding();
+        WordScore.Statistic statistic = o.statistic();
+        List<Evaluations.NamedWords> spillover = o.spillover();
+        Texts perplexity = new Texts(Evaluations.heldoutIds(m, o.heldoutTexts()));
+        MeasureSpec target;
+        List<int[]> prompts;
+        if (o.answers() != null) {
+            List<AnswerPrompt> answers = Evaluations.answerPrompts(m, o.answers());
+            prompts = answers.stream().map(AnswerPrompt::prompt).toList();
+            target = new Answers(o.targetName(), prompts, answers.stream().mapToInt(AnswerPrompt::target).toArray(),
+                    answers.stream().mapToInt(AnswerPrompt::counter).toArray());
+        } else {
+            Evaluations.NamedWords words = o.target();
+            prompts = o.prompts().stream().map(m::encode).toList();
+            target = words(m, words, prompts, d, statistic);
+        }
+        List<MeasureSpec> spill = new ArrayList<>();
+        for (Evaluations.NamedWords w : spillover) spill.add(words(m, w, prompts, d, statistic));
+        return new EvalSpec(target, perplexity, spill);
+    }
+
+    /**
+     * The word-score evaluation of {@code --target-name NAME --target-words W --eval-prompts P
+     * --heldout H --spillover NAME=W...}, for callers of the Java API, tokenized for {@code m} as the
+     * command line does.
      */
     public static EvalSpec words(LoadedModel m, String targetName, List<String> targetWords, List<Prompt> prompts, List<Prompt> heldout,
                                  Map<String, List<String>> spillover, Decoding decoding, WordScore.Statistic statistic) {
         List<int[]> ids = prompts.stream().map(m::encode).toList();
         List<MeasureSpec> spill = new ArrayList<>();
-        for (var e : new LinkedHashMap<>(spillover).entrySet()) spill.add(words(m, e.getKey(), e.getValue(), ids, decoding, statistic));
-        return new EvalSpec(words(m, targetName, targetWords, ids, decoding, statistic), texts(m, heldout), spill);
+        for (var e : spillover.entrySet()) spill.add(words(m, new Evaluations.NamedWords(e.getKey(), e.getValue()), ids, decoding, statistic));
+        return new EvalSpec(words(m, new Evaluations.NamedWords(targetName, targetWords), ids, decoding, statistic),
+                new Texts(Evaluations.heldoutIds(m, heldout)), spill);
     }
 
-    private static Words words(LoadedModel m, String name, List<String> words, List<int[]> prompts, Decoding d, WordScore.Statistic statistic) {
-        List<String> stripped = words.stream().map(String::strip).filter(w -> !w.isEmpty()).toList();
-        if (stripped.isEmpty()) throw new UserError("word set '" + name + "' has no words");
-        WordSet set;
-        try {
-            set = WordSet.of(name, m.requireTokenizer("word set '" + name + "'"), stripped);
-        } catch (IllegalArgumentException e) {
-            throw new UserError(e.getMessage());
-        }
+    private static Words words(LoadedModel m, Evaluations.NamedWords w, List<int[]> prompts, Decoding d, WordScore.Statistic statistic) {
+        WordSet set = Evaluations.wordSet(m, w);
         return new Words(set.name(), set.ids(), set.unmatched(), prompts, d.maxNewTokens(), d.temperature(), d.topK(), d.topP(), d.seed(), statistic);
-    }
-
-    private static Texts texts(LoadedModel m, List<Prompt> heldout) {
-        List<int[]> texts = heldout.stream().map(m::encode).toList();
-        for (int i = 0; i < texts.size(); i++) {
-            if (texts.get(i).length < 2) throw new UserError("held-out text " + (i + 1) + " ('" + heldout.get(i).label() + "') has fewer than 2 tokens");
-        }
-        return new Texts(texts);
     }
 }

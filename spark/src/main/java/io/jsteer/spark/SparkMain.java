@@ -11,28 +11,29 @@ import io.jsteer.cli.io.OutputFiles;
 import io.jsteer.cli.io.OutputPaths;
 import io.jsteer.cli.io.Prompt;
 import io.jsteer.cli.io.PromptFiles;
+import io.jsteer.cli.options.ContrastOptions;
+import io.jsteer.cli.options.EvaluationOptions;
+import io.jsteer.cli.options.SamplingOptions;
+import io.jsteer.cli.options.SteeringOptions;
 import io.jsteer.cli.io.ResumableJsonl;
-import io.jsteer.cli.steer.Contrasts;
 import io.jsteer.cli.steer.LoadedModel;
 import io.jsteer.cli.steer.MethodSpec;
 import io.jsteer.cli.steer.SweepInterventions;
 import io.jsteer.cli.steer.SweepRun;
 import io.jsteer.steering.ContrastSet;
-import io.jsteer.steering.eval.Decoding;
+import io.jsteer.steering.Intervention;
 import io.jsteer.steering.eval.Evaluation;
 import io.jsteer.steering.eval.SweepGrid;
 import io.jsteer.steering.eval.SweepResult;
 import io.jsteer.steering.eval.SweepRow;
-import io.jsteer.steering.eval.WordScore;
+import io.jsteer.steering.vector.AddVector;
 import io.jsteer.steering.vector.SteeringVector;
 import io.jsteer.steering.vector.VectorFiles;
-import io.jsteer.transformer.generate.Sampler;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -124,99 +125,18 @@ public final class SparkMain {
         }
     }
 
-    /** Contrast prompts: a JSONL of pairs or two prompt files. */
-    static final class Contrast {
-        @Option(names = "--contrast", paramLabel = "FILE.jsonl", description = "Contrast pairs, one {\"positive\": ..., \"negative\": ...} per line.")
-        Path file;
-
-        @Option(names = "--positive", paramLabel = "FILE", description = "Positive prompts, one per line (with --negative).")
-        Path positive;
-
-        @Option(names = "--negative", paramLabel = "FILE", description = "Negative prompts, one per line (with --positive).")
-        Path negative;
-
-        boolean given() {
-            return file != null || positive != null || negative != null;
+    /**
+     * The steering of the local commands' options ({@code --vector} or {@code --method} with its
+     * contrast prompts), built on the driver as the local command builds it ({@code intervention}),
+     * in the form that travels to the executors.
+     */
+    static Steer steer(SteeringOptions options, LoadedModel m, Intervention intervention) {
+        SteeringOptions.Request r = options.request();
+        if (intervention instanceof AddVector add) {
+            String positions = r.vector() != null ? r.positions() : r.method().params().get("positions");
+            return Steer.vector(add.vector(), add.coefficient(), positions == null ? "all" : positions);
         }
-
-        ContrastSet set(LoadedModel m, String purpose) {
-            if (file != null) return Contrasts.tokenize(PromptFiles.contrast(file), m);
-            if (positive == null || negative == null) throw new UserError(purpose + " needs contrast prompts: --contrast FILE.jsonl or --positive FILE --negative FILE");
-            return Contrasts.tokenize(PromptFiles.contrast(positive, negative), m);
-        }
-    }
-
-    /** A saved vector or a method fitted on the driver. */
-    static final class Steering {
-        @Option(names = "--vector", paramLabel = "FILE", description = "Steering vector file (.safetensors).")
-        Path vector;
-
-        @Option(names = "--method", paramLabel = "SPEC", description = "Fit a method on the contrast prompts, e.g. caa:layer=2,coeff=4.")
-        String method;
-
-        @Option(names = {"-c", "--coeff"}, paramLabel = "C", description = "Steering coefficient (default 1, or the method spec's coeff).")
-        Double coefficient;
-
-        @Option(names = "--positions", paramLabel = "RULE", description = "Where to steer: all, prompt, last-prompt, newest, from:N, range:A:B (default all).")
-        String positions;
-
-        @Mixin
-        Contrast contrast;
-
-        Steer build(ModelSource source, LoadedModel m) {
-            if ((vector == null) == (method == null)) throw new UserError("give --vector FILE or --method SPEC (one of them)");
-            if (vector != null) return Steer.vector(vector, coefficient == null ? 1 : coefficient, positions == null ? "all" : positions);
-            MethodSpec spec = MethodSpec.parse(method);
-            if (coefficient != null) spec = spec.with("coeff", Double.toString(coefficient));
-            if (positions != null) spec = spec.with("positions", positions);
-            return Steer.fit(spec.toString(), source, contrast.set(m, "--method " + spec.name()));
-        }
-    }
-
-    /** What an evaluation measures, as the local {@code eval} and {@code sweep} take it. */
-    static final class Measures {
-        @Option(names = "--eval-prompts", paramLabel = "FILE", required = true, description = "Held-out prompts whose continuations are scored for the target words.")
-        Path evalPrompts;
-
-        @Option(names = "--target-words", paramLabel = "W1,W2,...", split = ",", required = true, description = "The behaviour's words.")
-        List<String> targetWords;
-
-        @Option(names = "--target-name", paramLabel = "NAME", defaultValue = "target", description = "Name of the target behaviour (default ${DEFAULT-VALUE}).")
-        String targetName;
-
-        @Option(names = "--heldout", paramLabel = "FILE", required = true, description = "Held-out texts, one per line, for the perplexity ratio.")
-        Path heldout;
-
-        @Option(names = "--spillover", paramLabel = "NAME=W1,W2,...", description = "A word set that should not move (repeatable).")
-        List<String> spillover = new ArrayList<>();
-
-        @Option(names = "--eval-tokens", paramLabel = "N", defaultValue = "20", description = "Tokens generated per held-out prompt (default ${DEFAULT-VALUE}).")
-        int evalTokens;
-
-        @Option(names = "--eval-temperature", paramLabel = "T", defaultValue = "0", description = "Sampling temperature of the scored continuations; 0 = greedy.")
-        double evalTemperature;
-
-        @Option(names = "--eval-seed", paramLabel = "SEED", defaultValue = "0", description = "Seed of the scored continuations.")
-        long evalSeed;
-
-        @Option(names = "--statistic", paramLabel = "mass|rate", defaultValue = "mass", description = "Word score per continuation.")
-        String statistic;
-
-        EvalSpec build(LoadedModel m) {
-            WordScore.Statistic stat = switch (statistic.toLowerCase(Locale.ROOT)) {
-                case "mass" -> WordScore.Statistic.PROBABILITY_MASS;
-                case "rate" -> WordScore.Statistic.RATE;
-                default -> throw new UserError("--statistic must be mass or rate, got '" + statistic + "'");
-            };
-            Map<String, List<String>> spill = new LinkedHashMap<>();
-            for (String s : spillover) {
-                int eq = s.indexOf('=');
-                if (eq <= 0) throw new UserError("--spillover '" + s + "': expected NAME=word1,word2,...");
-                spill.put(s.substring(0, eq), List.of(s.substring(eq + 1).split(",")));
-            }
-            return EvalSpec.words(m, targetName, targetWords, PromptFiles.prompts(evalPrompts), PromptFiles.prompts(heldout), spill,
-                    new Decoding(evalTokens, evalTemperature, 0, 1, evalSeed), stat);
-        }
+        return Steer.fitted(r.method().toString(), m, options.contrast().set(m, "--method " + r.method().name()), intervention);
     }
 
     abstract static class Base implements Callable<Integer> {
@@ -246,25 +166,10 @@ public final class SparkMain {
         Path prompts;
 
         @Mixin
-        Steering steering;
+        SteeringOptions steering;
 
-        @Option(names = {"-n", "--max-new-tokens"}, paramLabel = "N", defaultValue = "40", description = "Tokens to generate (default ${DEFAULT-VALUE}).")
-        int maxNewTokens;
-
-        @Option(names = {"-t", "--temperature"}, paramLabel = "T", defaultValue = "0", description = "Softmax temperature; 0 = greedy.")
-        double temperature;
-
-        @Option(names = "--top-k", paramLabel = "K", defaultValue = "0", description = "Sample only from the K most likely tokens (0 = off).")
-        int topK;
-
-        @Option(names = "--top-p", paramLabel = "P", defaultValue = "1", description = "Nucleus mass (1 = off).")
-        double topP;
-
-        @Option(names = "--seed", paramLabel = "SEED", defaultValue = "0", description = "Random seed for sampling.")
-        long seed;
-
-        @Option(names = "--ignore-eos", description = "Do not stop at the model's end-of-sequence token.")
-        boolean ignoreEos;
+        @Mixin
+        SamplingOptions sampling;
 
         @Option(names = "--with-unsteered", description = "Also generate each unsteered continuation (same seed).")
         boolean withUnsteered;
@@ -284,7 +189,9 @@ public final class SparkMain {
             List<Prompt> texts = numbered.stream().map(PromptFiles.Numbered::prompt).toList();
             ModelSource source = common.source();
             LoadedModel m = ModelCache.get(source, 0);
-            Steer steer = steering.build(source, m);
+            if (!steering.given()) throw new UserError("nothing to apply: give --vector FILE or --method SPEC");
+            sampling.sampler(); // bad sampling settings fail here, before Spark starts
+            Steer steer = steer(steering, m, steering.build(m));
             SparkSession spark = common.session("apply");
             StructType schema = new StructType().add("index", DataTypes.IntegerType, false).add("prompt", DataTypes.StringType, true)
                     .add("ids", DataTypes.createArrayType(DataTypes.IntegerType, false), true);
@@ -293,7 +200,8 @@ public final class SparkMain {
                 int[] ids = texts.get(i).ids();
                 rows.add(RowFactory.create(i, texts.get(i).text(), ids == null ? null : java.util.Arrays.stream(ids).boxed().toList()));
             }
-            Options o = common.options().withMaxNewTokens(maxNewTokens).withSampling(temperature, topK, topP, seed).withIgnoreEos(ignoreEos).withUnsteered(withUnsteered);
+            Options o = common.options().withMaxNewTokens(sampling.maxNewTokens).withSampling(sampling.temperature(), sampling.topK(), sampling.topP(), sampling.seed)
+                    .withIgnoreEos(sampling.ignoreEos()).withUnsteered(withUnsteered);
             Dataset<Row> result = JsteerSpark.generate(spark.createDataFrame(rows, schema), source, steer, o);
             if (parquet) {
                 result.write().mode(common.force ? SaveMode.Overwrite : SaveMode.ErrorIfExists).parquet(outArg);
@@ -301,8 +209,7 @@ public final class SparkMain {
                 return;
             }
             // the local command's run key: what produced the rows
-            String run = "apply " + steer.setting() + " -n " + maxNewTokens + " -t " + temperature + " --top-k " + topK + " --top-p " + topP
-                    + " --seed " + seed + (ignoreEos ? " --ignore-eos" : "") + (withUnsteered ? " with unsteered" : "");
+            String run = "apply " + steer.setting() + " " + sampling.describe() + (withUnsteered ? " with unsteered" : "");
             int failed = 0;
             try (ResumableJsonl results = ResumableJsonl.open(out, run, texts.stream().map(Prompt::label).toList(), false)) {
                 for (Row r : result.orderBy("index").collectAsList()) {
@@ -341,10 +248,10 @@ public final class SparkMain {
     @Command(name = "eval", mixinStandardHelpOptions = true, description = "Evaluate one steering setting with the items spread over the cluster (the local eval's statistics and JSON).")
     static final class Eval extends Base {
         @Mixin
-        Steering steering;
+        SteeringOptions steering;
 
         @Mixin
-        Measures measures;
+        EvaluationOptions evaluation;
 
         @Option(names = {"-o", "--out"}, paramLabel = "FILE.json", description = "Also write the evaluation as JSON.")
         Path out;
@@ -354,8 +261,10 @@ public final class SparkMain {
             if (out != null) OutputPaths.file("-o", out, common.force);
             ModelSource source = common.source();
             LoadedModel m = ModelCache.get(source, 0);
-            Steer steer = steering.build(source, m);
-            Evaluation e = SparkEvaluation.eval(common.session("eval"), source, measures.build(m), steer, common.options(), 0);
+            if (!steering.given()) throw new UserError("nothing to evaluate: give --vector FILE or --method SPEC");
+            // as the local eval: the steering header (vector and residual norms) on stderr, --coeff-unit applied
+            Steer steer = steer(steering, m, steering.build(m, evaluation.heldoutIds(m), spec.commandLine().getErr()));
+            Evaluation e = SparkEvaluation.eval(common.session("eval"), source, EvalSpec.of(m, evaluation), steer, common.options(), 0);
             out().print(EvaluationText.describe(e));
             if (out != null) OutputFiles.writeJson(out, EvaluationText.json(e));
         }
@@ -368,7 +277,7 @@ public final class SparkMain {
         String method;
 
         @Mixin
-        Contrast contrast;
+        ContrastOptions contrast;
 
         @Option(names = "--layers", paramLabel = "L1,L2,...", split = ",", required = true, description = "Layers to steer.")
         List<Integer> layers;
@@ -380,10 +289,10 @@ public final class SparkMain {
         List<Integer> ks;
 
         @Mixin
-        Measures measures;
+        EvaluationOptions evaluation;
 
-        @Option(names = {"-n", "--max-new-tokens"}, paramLabel = "N", defaultValue = "40", description = "Tokens of the report's example continuations.")
-        int maxNewTokens;
+        @Mixin
+        SamplingOptions sampling;
 
         @Option(names = "--max-ppl-ratio", paramLabel = "R", defaultValue = "1.5", description = "Damage budget for the best setting (default ${DEFAULT-VALUE}).")
         double maxPerplexityRatio;
@@ -407,17 +316,17 @@ public final class SparkMain {
                 throw new UserError(e.getMessage());
             }
             ContrastSet data = contrast.set(m, "jsteer sweep");
-            EvalSpec eval = measures.build(m);
+            EvalSpec eval = EvalSpec.of(m, evaluation);
             SweepResult result = SparkEvaluation.sweep(common.session("sweep"), source, eval, grid, method, data, common.options(), 0);
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("model", common.model);
             meta.put("method", spec.toString());
             meta.put("contrast pairs", data.positive().size() + " positive / " + data.negative().size() + " negative prompts");
-            List<Prompt> prompts = PromptFiles.prompts(measures.evalPrompts);
+            List<Prompt> prompts = evaluation.prompts();
             java.util.concurrent.atomic.AtomicReference<Optional<SweepRow>> best = new java.util.concurrent.atomic.AtomicReference<>();
             OutputPaths.replaceDirectory(out, dir -> best.set(SweepRun.write(dir, "jsteer sweep: " + spec.name(), meta, result, maxPerplexityRatio,
-                    new SweepInterventions(spec, m.model(), data), m, prompts.subList(0, Math.min(examples, prompts.size())), maxNewTokens,
-                    () -> new Sampler(0, 0, 1, 0))));
+                    new SweepInterventions(spec, m.model(), data), m, prompts.subList(0, Math.min(examples, prompts.size())), sampling.maxNewTokens,
+                    sampling::sampler)));
             out().printf("wrote %s: %d settings (%s, %s, %s and the plots as PNG)%n", out, result.rows().size(), SweepRun.CSV, SweepRun.JSON, SweepRun.REPORT);
             out().println(best.get().map(r -> "best within perplexity x" + maxPerplexityRatio + ": " + r.point() + ", " + r.evaluation().onTarget().measure()
                     + " change " + String.format("%+.4g", r.evaluation().onTarget().mean())).orElse("no setting stays within perplexity x" + maxPerplexityRatio));

@@ -7,6 +7,7 @@ package io.jsteer.spark;
 import io.jsteer.cli.steer.LoadedModel;
 import io.jsteer.cli.steer.PositionRules;
 import io.jsteer.steering.activations.ActivationCache;
+import io.jsteer.steering.activations.ExactSums;
 import io.jsteer.steering.activations.Readout;
 import io.jsteer.steering.vector.SteeringVector;
 import io.jsteer.steering.vector.TopK;
@@ -41,8 +42,8 @@ public final class SparkVectors {
      * {@code blocks.2.hook_resid_post}) and the {@code readout} positions ({@code last}, {@code all}
      * or an index) of the pairs' prompts, text in columns {@code positive} and {@code negative}
      * (as {@code spark.read().json("contrast.jsonl")} reads the command line's contrast file).
-     * Each mean is rounded once from its exact sum, so it is the local fit's up to the rounding of
-     * the local running mean (Welford's update), within an ulp of the float vector.
+     * Each mean is rounded once from its exact sum, as the local fit's ({@code Moments}) is, so the
+     * vector is the local fit's bit for bit, whatever the partitioning.
      *
      * @param modelName what the vector's metadata names as its model, as {@code jsteer vector} does
      */

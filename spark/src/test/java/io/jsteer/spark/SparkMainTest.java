@@ -9,8 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jsteer.cli.defaultmodel.DefaultModel;
-import io.jsteer.steering.vector.SteeringVector;
-import io.jsteer.steering.vector.VectorFiles;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -66,14 +64,8 @@ class SparkMainTest {
         Path local = tmp.resolve("local.safetensors"), mine = tmp.resolve("spark.safetensors");
         LocalSpark.cli("vector", "--method", "caa:layer=2", "--contrast", EvaluationJobsTest.contrast, "-o", local);
         spark("vector", "--spark", MASTER, "--method", "caa:layer=2", "--contrast", EvaluationJobsTest.contrast, "-o", mine);
-        // the same file up to the documented rounding: exact sums against the local running mean, within an ulp of each value
-        SteeringVector e = VectorFiles.load(local), a = VectorFiles.load(mine);
-        assertEquals(e.hook(), a.hook());
-        assertEquals(e.method(), a.method());
-        assertEquals(e.parameters(), a.parameters());
-        assertEquals(e.model(), a.model());
-        float[] ev = e.direction(), av = a.direction();
-        for (int i = 0; i < ev.length; i++) assertTrue(Math.abs(av[i] - ev[i]) <= Math.ulp(ev[i]), "dimension " + i + ": " + av[i] + " vs " + ev[i]);
+        // means rounded once from exact sums on both sides: the same file, byte for byte, (EvaluationJobsTest varies the partitioning)
+        assertArrayEquals(Files.readAllBytes(local), Files.readAllBytes(mine));
     }
 
     @Test
@@ -98,6 +90,34 @@ class SparkMainTest {
         String sparkText = spark(concat(new Object[] {"eval", "--spark", MASTER, "-o", me}, eval));
         assertEquals(localText, sparkText);
         assertArrayEquals(Files.readAllBytes(le), Files.readAllBytes(me));
+    }
+
+    @Test
+    void evalAndSweepWithAnswersAndNormCoefficientsWriteTheLocalFiles(@TempDir Path tmp) throws Exception {
+        Path answers = Files.writeString(tmp.resolve("answers.jsonl"), """
+                {"prompt": "The old man walked to the", "target": " wedding", "counter": " battle"}
+                {"prompt": "In the morning the", "target": " bride", "counter": " soldiers"}
+                {"prompt": "The people of the town", "target": " wedding", "counter": " battle"}
+                """);
+        Path le = tmp.resolve("local.json"), me = tmp.resolve("spark.json");
+        Object[] eval = {"--vector", vector, "-c", 0.5, "--coeff-unit", "norm", "--answers", answers, "--target-name", "love-vs-war",
+            "--spillover", "war=" + EvaluationJobsTest.WAR, "--heldout", EvaluationJobsTest.heldout, "--eval-tokens", 3};
+        String localText = LocalSpark.cli(concat(new Object[] {"eval", "-o", le}, eval));
+        String sparkText = spark(concat(new Object[] {"eval", "--spark", MASTER, "-o", me}, eval));
+        assertTrue(localText.contains("love-vs-war"), localText);
+        assertEquals(localText, sparkText);
+        assertArrayEquals(Files.readAllBytes(le), Files.readAllBytes(me));
+
+        Path local = tmp.resolve("local"), mine = tmp.resolve("spark");
+        Object[] sweep = {"--method", "caa", "--layers", "2", "--coeffs", "2", "--contrast", EvaluationJobsTest.contrast, "--answers", answers,
+            "--heldout", EvaluationJobsTest.heldout, "--eval-tokens", 3, "-n", 4, "-t", 0.7, "--seed", 5};
+        LocalSpark.cli(concat(new Object[] {"sweep", "-o", local}, sweep));
+        spark(concat(new Object[] {"sweep", "--spark", MASTER, "-o", mine}, sweep));
+        List<String> names;
+        try (Stream<Path> s = Files.list(local)) {
+            names = s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+        for (String name : names) assertArrayEquals(Files.readAllBytes(local.resolve(name)), Files.readAllBytes(mine.resolve(name)), name);
     }
 
     static Object[] concat(Object[] a, Object[] b) {

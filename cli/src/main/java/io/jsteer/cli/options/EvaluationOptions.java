@@ -66,29 +66,64 @@ public final class EvaluationOptions {
 
     /** The evaluator these options describe. */
     public Evaluator build(LoadedModel m) {
-        Decoding decoding;
+        Decoding decoding = decoding();
+        WordScore.Statistic stat = statistic();
+        List<Evaluations.NamedWords> spill = spillover();
+        List<Prompt> texts = heldoutTexts();
+        if (answers() != null) return Evaluations.logitDifference(m, targetName, answers, texts, spill, decoding, stat);
+        return Evaluations.wordScore(m, target(), PromptFiles.prompts(evalPrompts), texts, spill, decoding, stat);
+    }
+
+    /** How the scored continuations are decoded. */
+    public Decoding decoding() {
         try {
-            decoding = new Decoding(evalTokens, evalTemperature, 0, 1, evalSeed);
+            return new Decoding(evalTokens, evalTemperature, 0, 1, evalSeed);
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }
-        WordScore.Statistic stat = switch (statistic.toLowerCase(Locale.ROOT)) {
+    }
+
+    /** The word score per continuation. */
+    public WordScore.Statistic statistic() {
+        return switch (statistic.toLowerCase(Locale.ROOT)) {
             case "mass" -> WordScore.Statistic.PROBABILITY_MASS;
             case "rate" -> WordScore.Statistic.RATE;
             default -> throw new UserError("--statistic must be mass or rate, got '" + statistic + "'");
         };
+    }
+
+    /** The spillover word sets, in the order given. */
+    public List<Evaluations.NamedWords> spillover() {
         List<Evaluations.NamedWords> spill = new ArrayList<>();
         for (String s : spillover) {
             int eq = s.indexOf('=');
             if (eq <= 0) throw new UserError("--spillover '" + s + "': expected NAME=word1,word2,...");
             spill.add(new Evaluations.NamedWords(s.substring(0, eq), List.of(s.substring(eq + 1).split(","))));
         }
-        List<Prompt> texts = PromptFiles.prompts(heldout);
-        if (answers != null) {
-            if (targetWords != null || evalPrompts != null) throw new UserError("--answers replaces --target-words and --eval-prompts; give one or the other");
-            return Evaluations.logitDifference(m, targetName, answers, texts, spill, decoding, stat);
+        return spill;
+    }
+
+    /** The held-out texts of the perplexity ratio. */
+    public List<Prompt> heldoutTexts() {
+        return PromptFiles.prompts(heldout);
+    }
+
+    /** The answers file when the on-target measure is a logit difference, else null. */
+    public Path answers() {
+        if (answers != null && (targetWords != null || evalPrompts != null)) {
+            throw new UserError("--answers replaces --target-words and --eval-prompts; give one or the other");
         }
+        return answers;
+    }
+
+    /** The name of the target behaviour. */
+    public String targetName() {
+        return targetName;
+    }
+
+    /** The target word set, when the on-target measure is a word score (no {@code --answers}). */
+    public Evaluations.NamedWords target() {
         if (targetWords == null || evalPrompts == null) throw new UserError("give --target-words with --eval-prompts (or --answers)");
-        return Evaluations.wordScore(m, new Evaluations.NamedWords(targetName, targetWords), PromptFiles.prompts(evalPrompts), texts, spill, decoding, stat);
+        return new Evaluations.NamedWords(targetName, targetWords);
     }
 }

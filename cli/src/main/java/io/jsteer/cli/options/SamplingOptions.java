@@ -45,6 +45,26 @@ public final class SamplingOptions {
         return "-n " + maxNewTokens + " -t " + temperature + " --top-k " + topK + " --top-p " + topP + " --seed " + seed + (ignoreEos ? " --ignore-eos" : "");
     }
 
+    /** The softmax temperature; 0 = greedy. */
+    public double temperature() {
+        return temperature;
+    }
+
+    /** Sample only from this many most likely tokens; 0 = off. */
+    public int topK() {
+        return topK;
+    }
+
+    /** Nucleus mass; 1 = off. */
+    public double topP() {
+        return topP;
+    }
+
+    /** Whether generation goes on past the end-of-sequence token. */
+    public boolean ignoreEos() {
+        return ignoreEos;
+    }
+
     /** Token ids that end generation. */
     public int[] stopTokens(ModelConfig config) {
         return ignoreEos ? new int[0] : config.eosTokenIds().clone();

@@ -67,8 +67,20 @@ public final class SteeringOptions {
         return add;
     }
 
-    /** The intervention asked for, or null when none was; coefficients raw. */
-    public Intervention build(LoadedModel m) {
+    /**
+     * What was asked for, checked: a saved vector with its coefficient and position rule, or a
+     * method spec with {@code --coeff} and {@code --positions} folded in. The local commands build
+     * the intervention from it, the Spark ones ({@code --spark}) what travels to the executors.
+     *
+     * @param vector      the vector file, or null for a method
+     * @param coefficient the vector's coefficient (default 1); unused for a method
+     * @param positions   the vector's position rule, or null for all positions; unused for a method
+     * @param method      the method to fit on the contrast prompts, or null for a vector
+     */
+    public record Request(Path vector, double coefficient, String positions, MethodSpec method) {}
+
+    /** The request, or null when no steering was asked for. */
+    public Request request() {
         if (vector != null && method != null) throw new UserError("give either --vector or --method, not both");
         if (vector == null && method == null) {
             if (contrast.given()) throw new UserError("contrast prompts were given but no --method to fit on them");
@@ -77,12 +89,32 @@ public final class SteeringOptions {
         }
         if (vector != null) {
             if (contrast.given()) throw new UserError("--vector is already fitted; contrast prompts are only used with --method");
-            PositionRule rule = positions == null ? PositionRule.all() : PositionRules.positions(positions);
-            return Steering.fromVector(vector, m.model(), coefficient == null ? 1 : coefficient, rule);
+            return new Request(vector, coefficient == null ? 1 : coefficient, positions, null);
         }
         MethodSpec spec = MethodSpec.parse(method);
         if (coefficient != null) spec = spec.with("coeff", Double.toString(coefficient));
         if (positions != null) spec = spec.with("positions", positions);
-        return Steering.fromMethod(spec, m.model(), contrast.set(m, "--method " + spec.name()));
+        return new Request(null, 1, null, spec);
+    }
+
+    /** The contrast prompts a method is fitted on. */
+    public ContrastOptions contrast() {
+        return contrast;
+    }
+
+    /** {@code raw} or {@code norm}, as given (checked by {@link #build(LoadedModel, List, PrintWriter)}). */
+    public String coeffUnit() {
+        return coeffUnit;
+    }
+
+    /** The intervention asked for, or null when none was; coefficients raw. */
+    public Intervention build(LoadedModel m) {
+        Request r = request();
+        if (r == null) return null;
+        if (r.vector() != null) {
+            PositionRule rule = r.positions() == null ? PositionRule.all() : PositionRules.positions(r.positions());
+            return Steering.fromVector(r.vector(), m.model(), r.coefficient(), rule);
+        }
+        return Steering.fromMethod(r.method(), m.model(), contrast.set(m, "--method " + r.method().name()));
     }
 }

@@ -44,15 +44,19 @@ public final class Evaluations {
     /** On-target: {@code logit(target) - logit(counter)} after each answer prompt of {@code answersFile}. */
     public static Evaluator logitDifference(LoadedModel m, String name, Path answersFile, List<Prompt> heldout,
                                             List<NamedWords> spillover, Decoding decoding, WordScore.Statistic statistic) {
+        List<AnswerPrompt> answers = answerPrompts(m, answersFile);
+        List<int[]> prompts = answers.stream().map(AnswerPrompt::prompt).toList();
+        return new Evaluator(m.model(), new LogitDifference(name, answers), nll(m, heldout), spill(m, spillover, prompts, decoding, statistic));
+    }
+
+    /** The lines of an answers file, tokenized for {@code m}; each answer must be one token. */
+    public static List<AnswerPrompt> answerPrompts(LoadedModel m, Path answersFile) {
         Tokenizer tok = m.requireTokenizer("--answers");
         List<AnswerPrompt> answers = new ArrayList<>();
-        List<int[]> prompts = new ArrayList<>();
         for (PromptFiles.Answer a : PromptFiles.answers(answersFile)) {
-            int[] p = m.encode(a.prompt());
-            answers.add(new AnswerPrompt(p, single(tok, a.target(), answersFile), single(tok, a.counter(), answersFile)));
-            prompts.add(p);
+            answers.add(new AnswerPrompt(m.encode(a.prompt()), single(tok, a.target(), answersFile), single(tok, a.counter(), answersFile)));
         }
-        return new Evaluator(m.model(), new LogitDifference(name, answers), nll(m, heldout), spill(m, spillover, prompts, decoding, statistic));
+        return answers;
     }
 
     private static int single(Tokenizer tok, String text, Path file) {
@@ -62,13 +66,16 @@ public final class Evaluations {
     }
 
     private static WordScore words(LoadedModel m, NamedWords w, List<int[]> prompts, Decoding decoding, WordScore.Statistic statistic) {
-        WordSet set;
+        return new WordScore(wordSet(m, w), prompts, decoding, statistic);
+    }
+
+    /** The token ids of a word set in {@code m}'s vocabulary. */
+    public static WordSet wordSet(LoadedModel m, NamedWords w) {
         try {
-            set = WordSet.of(w.name(), m.requireTokenizer("word set '" + w.name() + "'"), w.words());
+            return WordSet.of(w.name(), m.requireTokenizer("word set '" + w.name() + "'"), w.words());
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }
-        return new WordScore(set, prompts, decoding, statistic);
     }
 
     private static List<Measure> spill(LoadedModel m, List<NamedWords> spillover, List<int[]> prompts, Decoding decoding, WordScore.Statistic statistic) {
@@ -76,10 +83,15 @@ public final class Evaluations {
     }
 
     private static TextNll nll(LoadedModel m, List<Prompt> heldout) {
+        return new TextNll(heldoutIds(m, heldout));
+    }
+
+    /** The held-out texts of the perplexity ratio tokenized for {@code m}; each needs at least 2 tokens. */
+    public static List<int[]> heldoutIds(LoadedModel m, List<Prompt> heldout) {
         List<int[]> texts = heldout.stream().map(m::encode).toList();
         for (int i = 0; i < texts.size(); i++) {
             if (texts.get(i).length < 2) throw new UserError("held-out text " + (i + 1) + " ('" + heldout.get(i).label() + "') has fewer than 2 tokens");
         }
-        return new TextNll(texts);
+        return texts;
     }
 }

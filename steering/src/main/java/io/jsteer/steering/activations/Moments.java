@@ -5,12 +5,16 @@
 package io.jsteer.steering.activations;
 
 /**
- * Per-dimension mean and unbiased variance of rows added one at a time, in double precision
- * (Welford's update, so a large mean does not swamp a small variance).
+ * Per-dimension mean and unbiased variance of rows added one at a time. The mean is rounded once
+ * from exact sums ({@link ExactSums}), so it does not depend on the order of the rows and equals
+ * the mean reduced from partitions on a cluster bit for bit; the variance uses Welford's update in
+ * double precision (so a large mean does not swamp a small variance).
  */
 public final class Moments {
     private final int width;
-    private final double[] mean;
+    private final ExactSums sums;
+    /** Welford's running mean, which the variance update needs. */
+    private final double[] running;
     private final double[] m2;
     private long count;
 
@@ -18,20 +22,26 @@ public final class Moments {
     public Moments(int width) {
         if (width <= 0) throw new IllegalArgumentException("width must be > 0, got " + width);
         this.width = width;
-        this.mean = new double[width];
+        this.sums = new ExactSums(width);
+        this.running = new double[width];
         this.m2 = new double[width];
     }
 
-    /** Adds every row of {@code rows} ({@code [n][width]} row-major). */
+    /**
+     * Adds every row of {@code rows} ({@code [n][width]} row-major).
+     *
+     * @throws IllegalArgumentException for values that are not whole rows, or a value that is not
+     *     finite (naming its dimension); nothing of {@code rows} is added then
+     */
     public Moments addRows(float[] rows) {
-        if (rows.length % width != 0) throw new IllegalArgumentException(rows.length + " values are not whole rows of width " + width);
+        sums.addRows(rows);
         for (int off = 0; off < rows.length; off += width) {
             count++;
             for (int i = 0; i < width; i++) {
                 double x = rows[off + i];
-                double delta = x - mean[i];
-                mean[i] += delta / count;
-                m2[i] += delta * (x - mean[i]);
+                double delta = x - running[i];
+                running[i] += delta / count;
+                m2[i] += delta * (x - running[i]);
             }
         }
         return this;
@@ -47,10 +57,9 @@ public final class Moments {
         return width;
     }
 
-    /** Per-dimension mean; fails when nothing was added. */
+    /** Per-dimension mean, rounded once from the exact sums ({@link ExactSums#mean()}); fails when nothing was added. */
     public double[] mean() {
-        if (count == 0) throw new IllegalStateException("mean of no rows");
-        return mean.clone();
+        return sums.mean();
     }
 
     /** Per-dimension unbiased variance {@code sum (x - mean)^2 / (n - 1)}; needs at least two rows. */
