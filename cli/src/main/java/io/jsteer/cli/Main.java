@@ -11,7 +11,9 @@ import io.jsteer.cli.commands.EvalCommand;
 import io.jsteer.cli.commands.ExportCommand;
 import io.jsteer.cli.commands.GenerateCommand;
 import io.jsteer.cli.commands.InspectCommand;
+import io.jsteer.cli.commands.LensCommand;
 import io.jsteer.cli.commands.LogitsCommand;
+import io.jsteer.cli.commands.PatchCommand;
 import io.jsteer.cli.commands.ServeCommand;
 import io.jsteer.cli.commands.SweepCommand;
 import io.jsteer.cli.commands.VectorCommand;
@@ -25,7 +27,7 @@ import picocli.CommandLine.Command;
 @Command(name = "jsteer", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         header = "Pure-Java transformer language models with activation steering.",
         subcommands = {LogitsCommand.class, GenerateCommand.class, VectorCommand.class, ApplyCommand.class, SweepCommand.class,
-                EvalCommand.class, ExportCommand.class, InspectCommand.class, CheckCommand.class, DemoCommand.class, ServeCommand.class, CommandLine.HelpCommand.class},
+                EvalCommand.class, ExportCommand.class, InspectCommand.class, LensCommand.class, PatchCommand.class, CheckCommand.class, DemoCommand.class, ServeCommand.class, CommandLine.HelpCommand.class},
         usageHelpAutoWidth = true,
         description = {"", "Models: a Hugging Face folder (config.json, model.safetensors, tokenizer.json) or 'default', "
                 + "the built-in demo model. Run 'jsteer demo' for a tour.", ""})

@@ -25,7 +25,7 @@ import java.util.Optional;
 public final class HtmlReport {
     private HtmlReport() {}
 
-    private static final String CSS = """
+    static final String CSS = """
             body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;color:#222;line-height:1.45}
             h1{font-size:1.7rem;margin-bottom:.2rem}h2{font-size:1.25rem;margin-top:2.2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
             table{border-collapse:collapse;margin:.6rem 0;font-size:.9rem}th,td{border:1px solid #ccc;padding:.25rem .5rem;vertical-align:top}
@@ -82,7 +82,7 @@ public final class HtmlReport {
         h.append("</table>\n");
     }
 
-    private static void kv(StringBuilder h, String k, String v) {
+    static void kv(StringBuilder h, String k, String v) {
         h.append("<tr><th>").append(esc(k)).append("</th><td>").append(esc(v)).append("</td></tr>\n");
     }
 
@@ -102,7 +102,7 @@ public final class HtmlReport {
         h.append("</div>\n");
     }
 
-    private static void figure(StringBuilder h, Plot p) {
+    static void figure(StringBuilder h, Plot p) {
         String data = Base64.getEncoder().encodeToString(p.png());
         h.append("<figure><img alt=\"").append(esc(p.title())).append("\" width=\"").append(p.width()).append("\" height=\"").append(p.height())
                 .append("\" src=\"data:image/png;base64,").append(data).append("\"><figcaption>").append(esc(p.caption())).append("</figcaption></figure>\n");

@@ -1,0 +1,73 @@
+/*
+ * Copyright the jsteer authors.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+package io.jsteer.cli.report;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The HTML page of an analysis command (patch, attention): self-contained like the sweep's {@link
+ * HtmlReport}, with its style, a table of what was run, the heat maps inlined, and notes on how
+ * to read them.
+ */
+public final class AnalysisPage {
+    private final String title;
+    private final Map<String, String> facts = new LinkedHashMap<>();
+    private final List<Section> sections = new ArrayList<>();
+    private final Map<String, String> notes = new LinkedHashMap<>();
+
+    private record Section(String heading, String text, List<Plot> plots) {}
+
+    /**
+     * An empty page.
+     *
+     * @param title the page's title and heading
+     */
+    public AnalysisPage(String title) {
+        this.title = title;
+    }
+
+    /** Adds a row to the table of what was run. */
+    public AnalysisPage fact(String name, String value) {
+        facts.put(name, value);
+        return this;
+    }
+
+    /** Adds a section of plots under {@code heading}, introduced by {@code text} (may be empty). */
+    public AnalysisPage section(String heading, String text, List<Plot> plots) {
+        sections.add(new Section(heading, text, List.copyOf(plots)));
+        return this;
+    }
+
+    /** Adds a term to the closing notes on how to read the page. */
+    public AnalysisPage note(String term, String explanation) {
+        notes.put(term, explanation);
+        return this;
+    }
+
+    /** The page's HTML text. */
+    public String render() {
+        StringBuilder h = new StringBuilder(1 << 16);
+        h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
+                .append("<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>").append(HtmlReport.esc(title)).append("</title>\n<style>\n")
+                .append(HtmlReport.CSS).append("</style></head>\n<body>\n<h1>").append(HtmlReport.esc(title)).append("</h1>\n");
+        h.append("<table class=\"kv\">\n");
+        facts.forEach((k, v) -> HtmlReport.kv(h, k, v));
+        h.append("</table>\n");
+        for (Section s : sections) {
+            h.append("<h2>").append(HtmlReport.esc(s.heading())).append("</h2>\n");
+            if (!s.text().isEmpty()) h.append("<p>").append(HtmlReport.esc(s.text())).append("</p>\n");
+            for (Plot p : s.plots()) HtmlReport.figure(h, p);
+        }
+        if (!notes.isEmpty()) {
+            h.append("<h2>How to read it</h2>\n<dl>\n");
+            notes.forEach((k, v) -> h.append("<dt>").append(HtmlReport.esc(k)).append("</dt><dd>").append(HtmlReport.esc(v)).append("</dd>\n"));
+            h.append("</dl>\n");
+        }
+        return h.append("</body></html>\n").toString();
+    }
+}

@@ -1,0 +1,103 @@
+/*
+ * Copyright the jsteer authors.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+package io.jsteer.tests.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.jsteer.tests.Fixtures;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code lens} and {@code patch} end to end: their files, the results known exactly, and their refusals. */
+class AnalysisCommandsTest {
+    @Test
+    void lensLastStageIsTheLogitsCommandsOutput(@TempDir Path tmp) throws IOException {
+        Path dir = Fixtures.dir("gemma2-tiny");
+        Cli.run("logits", "--model", dir, "--ids", "2,17,301,5", "--out", tmp.resolve("logits.json")).ok();
+        Cli.Result r = Cli.run("lens", "--model", dir, "--ids", "2,17,301,5", "--token-ids", "7,9", "--top-k", 576, "-o", tmp.resolve("lens.json"),
+                "--plot", tmp.resolve("lens.png")).ok();
+        assertTrue(r.out().contains("blocks.3.hook_resid_post"), r.out());
+        JsonNode logits = Cli.JSON.readTree(tmp.resolve("logits.json").toFile()).get("logits");
+        JsonNode lens = Cli.JSON.readTree(tmp.resolve("lens.json").toFile());
+        assertTrue(lens.get("readout").asText().contains("soft-cap 3.0"), "says it applies Gemma 2's soft-cap");
+        JsonNode stages = lens.get("stages");
+        assertEquals(5, stages.size());
+        assertEquals("blocks.0.hook_resid_pre", stages.get(0).get("hook").asText());
+        JsonNode last = stages.get(4);
+        for (int t = 0; t < 4; t++) {
+            JsonNode cell = last.get("positions").get(t);
+            assertEquals(576, cell.get("top").size());
+            for (JsonNode s : cell.get("top")) {
+                assertEquals(logits.get(t).get(s.get("id").asInt()).floatValue(), s.get("logit").floatValue(), 0f, "position " + t);
+            }
+            assertEquals(2, cell.get("chosen").size());
+            assertEquals(7, cell.get("chosen").get(0).get("id").asInt());
+            assertEquals(t < 3, cell.has("next"));
+        }
+        assertNotNull(ImageIO.read(tmp.resolve("lens.png").toFile()), "a PNG");
+    }
+
+    @Test
+    void patchWritesItsFilesAndTheKnownResults(@TempDir Path tmp) throws IOException {
+        Path out = tmp.resolve("patch");
+        // one token differs: at layer 0 the stream is the embedding, so patching it there is the clean run, elsewhere nothing
+        Cli.Result r = Cli.run("patch", "--clean", "The bride danced with the", "--corrupt", "The soldiers danced with the", "-o", out).ok();
+        assertTrue(r.out().contains("clean") && r.out().contains("corrupted"), r.out());
+        assertEquals(List.of(), Cli.strayFiles(out, "patch.json", "patch.csv", "patch-resid_pre.png", "patch-attn_out.png", "patch-mlp_out.png", "report.html"));
+        JsonNode json = Cli.JSON.readTree(out.resolve("patch.json").toFile());
+        JsonNode metric = json.get("metric");
+        assertTrue(metric.get("chosen_by").asText().startsWith("default"));
+        double clean = metric.get("clean").asDouble(), corrupt = metric.get("corrupt").asDouble();
+        assertTrue(clean > corrupt, "A is the clean prompt's top token, B the corrupted one's");
+        int T = json.get("clean").get("ids").size();
+        assertEquals(T, json.get("corrupt").get("ids").size());
+        JsonNode pre = json.get("patched").get("resid_pre");
+        assertEquals(4, pre.size());
+        for (int t = 0; t < T; t++) assertEquals(t == 1 ? clean : corrupt, pre.get(0).get(t).asDouble(), 0.0, "layer 0 position " + t);
+        List<String> csv = Files.readAllLines(out.resolve("patch.csv"));
+        assertEquals("hook,layer,position,token,logit_difference,restored", csv.getFirst());
+        assertEquals(1 + 3 * 4 * T, csv.size());
+        assertTrue(csv.get(2).startsWith("resid_pre,0,1,\" soldiers\",") && csv.get(2).endsWith(",1.0"), csv.get(2));
+        String html = Files.readString(out.resolve("report.html"));
+        assertEquals(3, html.split("<img ", -1).length - 1, "three heat maps inlined");
+        assertNotNull(ImageIO.read(out.resolve("patch-attn_out.png").toFile()));
+
+        // chosen answers, fewer hook points, and the same numbers
+        Cli.Result again = Cli.run("patch", "--clean", "The bride danced with the", "--corrupt", "The soldiers danced with the",
+                "--answer-ids", metric.get("answer").asInt() + "," + metric.get("other").asInt(), "--hooks", "resid_pre", "--batch-size", 1,
+                "-o", tmp.resolve("again")).ok();
+        JsonNode same = Cli.JSON.readTree(tmp.resolve("again/patch.json").toFile());
+        assertEquals(pre, same.get("patched").get("resid_pre"), "batch size 1 and the default give the same results");
+        assertEquals(1, same.get("patched").size());
+    }
+
+    @Test
+    void refusalsSayWhatIsWrong(@TempDir Path tmp) {
+        Cli.Result r = Cli.run("patch", "--clean", "The bride danced with the", "--corrupt", "The soldiers danced along with the", "-o", tmp.resolve("a"));
+        assertEquals(1, r.exit());
+        assertTrue(r.err().contains("same number of tokens") && r.err().contains("is 5 tokens"), r.err());
+        r = Cli.run("patch", "--clean", "The bride danced with the", "--corrupt", "The bride danced with the", "-o", tmp.resolve("b"));
+        assertTrue(r.err().contains("same top next token") && r.err().contains("--answers"), r.err());
+        r = Cli.run("patch", "--clean", "The bride", "--corrupt", "The groom", "--answers", " wedding day, battle", "-o", tmp.resolve("c"));
+        assertTrue(r.err().contains("' wedding day' is 2 tokens"), r.err());
+        r = Cli.run("patch", "--clean", "The bride", "--corrupt", "The groom", "--hooks", "resid_mid", "-o", tmp.resolve("d"));
+        assertTrue(r.err().contains("parallel residual"), r.err());
+        r = Cli.run("patch", "--clean", "The bride", "--corrupt", "The groom", "--hooks", "z", "-o", tmp.resolve("e"));
+        assertTrue(r.err().contains("--hooks: unknown hook point 'z'"), r.err());
+        r = Cli.run("lens", "-p", "The bride", "--tokens", " wedding day", "-o", tmp.resolve("l.json"));
+        assertTrue(r.err().contains("--tokens: ' wedding day' is 2 tokens"), r.err());
+        r = Cli.run("lens", "-p", "The bride", "--top-k", 0, "-o", tmp.resolve("l.json"));
+        assertTrue(r.err().contains("--top-k must be at least 1"), r.err());
+        assertEquals(List.of(), Cli.strayFiles(tmp), "nothing written by a refused command");
+    }
+}
