@@ -18,6 +18,7 @@ import io.jsteer.steering.vector.SteeringVector;
 import io.jsteer.steering.vector.VectorFiles;
 import io.jsteer.steering.vector.VectorMethod;
 import java.nio.file.Path;
+import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -72,5 +73,10 @@ public final class VectorCommand extends CommandBase {
         VectorFiles.save(out, v);
         out().printf("wrote %s: %s at %s, %d values, norm %.4g, from %d positive / %d negative prompts%n", out, v.method(), v.hook(),
                 v.width(), v.norm(), data.positive().size(), data.negative().size());
+        // what a method measured while fitting (a probe's accuracies, PCA's explained variance and sign vote)
+        for (String key : List.of("train_accuracy", "heldout_accuracy", "explained_variance_ratio", "sign_vote")) {
+            String value = v.parameters().get(key);
+            if (value != null) out().printf("  %s: %s%n", key, value);
+        }
     }
 }

@@ -9,6 +9,8 @@ import io.jsteer.steering.actadd.ActAdd;
 import io.jsteer.steering.ace.AffineConceptEditing;
 import io.jsteer.steering.ace.DirectionalAblation;
 import io.jsteer.steering.caa.Caa;
+import io.jsteer.steering.pca.Pca;
+import io.jsteer.steering.probe.Probe;
 import io.jsteer.steering.sara.Sara;
 import io.jsteer.steering.sas.Sas;
 import io.jsteer.steering.sas.SparseAutoencoder;
@@ -54,6 +56,15 @@ public final class Methods {
         register("whitened-sparse-mean-diff", "covariance-whitened mean difference (LDA direction) kept on k coordinates; shrinkage default 0.1",
                 List.of("layer", "hook", "coeff", "k", "shrinkage", "readout", "positions"),
                 p -> new WhitenedSparseMeanDifference(p.hook(), p.coefficient(), p.k(), p.number("shrinkage", 0.1), p.readout(), p.positions()));
+        register("pca", "first principal component with repeng's sign vote (Zou et al. 2023; repeng, llama.cpp cvector-generator); variant=diff|center;"
+                        + " unit norm, so coeff is the added norm",
+                List.of("layer", "hook", "coeff", "variant", "readout", "positions"),
+                p -> new Pca(p.hook(), p.coefficient(), p.choice("variant", Pca.Variant.class, Pca.Variant.DIFF), p.readout(), p.positions()));
+        register("probe", "L2 logistic-regression probe direction, unit norm; l2 (default 1 = scikit-learn's C=1), holdout fraction (default 0.2)"
+                        + " and seed (default 0) for the held-out accuracy it reports",
+                List.of("layer", "hook", "coeff", "l2", "holdout", "seed", "readout", "positions"),
+                p -> new Probe(p.hook(), p.coefficient(), p.number("l2", 1), p.number("holdout", 0.2), p.has("seed") ? p.integer("seed") : 0,
+                        p.readout(), p.positions()));
         register("sara", "per-neuron attract/repel rescaling from SVD components (Tlaie 2024)",
                 List.of("layer", "hook", "coeff", "positions"),
                 p -> new Sara(p.hook(), p.coefficient(), p.positions()));

@@ -14,7 +14,8 @@ public final class PositionRules {
     /** The accepted position spellings, for help texts. */
     public static final String POSITIONS_HELP = "all, prompt, last-prompt, newest, from:N or range:A:B (positions [A, B))";
     /** The accepted readout spellings, for help texts. */
-    public static final String READOUT_HELP = "last, all, or a token index (negative counts from the end)";
+    public static final String READOUT_HELP = "last, all (every token row a sample), mean (each prompt's mean, one sample per prompt),"
+            + " or a token index (negative counts from the end)";
 
     /** Parses one of {@link #POSITIONS_HELP}. */
     public static PositionRule positions(String s) {
@@ -42,6 +43,7 @@ public final class PositionRules {
         String v = s.strip();
         if (v.equals("last")) return Readout.last();
         if (v.equals("all")) return Readout.all();
+        if (v.equals("mean")) return Readout.mean();
         try {
             return Readout.at(Integer.parseInt(v));
         } catch (NumberFormatException e) {

@@ -43,7 +43,8 @@ public final class ActivationCache {
     public interface Sink {
         /**
          * {@code rows} is {@code [positions.length][width]} row-major, a fresh array the sink may keep;
-         * {@code positions} are the absolute token positions of the rows.
+         * {@code positions} are the absolute token positions of the rows. With {@link Readout#mean()}
+         * it is the one row of the prompt's mean, given at the prompt's last position.
          */
         void accept(int prompt, HookName point, int[] positions, float[] rows);
     }
@@ -97,7 +98,11 @@ public final class ActivationCache {
             }
             model.forwardBlocks(steps, layers);
             for (int i = first; i < end; i++) {
-                for (Read r : reads.get(i - first)) sink.accept(i, r.point, r.positions, r.rows);
+                for (Read r : reads.get(i - first)) {
+                    float[] samples = readout.samples(r.rows, r.width);
+                    int[] at = samples.length == r.rows.length ? r.positions : new int[] {r.positions[r.positions.length - 1]};
+                    sink.accept(i, r.point, at, samples);
+                }
                 SequenceProgress.finished();
             }
             first = end;
@@ -113,11 +118,11 @@ public final class ActivationCache {
     }
 
     /** The selected rows of one prompt at one point, held until the batch is done. */
-    private record Read(HookName point, int[] positions, float[] rows) {
+    private record Read(HookName point, int[] positions, float[] rows, int width) {
         static Read of(HookName point, int[] positions, int startPos, int width, float[] x) {
             float[] rows = new float[positions.length * width];
             for (int r = 0; r < positions.length; r++) System.arraycopy(x, (positions[r] - startPos) * width, rows, r * width, width);
-            return new Read(point, positions.clone(), rows);
+            return new Read(point, positions.clone(), rows, width);
         }
     }
 }

@@ -171,4 +171,29 @@ class SteeringCommandsTest {
             assertEquals(Math.sqrt(norm), got.get("lastNorm").asDouble(), 1e-3 * Math.sqrt(norm), "layer " + l);
         }
     }
+    /** {@code vector} with pca and probe: unit vectors, and what they measured printed and kept in the file. */
+    @Test
+    void pcaAndProbeVectorsReportWhatTheyMeasured(@TempDir Path tmp) {
+        JsonNode caa = ref.get("caa");
+        StringBuilder pairs = new StringBuilder();
+        for (int i = 0; i < caa.get("positive_ids").size(); i++) {
+            pairs.append("{\"positive\": ").append(caa.get("positive_ids").get(i)).append(", \"negative\": ").append(caa.get("negative_ids").get(i)).append("}\n");
+        }
+        Path contrast = Cli.write(tmp.resolve("pairs.jsonl"), pairs.toString());
+        Cli.Result pca = Cli.run("vector", "--model", model, "--method", "pca:layer=1,variant=center", "--contrast", contrast, "-o", tmp.resolve("pca.safetensors")).ok();
+        SteeringVector p = VectorFiles.load(tmp.resolve("pca.safetensors"));
+        assertEquals("pca", p.method());
+        assertEquals("pca_center", p.parameters().get("variant"));
+        assertEquals(1, p.norm(), 1e-6);
+        assertTrue(pca.out().contains("  sign_vote: " + p.parameters().get("sign_vote")), pca.out());
+        assertTrue(pca.out().contains("  explained_variance_ratio: "), pca.out());
+
+        Cli.Result probe = Cli.run("vector", "--model", model, "--method", "probe:layer=1,holdout=0.25,l2=0.5", "--contrast", contrast, "-o", tmp.resolve("probe.safetensors")).ok();
+        SteeringVector q = VectorFiles.load(tmp.resolve("probe.safetensors"));
+        assertEquals(1, q.norm(), 1e-6);
+        assertEquals("0.5", q.parameters().get("l2"));
+        assertTrue(probe.out().contains("  heldout_accuracy: " + q.parameters().get("heldout_accuracy")), probe.out());
+        assertTrue(Cli.run("vector", "--model", model, "--method", "pca:layer=1,readout=all", "--contrast", contrast, "-o", tmp.resolve("x.safetensors"))
+                .err().contains("PCA pairs one row per prompt"));
+    }
 }
