@@ -37,7 +37,7 @@ import org.ejml.interfaces.decomposition.SingularValueDecomposition_F64;
  *        T - mean_rows(T) (scikit-learn's PCA centres its input, so for DIFF it is the main axis of
  *        the spread of the differences, not their mean), unit norm
  *   sign: v's largest-magnitude entry made positive (lowest index among equals), then repeng's vote:
- *         up   = #{i : h+_i . v > h-_i . v},  down = #{i : h+_i . v < h-_i . v};  v = -v if down > up
+ *         up   = #{i : h+_i . v > h-_i . v},  down = #{i : h+_i . v &lt; h-_i . v};  v = -v if down > up
  *   steering: h_L(x)[t] += c * v   at every selected position t
  * </pre>
  * The vote orients {@code v} so that in most pairs the positive prompt projects higher; it counts
