@@ -35,10 +35,12 @@ interface Kernel {
 
     /**
      * {@code out[t][r] = sum_c W[r][c] * x[t][c]} for {@code t < tokens} and rows
-     * {@code [r0, r1)}: x is {@code [tokens][cols]} (for BF16 laid out by {@link #bf16Input}),
-     * out {@code [tokens][rows]}; each result summed in the order of {@link #matvec}.
+     * {@code [r0, r1)}: x is {@code [tokens][cols]} in plain column order, out
+     * {@code [tokens][rows]}; each result summed in the order of {@link #matvec}. Each thread
+     * lays out the tokens once per {@code product} (an object identifying one product, shared by
+     * the calls for its chunks of rows), not once per chunk.
      */
-    void matmul(DType dtype, MemorySegment w, int rows, int cols, float[] x, float[] out, int tokens, int r0, int r1);
+    void matmul(DType dtype, MemorySegment w, int rows, int cols, float[] x, float[] out, int tokens, int r0, int r1, Object product);
 
     /** Exact GELU, {@code x Phi(x)}, over {@code x[from..to)} in place (see {@link Vectors#geluErf}). */
     void geluErf(float[] x, int from, int to);

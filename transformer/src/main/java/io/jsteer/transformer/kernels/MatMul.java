@@ -49,10 +49,13 @@ import java.lang.foreign.MemorySegment;
  * for F16 (its widening is compute-bound and needs half the instructions at 512 bits). See
  * {@code benchmarks/RESULTS.md}.
  *
- * <p>With several tokens each weight vector loaded serves a tile of 2 rows x 4 tokens (two
- * accumulators each, so the order above holds); the columns are taken in blocks of 1024 whose
- * partial accumulators wait in memory, so the x of the tile's tokens stays in L1 while a block of
- * 16 rows passes over it, and F16 rows are widened once per block rather than once per tile.
+ * <p>With a few tokens (under 16: a batch of decoded sequences) each weight vector loaded serves
+ * a tile of 2 rows x 4 tokens (two accumulators each, so the order above holds), in blocks of 16
+ * rows x 1024 columns whose partial accumulators wait in memory. With more (prefill) the rows of
+ * each block are first widened to float32 into packed panels (the even chunks, then the odd ones),
+ * each thread lays out the tokens once per product, and the tile is 4 rows x 6 tokens over the
+ * chunks of one parity: the even chunks into accumulator 0, then the odd ones into accumulator 1,
+ * which is again the order above, with one vector register per result instead of two.
  *
  * <p>Weights in ggml's block formats (Q8_0, Q4_0, K-quants) go to {@link QuantKernel}, which keeps
  * the same batch invariance with an order of its own.
@@ -172,10 +175,11 @@ public final class MatMul {
             return new Parallel.Loop(quads, 1, (q0, q1) -> QuantKernel.matmul(dtype, data, rows, cols, x, out, tokens, q0 * B, Math.min(rows, q1 * B)));
         }
         Kernel k = kernel[dtype.ordinal()];
-        float[] in = dtype == DType.BF16 ? k.bf16Input(x, cols, tokens) : x;
         if (tokens > 1) {
-            return new Parallel.Loop(quads, 1, (q0, q1) -> k.matmul(dtype, data, rows, cols, in, out, tokens, q0 * B, Math.min(rows, q1 * B)));
+            Object product = new Object();
+            return new Parallel.Loop(quads, 1, (q0, q1) -> k.matmul(dtype, data, rows, cols, x, out, tokens, q0 * B, Math.min(rows, q1 * B), product));
         }
+        float[] in = dtype == DType.BF16 ? k.bf16Input(x, cols, tokens) : x;
         boolean sequential = (long) cols * (Float.BYTES + dtype.bytes()) <= sequentialBytes;
         return new Parallel.Loop(quads, 1, (q0, q1) -> k.matvec(dtype, data, rows, cols, in, out, q0 * B, Math.min(rows, q1 * B), sequential));
     }

@@ -44,10 +44,19 @@ final class VectorKernel implements Kernel {
     private static final VectorSpecies<Short> H;
     private static final int L;
     /**
-     * Tokens and rows of the register tile of {@link #matmul}: 2 x 4 x 2 accumulators (2 x 6 x 2
-     * left too few of the 32 vector registers for the loaded operands and spilled).
+     * Tokens and rows of the register tile of {@link #matmul}: 6 x 4 accumulators of one parity
+     * of chunks (the even chunks of a block, then the odd ones, each sum going to its own
+     * accumulator of the reduction order), plus 4 vectors of weights and one of x: 29 of the 32
+     * vector registers.
      */
-    private static final int T = 4, R = 2;
+    private static final int T = 6, R = 4;
+    /**
+     * Tokens and rows of the tile of {@link #matmulFew}: 2 x 4 x both accumulators, reading
+     * the weights where they lie.
+     */
+    private static final int FT = 4, FR = 2;
+    /** Fewest tokens for which {@link #matmul} packs the rows (see {@link #matmulFew}). */
+    private static final int PACKED_TOKENS = 16;
     /** Rows per block of {@link #matmul}, whose partial accumulators stay in L2 across column blocks. */
     private static final int MC = 16;
     /**
@@ -55,8 +64,11 @@ final class VectorKernel implements Kernel {
      * float columns) stays in L1 while the rows of the block pass over it.
      */
     private static final int KC = 1024;
-    /** Most tokens whose partial accumulators are kept at once (a multiple of T). */
-    private static final int NC = 120;
+    /**
+     * Most tokens whose partial accumulators are kept at once (a multiple of T): the rows of a
+     * block are widened once per group of tokens.
+     */
+    private static final int NC = 252;
     /** Lane rotations by 8, 4, 2 and 1 for {@link #sum}; those at or past the lane count are unused. */
     private static final VectorShuffle<Float> ROT8, ROT4, ROT2, ROT1;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -124,7 +136,11 @@ final class VectorKernel implements Kernel {
 
     @Override
     public float[] bf16Input(float[] x, int cols, int tokens) {
-        float[] split = new float[tokens * cols];
+        return splitBf16(x, cols, tokens, new float[tokens * cols]);
+    }
+
+    /** {@link #bf16Input} into {@code split}. */
+    private static float[] splitBf16(float[] x, int cols, int tokens, float[] split) {
         int main = cols - cols % (2 * L);
         for (int t = 0; t < tokens; t++) {
             int o = t * cols;
@@ -294,13 +310,79 @@ final class VectorKernel implements Kernel {
     }
 
     @Override
-    public void matmul(DType dtype, MemorySegment w, int rows, int cols, float[] x, float[] out, int tokens, int r0, int r1) {
+    public void matmul(DType dtype, MemorySegment w, int rows, int cols, float[] x, float[] out, int tokens, int r0, int r1, Object product) {
+        if (tokens >= PACKED_TOKENS) {
+            matmulPacked(dtype, w, rows, cols, x, out, tokens, r0, r1, product);
+        } else if (dtype == DType.BF16) {
+            Scratch s = Scratch.of(0, 0, tokens * cols);
+            float[] split = s.input(product, 0);
+            if (split == null) split = splitBf16(x, cols, tokens, s.claimInput(product, 0));
+            matmulFew(dtype, w, rows, cols, split, out, tokens, r0, r1);
+        } else {
+            matmulFew(dtype, w, rows, cols, x, out, tokens, r0, r1);
+        }
+    }
+
+    /**
+     * {@link #matmul} for many tokens (prefill): the rows of a block widened to float32 once into
+     * packed panels, the tokens laid out once per thread, and a tile of 4 rows x 6 tokens (see
+     * {@link #micro}).
+     */
+    private static void matmulPacked(DType dtype, MemorySegment w, int rows, int cols, float[] x, float[] out, int tokens, int r0, int r1, Object product) {
         long rowBytes = (long) cols * dtype.bytes();
         int main = main(dtype, cols);
-        int group = Math.min(NC, (tokens + T - 1) / T * T);
+        // equal groups of at most NC tokens, each a multiple of T
+        int groups = (tokens + NC - 1) / NC, group = ((tokens + groups - 1) / groups + T - 1) / T * T;
         // floats of partial accumulators per row of a block: two vectors per token of the group
         int ps = group * 2 * L;
-        Scratch s = Scratch.of(MC * ps, dtype == DType.F16 ? 4L * MC * KC : 0);
+        Scratch s = Scratch.of(MC * ps, MC * KC, group * main);
+        float[] p = s.partials;
+        for (int tg = 0; tg < tokens; tg += group) {
+            int te = Math.min(tokens, tg + group);
+            float[] xp = s.input(product, tg);
+            if (xp == null) xp = packInput(dtype, x, cols, main, tg, te, s.claimInput(product, tg));
+            for (int rb = r0; rb < r1; rb += MC) {
+                int nr = Math.min(MC, r1 - rb);
+                java.util.Arrays.fill(p, 0, (nr + R - 1) / R * R * ps, 0f);
+                for (int cb = 0; cb < main; cb += KC) {
+                    int n = Math.min(KC, main - cb);
+                    // chunks of L columns in the block: the even ones, then the odd ones, per parity pass
+                    int chunks = n / L, even = (chunks + 1) / 2, odd = chunks / 2;
+                    packRows(dtype, w, rowBytes, rows, rb, nr, cb, n, s.rows);
+                    for (int t = tg; t < te; t += T) {
+                        // this block's first chunk for tokens t..t+T-1
+                        int xo = ((t - tg) / T * (main / L) + cb / L) * T * L;
+                        for (int i = 0; i < nr; i += R) {
+                            int po = i * ps + (t - tg) * 2 * L, wo = i * KC;
+                            micro(s.rows, wo, even, xp, xo, p, po, ps);
+                            if (odd > 0) micro(s.rows, wo + R * L * even, odd, xp, xo + T * L, p, po + L, ps);
+                        }
+                    }
+                }
+                for (int i = 0; i < nr; i++) {
+                    long row = (rb + i) * rowBytes;
+                    for (int t = tg; t < te; t++) {
+                        out[t * rows + rb + i] = combine(p, i * ps + (t - tg) * 2 * L) + tail(dtype, w, row, x, t * cols, main, cols);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link #matmul} for a few tokens (a batch of decoded sequences): a tile of 2 rows x 4
+     * tokens x both accumulators, reading the weights where they lie, x as laid out by
+     * {@link #bf16Input}. Below {@link #PACKED_TOKENS} tokens, widening the rows into packed
+     * blocks costs more than the products it speeds up.
+     */
+    private static void matmulFew(DType dtype, MemorySegment w, int rows, int cols, float[] x, float[] out, int tokens, int r0, int r1) {
+        long rowBytes = (long) cols * dtype.bytes();
+        int main = main(dtype, cols);
+        int group = (tokens + FT - 1) / FT * FT;
+        // floats of partial accumulators per row of a block: two vectors per token of the group
+        int ps = group * 2 * L;
+        Scratch s = Scratch.of(MC * ps, 0, 0);
+        MemorySegment widened = dtype == DType.F16 ? s.widened(4L * MC * KC) : MemorySegment.NULL;
         float[] p = s.partials;
         for (int rb = r0; rb < r1; rb += MC) {
             int nr = Math.min(MC, r1 - rb);
@@ -309,12 +391,12 @@ final class VectorKernel implements Kernel {
                 java.util.Arrays.fill(p, 0, (nr + 1) / 2 * 2 * ps, 0f);
                 for (int cb = 0; cb < main; cb += KC) {
                     int n = Math.min(KC, main - cb);
-                    if (dtype == DType.F16) widenF16(w, rowBytes, rows, rb, nr, cb, n, s.rows);
-                    for (int t = tg; t < te; t += T) {
+                    if (dtype == DType.F16) widenF16(w, rowBytes, rows, rb, nr, cb, n, widened);
+                    for (int t = tg; t < te; t += FT) {
                         int x0 = t * cols + cb, x1 = Math.min(t + 1, te - 1) * cols + cb, x2 = Math.min(t + 2, te - 1) * cols + cb;
                         int x3 = Math.min(t + 3, te - 1) * cols + cb;
                         int po = (t - tg) * 2 * L;
-                        for (int i = 0; i < nr; i += R, po += R * ps) {
+                        for (int i = 0; i < nr; i += FR, po += FR * ps) {
                             switch (dtype) {
                                 // past the last row the pair repeats it; those results are not stored
                                 case F32, BF16 -> {
@@ -323,32 +405,19 @@ final class VectorKernel implements Kernel {
                                     if (dtype == DType.F32) microF32(w, w0, w1, n, x, x0, x1, x2, x3, p, po, ps);
                                     else microBf16(w, w0, w1, n, x, x0, x1, x2, x3, p, po, ps);
                                 }
-                                case F16 -> microF32(s.rows, 4L * i * KC, 4L * (i + 1) * KC, n, x, x0, x1, x2, x3, p, po, ps);
+                                case F16 -> microF32(widened, 4L * i * KC, 4L * (i + 1) * KC, n, x, x0, x1, x2, x3, p, po, ps);
                             }
                         }
                     }
                 }
-                float[] lanes = new float[L];
                 for (int i = 0; i < nr; i++) {
                     long row = (rb + i) * rowBytes;
                     for (int t = tg; t < te; t++) {
-                        out[t * rows + rb + i] = combine(p, i * ps + (t - tg) * 2 * L, lanes) + tail(dtype, w, row, x, t * cols, main, cols);
+                        out[t * rows + rb + i] = combine(p, i * ps + (t - tg) * 2 * L) + tail(dtype, w, row, x, t * cols, main, cols);
                     }
                 }
             }
         }
-    }
-
-    /**
-     * What {@code sum(a0.add(a1))} gives for the two accumulators stored at {@code p[at..at + 2L)}:
-     * the same float additions in the same order, lane by lane.
-     */
-    private static float combine(float[] p, int at, float[] v) {
-        for (int i = 0; i < L; i++) v[i] = p[at + i] + p[at + L + i];
-        for (int half = L / 2; half > 0; half /= 2) {
-            for (int i = 0; i < half; i++) v[i] += v[i + half];
-        }
-        return v[0];
     }
 
     /**
@@ -522,6 +591,153 @@ final class VectorKernel implements Kernel {
         a13o.intoArray(p, po + ps + 7 * L);
     }
 
+
+    /**
+     * Tokens {@code [tg, te)} of x, their first {@code main} columns, as float32 into {@code dst}
+     * for {@link #micro}: per T tokens (the last token repeated past {@code te}), each chunk
+     * {@code j} of the reduction order as T vectors of L floats, one per token, at
+     * {@code (j T + i) L}. The T vectors of a chunk then share cache lines, and the block the
+     * tile reuses lies in one piece that stays in L1.
+     */
+    private static float[] packInput(DType dtype, float[] x, int cols, int main, int tg, int te, float[] dst) {
+        int chunks = main / L;
+        for (int t = tg; t < tg + (te - tg + T - 1) / T * T; t++) {
+            int o = Math.min(t, te - 1) * cols, to = ((t - tg) / T * chunks * T + (t - tg) % T) * L;
+            for (int j = 0; j < chunks; j++, to += T * L) {
+                if (dtype == DType.BF16) {
+                    // chunk j: the even (j even) or odd columns of the block of 2L columns j / 2
+                    int c = o + j / 2 * 2 * L + j % 2;
+                    for (int i = 0; i < L; i++) dst[to + i] = x[c + 2 * i];
+                } else {
+                    System.arraycopy(x, o + j * L, dst, to, L);
+                }
+            }
+        }
+        return dst;
+    }
+
+    /**
+     * Rows {@code [rb, rb + nr)} of the matrix, columns {@code [cb, cb + n)} (whole chunks, cb a
+     * multiple of 2L), as float32 into {@code dst} for {@link #micro}: per R rows (the last row
+     * repeated past the end), {@code KC * R} floats holding the block's even chunks, then its odd
+     * ones, each chunk as R vectors of L floats, one per row. Widening here, once per block,
+     * costs one pass for all the tokens that then read the block.
+     */
+    private static void packRows(DType dtype, MemorySegment w, long rowBytes, int rows, int rb, int nr, int cb, int n, float[] dst) {
+        int chunks = n / L, even = (chunks + 1) / 2;
+        for (int i = 0; i < (nr + R - 1) / R * R; i++) {
+            long src = Math.min(rb + i, rows - 1) * rowBytes + (long) cb * dtype.bytes();
+            int base = i / R * R * KC + i % R * L;
+            int evenAt = base, oddAt = base + R * L * even, step = R * L;
+            switch (dtype) {
+                case F32 -> {
+                    for (int j = 0; j < chunks; j += 2, evenAt += step, oddAt += step) {
+                        FloatVector.fromMemorySegment(F, w, src + 4L * j * L, LE).intoArray(dst, evenAt);
+                        if (j + 1 < chunks) FloatVector.fromMemorySegment(F, w, src + 4L * (j + 1) * L, LE).intoArray(dst, oddAt);
+                    }
+                }
+                case BF16 -> {
+                    for (int j = 0; j < chunks; j += 2, evenAt += step, oddAt += step) {
+                        IntVector q = IntVector.fromMemorySegment(I, w, src + 2L * j * L, LE);
+                        even(q).intoArray(dst, evenAt);
+                        odd(q).intoArray(dst, oddAt);
+                    }
+                }
+                case F16 -> {
+                    for (int j = 0; j < chunks; j += 2, evenAt += step, oddAt += step) {
+                        f16(w, src + 2L * j * L).intoArray(dst, evenAt);
+                        if (j + 1 < chunks) f16(w, src + 2L * (j + 1) * L).intoArray(dst, oddAt);
+                    }
+                }
+                default -> throw new IllegalArgumentException(dtype + " products run in QuantKernel");
+            }
+        }
+    }
+
+    /**
+     * {@code m} chunks of one parity: R rows packed by {@link #packRows} from byte {@code wo} of
+     * {@code wp} (R vectors per chunk) by 6 tokens whose first chunk is at bytes {@code x0..x5}
+     * of {@code xp} (their next chunk of the same parity 2L floats further), continuing the
+     * accumulators kept in {@code p}: row {@code i}, token {@code j} at {@code po + i ps + 2L j}.
+     * Each product is a dot product along the columns, so every FMA takes a vector of weights and
+     * a vector of x, and 24 accumulators reuse 4 loads of weights and 6 of x.
+     */
+    private static void micro(float[] wp, int wo, int m, float[] xp, int xo, float[] p, int po, int ps) {
+        int q = po + ps, r = q + ps, u = r + ps;
+        FloatVector a00 = FloatVector.fromArray(F, p, po), a01 = FloatVector.fromArray(F, p, po + 2 * L), a02 = FloatVector.fromArray(F, p, po + 4 * L);
+        FloatVector a03 = FloatVector.fromArray(F, p, po + 6 * L), a04 = FloatVector.fromArray(F, p, po + 8 * L), a05 = FloatVector.fromArray(F, p, po + 10 * L);
+        FloatVector a10 = FloatVector.fromArray(F, p, q), a11 = FloatVector.fromArray(F, p, q + 2 * L), a12 = FloatVector.fromArray(F, p, q + 4 * L);
+        FloatVector a13 = FloatVector.fromArray(F, p, q + 6 * L), a14 = FloatVector.fromArray(F, p, q + 8 * L), a15 = FloatVector.fromArray(F, p, q + 10 * L);
+        FloatVector a20 = FloatVector.fromArray(F, p, r), a21 = FloatVector.fromArray(F, p, r + 2 * L), a22 = FloatVector.fromArray(F, p, r + 4 * L);
+        FloatVector a23 = FloatVector.fromArray(F, p, r + 6 * L), a24 = FloatVector.fromArray(F, p, r + 8 * L), a25 = FloatVector.fromArray(F, p, r + 10 * L);
+        FloatVector a30 = FloatVector.fromArray(F, p, u), a31 = FloatVector.fromArray(F, p, u + 2 * L), a32 = FloatVector.fromArray(F, p, u + 4 * L);
+        FloatVector a33 = FloatVector.fromArray(F, p, u + 6 * L), a34 = FloatVector.fromArray(F, p, u + 8 * L), a35 = FloatVector.fromArray(F, p, u + 10 * L);
+        for (int k = 0; k < m; k++) {
+            // offsets written from k itself, so that C2 proves them in bounds once per loop
+            int xk = xo + k * 2 * T * L, wk = wo + k * R * L;
+            FloatVector w0 = FloatVector.fromArray(F, wp, wk), w1 = FloatVector.fromArray(F, wp, wk + L);
+            FloatVector w2 = FloatVector.fromArray(F, wp, wk + 2 * L), w3 = FloatVector.fromArray(F, wp, wk + 3 * L);
+            FloatVector v = FloatVector.fromArray(F, xp, xk);
+            a00 = w0.fma(v, a00);
+            a10 = w1.fma(v, a10);
+            a20 = w2.fma(v, a20);
+            a30 = w3.fma(v, a30);
+            v = FloatVector.fromArray(F, xp, xk + L);
+            a01 = w0.fma(v, a01);
+            a11 = w1.fma(v, a11);
+            a21 = w2.fma(v, a21);
+            a31 = w3.fma(v, a31);
+            v = FloatVector.fromArray(F, xp, xk + 2 * L);
+            a02 = w0.fma(v, a02);
+            a12 = w1.fma(v, a12);
+            a22 = w2.fma(v, a22);
+            a32 = w3.fma(v, a32);
+            v = FloatVector.fromArray(F, xp, xk + 3 * L);
+            a03 = w0.fma(v, a03);
+            a13 = w1.fma(v, a13);
+            a23 = w2.fma(v, a23);
+            a33 = w3.fma(v, a33);
+            v = FloatVector.fromArray(F, xp, xk + 4 * L);
+            a04 = w0.fma(v, a04);
+            a14 = w1.fma(v, a14);
+            a24 = w2.fma(v, a24);
+            a34 = w3.fma(v, a34);
+            v = FloatVector.fromArray(F, xp, xk + 5 * L);
+            a05 = w0.fma(v, a05);
+            a15 = w1.fma(v, a15);
+            a25 = w2.fma(v, a25);
+            a35 = w3.fma(v, a35);
+        }
+        a00.intoArray(p, po);
+        a01.intoArray(p, po + 2 * L);
+        a02.intoArray(p, po + 4 * L);
+        a03.intoArray(p, po + 6 * L);
+        a04.intoArray(p, po + 8 * L);
+        a05.intoArray(p, po + 10 * L);
+        a10.intoArray(p, q);
+        a11.intoArray(p, q + 2 * L);
+        a12.intoArray(p, q + 4 * L);
+        a13.intoArray(p, q + 6 * L);
+        a14.intoArray(p, q + 8 * L);
+        a15.intoArray(p, q + 10 * L);
+        a20.intoArray(p, r);
+        a21.intoArray(p, r + 2 * L);
+        a22.intoArray(p, r + 4 * L);
+        a23.intoArray(p, r + 6 * L);
+        a24.intoArray(p, r + 8 * L);
+        a25.intoArray(p, r + 10 * L);
+        a30.intoArray(p, u);
+        a31.intoArray(p, u + 2 * L);
+        a32.intoArray(p, u + 4 * L);
+        a33.intoArray(p, u + 6 * L);
+        a34.intoArray(p, u + 8 * L);
+        a35.intoArray(p, u + 10 * L);
+    }
+
+    /** {@code sum(a0.add(a1))} of the two accumulators stored at {@code p[at..at + 2L)}. */
+    private static float combine(float[] p, int at) {
+        return sum(FloatVector.fromArray(F, p, at).add(FloatVector.fromArray(F, p, at + L)));
+    }
 
     @Override
     public void geluErf(float[] x, int from, int to) {
