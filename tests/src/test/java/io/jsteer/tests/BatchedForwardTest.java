@@ -104,16 +104,27 @@ class BatchedForwardTest {
         Random r = new Random(100 + i);
         for (int k = 0; k < d; k++) vector[k] = (float) (r.nextDouble() * 2 - 1);
         float coeff = i % 3 == 0 ? 0 : i % 3 == 1 ? 2.5f : -4f;
-        int layer = i % layers;
+        int layer = i % layers, head = i % model.config().numHeads();
         return state -> {
             List<Hooks.Handle> handles = new ArrayList<>();
-            for (int l = 0; l < layers; l++) {
-                for (HookPoint p : HookPoint.values()) {
-                    if (p == HookPoint.RESID_MID && model.config().parallelResidual()) continue;
-                    handles.add(state.hooks().add(new HookName(l, p), (ctx, x) -> seen.add(describe(ctx, x))));
-                }
-            }
+            for (HookName point : state.hooks().points()) handles.add(state.hooks().add(point, (ctx, x) -> seen.add(describe(ctx, x))));
             if (coeff != 0) {
+                // inside the block: one head's z scaled at odd positions, the pattern of the
+                // call's last query row moved onto the first key, a few MLP neurons halved
+                handles.add(state.hooks().add(new HookName(layer, HookPoint.Z), (ctx, x) -> {
+                    for (int t = 0; t < ctx.tokens(); t++) {
+                        if (ctx.position(t) % 2 == 0) continue;
+                        for (int k = 0; k < ctx.headDim(); k++) x[t * ctx.width() + head * ctx.headDim() + k] *= coeff;
+                    }
+                }));
+                handles.add(state.hooks().add(new HookName((layer + 1) % layers, HookPoint.PATTERN), (ctx, x) -> {
+                    int row = (head * ctx.tokens() + ctx.tokens() - 1) * ctx.width();
+                    for (int k = 0; k < ctx.width(); k++) x[row + k] *= 0.5f;
+                    x[row] += 0.5f;
+                }));
+                handles.add(state.hooks().add(new HookName(layer, HookPoint.MLP_POST), (ctx, x) -> {
+                    for (int t = 0; t < ctx.tokens(); t++) for (int k = 0; k < 4; k++) x[t * ctx.width() + k] *= 0.5f;
+                }));
                 handles.add(state.hooks().add(new HookName(layer, HookPoint.RESID_POST), (ctx, x) -> {
                     for (int t = 0; t < ctx.tokens(); t++) {
                         if (ctx.position(t) % 2 == 0) continue;

@@ -52,7 +52,7 @@ class ForwardReferenceTest {
             State s = model.newState();
             Map<String, float[]> seen = new LinkedHashMap<>();
             for (int l = 0; l < layers; l++) {
-                for (HookPoint p : HookPoint.values()) {
+                for (HookPoint p : HookPoint.residualStream()) {
                     if (p == HookPoint.RESID_MID && model.config().parallelResidual()) continue;
                     HookName hook = new HookName(l, p);
                     s.hooks().add(hook, (ctx, x) -> seen.put(hook.toString(), x.clone()));

@@ -7,9 +7,12 @@ package io.jsteer.transformer;
 import io.jsteer.transformer.backend.Branch;
 import io.jsteer.transformer.backend.Backend.Product;
 import io.jsteer.transformer.blocks.Rope;
+import io.jsteer.transformer.hooks.HookName;
+import io.jsteer.transformer.hooks.HookPoint;
 import io.jsteer.transformer.kernels.Parallel;
 import io.jsteer.transformer.kernels.Vectors;
 import io.jsteer.weights.ModelConfig;
+import java.util.Arrays;
 
 /**
  * Causal multi-head attention of one layer over one forward call's rows, with grouped KV heads:
@@ -84,7 +87,11 @@ final class Attention implements Branch {
         return heads();
     }
 
-    /** Splits GPT-NeoX's fused rows or adds q/k/v biases (Qwen 2), norms queries and keys (Gemma 3, Qwen 3), rotates them, appends k and v to each row's sequence's cache. */
+    /**
+     * Splits GPT-NeoX's fused rows or adds q/k/v biases (Qwen 2), norms queries and keys (Gemma 3,
+     * Qwen 3), rotates them, appends k and v to each row's sequence's cache; with the hooks
+     * {@code hook_q/k/v} on the projections and {@code hook_rot_q/k} on what the scores use.
+     */
     private void cache() {
         if (qkv != null) {
             split();
@@ -94,9 +101,10 @@ final class Attention implements Branch {
             Model.addBias(v, w.vBias(), T);
         }
         int H = config.numHeads(), KV = config.numKvHeads(), hd = config.headDim();
+        b.hook(layer, HookPoint.Q, q, qW, H);
+        b.hook(layer, HookPoint.K, k, kvW, KV);
+        b.hook(layer, HookPoint.V, v, kvW, KV);
         for (int t = 0; t < T; t++) {
-            State s = b.state(b.sequenceOf(t));
-            float[][] kc = s.keys[layer], vc = s.values[layer];
             if (w.qNorm() != null) {
                 w.qNorm().apply(q, t * qW, H);
                 w.kNorm().apply(k, t * kvW, KV);
@@ -104,6 +112,13 @@ final class Attention implements Branch {
             int pos = b.positionOf(t);
             rope.apply(q, t * qW, H, hd, pos);
             rope.apply(k, t * kvW, KV, hd, pos);
+        }
+        b.hook(layer, HookPoint.ROT_Q, q, qW, H);
+        b.hook(layer, HookPoint.ROT_K, k, kvW, KV);
+        for (int t = 0; t < T; t++) {
+            State s = b.state(b.sequenceOf(t));
+            float[][] kc = s.keys[layer], vc = s.values[layer];
+            int pos = b.positionOf(t);
             for (int kvHead = 0; kvHead < KV; kvHead++) {
                 System.arraycopy(k, t * kvW + kvHead * hd, kc[pos / State.BLOCK], s.offset(kvHead, pos), hd);
                 System.arraycopy(v, t * kvW + kvHead * hd, vc[pos / State.BLOCK], s.offset(kvHead, pos), hd);
@@ -130,37 +145,117 @@ final class Attention implements Branch {
         qkv = null;
     }
 
-    /** After {@link #cache}: each (row, head) pair's softmax-weighted sum of its sequence's cached values, as a loop over the pairs. */
+    /**
+     * After {@link #cache}: each (row, head) pair's softmax-weighted sum of its sequence's cached
+     * values, into {@code mixed}. The sequences with a hook on the scores or the pattern are
+     * {@link #attendHooked attended} here, on the caller's thread; the others' pairs are
+     * returned as a loop.
+     */
     private Parallel.Loop heads() {
-        int H = config.numHeads(), hd = config.headDim(), group = H / config.numKvHeads();
-        float scale = config.attentionScale(), cap = config.attnSoftcap();
-        int window = config.isSliding(layer) ? config.slidingWindow() : Integer.MAX_VALUE;
+        int H = config.numHeads(), hd = config.headDim();
+        float[] q = this.q, mixed = this.mixed = new float[T * qW];
+        this.q = null;
+        boolean[] attended = null;
+        for (int s = 0; s < b.sequences(); s++) {
+            if (b.active(s, layer, HookPoint.ATTN_SCORES) || b.active(s, layer, HookPoint.PATTERN)) {
+                attendHooked(s, q, mixed);
+                if (attended == null) attended = new boolean[b.sequences()];
+                attended[s] = true;
+            }
+        }
+        boolean[] skip = attended;
         // spread over the cores once there is enough work, in runs of consecutive heads, which
         // share their KV head under grouped-query attention
         long work = 0;
         for (int t = 0; t < T; t++) work += (long) H * (b.positionOf(t) + 1) * hd;
         int pairs = T * H, threads = Parallel.threads();
         int grain = work < PARALLEL_WORK ? pairs : T == 1 ? (H + threads - 1) / threads : Math.max(1, pairs / (4 * threads));
-        float[] q = this.q, mixed = this.mixed = new float[T * qW];
-        this.q = null;
         return new Parallel.Loop(pairs, grain, (from, to) -> {
             for (int pair = from; pair < to; pair++) {
-                int t = pair / H, head = pair % H, kvHead = head / group, qo = t * qW + head * hd;
-                State s = b.state(b.sequenceOf(t));
-                float[][] kc = s.keys[layer], vc = s.values[layer];
-                int pos = b.positionOf(t), first = Math.max(0, pos - window + 1), n = pos + 1 - first;
+                int t = pair / H, head = pair % H;
+                if (skip != null && skip[b.sequenceOf(t)]) continue;
+                int pos = b.positionOf(t), first = firstKey(pos), n = pos + 1 - first;
                 float[] p = new float[n];
-                for (int j = first; j <= pos; j++) p[j - first] = Vectors.dot(q, qo, kc[j / State.BLOCK], s.offset(kvHead, j), hd) * scale;
-                if (cap > 0) Vectors.softcap(p, 0, n, cap);
+                scores(q, t, head, first, p);
                 Vectors.softmax(p, 0, n);
-                for (int j = first; j <= pos; j++) Vectors.axpy(p[j - first], vc[j / State.BLOCK], s.offset(kvHead, j), mixed, qo, hd);
+                mix(p, 0, t, head, first, pos, mixed);
             }
         });
+    }
+
+    /** The first key a query at {@code pos} sees: 0, or the start of its sliding window. */
+    private int firstKey(int pos) {
+        return config.isSliding(layer) ? Math.max(0, pos - config.slidingWindow() + 1) : 0;
+    }
+
+    /** {@code p[j - first] = cap(scale * q_t . k_j)} for the keys {@code j = first .. pos} of row {@code t}'s sequence, head {@code head}. */
+    private void scores(float[] q, int t, int head, int first, float[] p) {
+        int hd = config.headDim(), kvHead = head / (config.numHeads() / config.numKvHeads()), pos = b.positionOf(t);
+        State s = b.state(b.sequenceOf(t));
+        float[][] kc = s.keys[layer];
+        float scale = config.attentionScale(), cap = config.attnSoftcap();
+        for (int j = first; j <= pos; j++) p[j - first] = Vectors.dot(q, t * qW + head * hd, kc[j / State.BLOCK], s.offset(kvHead, j), hd) * scale;
+        if (cap > 0) Vectors.softcap(p, 0, pos + 1 - first, cap);
+    }
+
+    /** {@code mixed[t][head] += p[off + j - from] v_j} for the keys {@code j = from .. to} whose weight is not 0. */
+    private void mix(float[] p, int off, int t, int head, int from, int to, float[] mixed) {
+        int hd = config.headDim(), kvHead = head / (config.numHeads() / config.numKvHeads());
+        State s = b.state(b.sequenceOf(t));
+        float[][] vc = s.values[layer];
+        for (int j = from; j <= to; j++) {
+            float weight = p[off + j - from];
+            if (weight != 0) Vectors.axpy(weight, vc[j / State.BLOCK], s.offset(kvHead, j), mixed, t * qW + head * hd, hd);
+        }
+    }
+
+    /**
+     * Attention of sequence {@code s} in TransformerLens' steps, each shown to its hooks:
+     * {@code hook_attn_scores} ({@code [head][query][key]} over every key of the sequence so far,
+     * {@code -inf} where the mask hides one), the softmax of each row over its keys that are not
+     * {@code -inf}, {@code hook_pattern}, then the pattern-weighted sum of values. Unchanged by
+     * its hooks, every number equals the unhooked path's.
+     */
+    private void attendHooked(int s, float[] q, float[] mixed) {
+        int H = config.numHeads(), rows = b.rowCount(s), row0 = b.firstRow(s), keys = b.state(s).length() + rows;
+        float[] x = new float[H * rows * keys];
+        Arrays.fill(x, Float.NEGATIVE_INFINITY);
+        for (int head = 0; head < H; head++) {
+            for (int r = 0; r < rows; r++) {
+                int t = row0 + r, pos = b.positionOf(t), first = firstKey(pos);
+                float[] p = new float[pos + 1 - first];
+                scores(q, t, head, first, p);
+                System.arraycopy(p, 0, x, (head * rows + r) * keys + first, p.length);
+            }
+        }
+        runHooks(s, HookPoint.ATTN_SCORES, x, keys);
+        for (int row = 0; row < H * rows; row++) {
+            int lo = row * keys, hi = lo + keys;
+            while (lo < hi && x[lo] == Float.NEGATIVE_INFINITY) lo++;
+            while (hi > lo && x[hi - 1] == Float.NEGATIVE_INFINITY) hi--;
+            float[] p = Arrays.copyOfRange(x, lo, hi);
+            boolean[] hidden = new boolean[p.length];
+            for (int j = 0; j < p.length; j++) hidden[j] = p[j] == Float.NEGATIVE_INFINITY;
+            Vectors.softmax(p, 0, p.length);
+            for (int j = 0; j < p.length; j++) if (hidden[j]) p[j] = 0;
+            Arrays.fill(x, row * keys, (row + 1) * keys, 0f);
+            System.arraycopy(p, 0, x, lo, p.length);
+        }
+        runHooks(s, HookPoint.PATTERN, x, keys);
+        for (int head = 0; head < H; head++) {
+            for (int r = 0; r < rows; r++) mix(x, (head * rows + r) * keys, row0 + r, head, 0, keys - 1, mixed);
+        }
+    }
+
+    /** Runs sequence {@code s}'s hooks at a {@code [head][query][key]} point over its own array. */
+    private void runHooks(int s, HookPoint point, float[] x, int keys) {
+        if (b.active(s, layer, point)) b.state(s).hooks().run(b.context(s, new HookName(layer, point), keys, config.numHeads()), x);
     }
 
     /** After the heads: the output projection. */
     @Override
     public Product output() {
+        b.hook(layer, HookPoint.Z, mixed, qW, config.numHeads());
         out = new float[T * config.hiddenSize()];
         Product o = new Product(w.o(), mixed, out);
         mixed = null;

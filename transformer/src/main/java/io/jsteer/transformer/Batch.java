@@ -83,25 +83,46 @@ final class Batch {
         return positionOf[row];
     }
 
+    /** Whether any sequence of the batch has a hook at {@code layer}/{@code point}. */
+    boolean active(int layer, HookPoint point) {
+        for (Model.Step step : steps) if (step.state().hooks().active(layer, point)) return true;
+        return false;
+    }
+
+    /** Whether sequence {@code s} has a hook at {@code layer}/{@code point}. */
+    boolean active(int s, int layer, HookPoint point) {
+        return state(s).hooks().active(layer, point);
+    }
+
+    /** As {@link #hook(int, HookPoint, float[], int, int)} for a point of one head per row. */
+    void hook(int layer, HookPoint point, float[] x, int width) {
+        hook(layer, point, x, width, 1);
+    }
+
     /**
      * Runs each sequence's hooks at {@code layer}/{@code point} over its own rows of
      * {@code x[rows][width]}, as if it ran alone (see {@link io.jsteer.transformer.hooks}): a
      * sequence sharing the batch is shown a copy of its rows, and what its hooks write is copied back.
+     * {@code heads} is the number of heads a row holds at a per-head point, else 1.
      */
-    void hook(int layer, HookPoint point, float[] x, int width) {
+    void hook(int layer, HookPoint point, float[] x, int width, int heads) {
         for (int s = 0; s < steps.size(); s++) {
-            State state = state(s);
-            if (!state.hooks().active(layer, point)) continue;
+            if (!active(s, layer, point)) continue;
             int T = rowCount(s);
-            HookContext ctx = new HookContext(new HookName(layer, point), state.length(), T, width, promptLength[s]);
+            HookContext ctx = context(s, new HookName(layer, point), width, heads);
             if (steps.size() == 1) {
-                state.hooks().run(ctx, x);
+                state(s).hooks().run(ctx, x);
                 continue;
             }
             float[] own = new float[T * width];
             System.arraycopy(x, first[s] * width, own, 0, own.length);
-            state.hooks().run(ctx, own);
+            state(s).hooks().run(ctx, own);
             System.arraycopy(own, 0, x, first[s] * width, own.length);
         }
+    }
+
+    /** What sequence {@code s}'s hooks at {@code name} are shown: its positions and prompt length, with the given shape. */
+    HookContext context(int s, HookName name, int width, int heads) {
+        return new HookContext(name, positionOf[first[s]], rowCount(s), width, promptLength[s], heads);
     }
 }

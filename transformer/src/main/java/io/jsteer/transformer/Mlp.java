@@ -7,6 +7,7 @@ package io.jsteer.transformer;
 import io.jsteer.transformer.backend.Branch;
 import io.jsteer.transformer.backend.Backend.Product;
 import io.jsteer.transformer.blocks.Activations;
+import io.jsteer.transformer.hooks.HookPoint;
 import io.jsteer.transformer.kernels.Parallel;
 import io.jsteer.weights.ModelConfig;
 
@@ -24,7 +25,8 @@ final class Mlp implements Branch {
     private static final int ACTIVATION_GRAIN = 1024;
     private final ModelConfig config;
     private final LayerWeights w;
-    private final int T;
+    private final Batch b;
+    private final int layer, T;
     /** Normed input {@code [T][d]} until projected. */
     private float[] x;
     /** {@code [T][intermediate]}; after the activation, the input of the down projection. Allocated by the stage that fills it, as in {@link Attention}. */
@@ -34,11 +36,13 @@ final class Mlp implements Branch {
     /** {@code [T][d]}. */
     private float[] out;
 
-    /** The MLP over the normed input {@code x[rows][d]}. */
-    Mlp(ModelConfig config, LayerWeights w, float[] x, int rows) {
+    /** The MLP of {@code layer} over the normed input {@code x[rows][d]} of the batch {@code b}. */
+    Mlp(ModelConfig config, LayerWeights w, Batch b, int layer, float[] x) {
         this.config = config;
         this.w = w;
-        this.T = rows;
+        this.b = b;
+        this.layer = layer;
+        this.T = b.rows;
         this.x = x;
     }
 
@@ -55,19 +59,28 @@ final class Mlp implements Branch {
 
     /**
      * After the projections: {@code up = act(gate + bias) * (up + bias)}, or {@code act(up + bias)}, as a loop
-     * over the values; even vectorised it is worth spreading once there are a few thousand.
+     * over the values; even vectorised it is worth spreading once there are a few thousand. With a
+     * hook on {@code mlp.hook_pre} (or {@code hook_pre_linear}) the biases are added first, here, and
+     * the hooks shown the sums.
      */
     @Override
     public Parallel.Loop middle() {
         float[] up = this.up, gate = this.gate;
         this.gate = null;
-        int n = up.length;
+        int n = up.length, width = config.intermediateSize();
+        boolean hooked = b.active(layer, HookPoint.MLP_PRE) || b.active(layer, HookPoint.MLP_PRE_LINEAR);
+        if (hooked) {
+            Model.addBias(up, w.upBias(), T);
+            Model.addBias(gate, w.gateBias(), T);
+            b.hook(layer, HookPoint.MLP_PRE, gate == null ? up : gate, width);
+            if (gate != null) b.hook(layer, HookPoint.MLP_PRE_LINEAR, up, width);
+        }
         return new Parallel.Loop(n, Math.max(ACTIVATION_GRAIN, (n + Parallel.threads() - 1) / Parallel.threads()), (from, to) -> {
-            Model.addBias(up, w.upBias(), from, to);
+            if (!hooked) Model.addBias(up, w.upBias(), from, to);
             if (gate == null) {
                 Activations.apply(config.activation(), up, from, to);
             } else {
-                Model.addBias(gate, w.gateBias(), from, to);
+                if (!hooked) Model.addBias(gate, w.gateBias(), from, to);
                 Activations.apply(config.activation(), gate, from, to);
                 for (int i = from; i < to; i++) up[i] *= gate[i];
             }
@@ -77,6 +90,7 @@ final class Mlp implements Branch {
     /** After the activation: the down projection. */
     @Override
     public Product output() {
+        b.hook(layer, HookPoint.MLP_POST, up, config.intermediateSize());
         out = new float[T * config.hiddenSize()];
         Product down = new Product(w.down(), up, out);
         up = null;

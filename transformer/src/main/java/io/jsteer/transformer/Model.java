@@ -10,8 +10,10 @@ import io.jsteer.transformer.backend.CpuBackend;
 import io.jsteer.transformer.backend.DeviceBackend;
 import io.jsteer.transformer.blocks.Norm;
 import io.jsteer.transformer.blocks.Rope;
+import io.jsteer.transformer.hooks.HookName;
 import io.jsteer.transformer.hooks.HookPoint;
 import io.jsteer.transformer.kernels.Vectors;
+import io.jsteer.weights.Architecture;
 import io.jsteer.weights.Checkpoint;
 import io.jsteer.weights.ModelConfig;
 import io.jsteer.weights.WeightSource;
@@ -112,7 +114,8 @@ public final class Model {
 
     /** A fresh sequence with an empty KV cache and no hooks. */
     public State newState() {
-        return new State(config.numLayers(), config.numKvHeads(), config.headDim(), config.maxPositions(), !config.parallelResidual());
+        return new State(config.numLayers(), config.numKvHeads(), config.headDim(), config.maxPositions(), !config.parallelResidual(),
+                config.architecture() != Architecture.GPT_NEOX);
     }
 
     /**
@@ -153,6 +156,7 @@ public final class Model {
         Batch b = new Batch(steps, config.vocabSize());
         for (Step step : steps) step.state().checkRoom(step.tokens().length);
         if (backend instanceof DeviceBackend device) {
+            requireSupported(device, steps);
             List<float[]> logits = new ArrayList<>(steps.size());
             for (Step step : steps) {
                 logits.add(device.forward(this, step.state(), step.tokens(), step.allLogits()));
@@ -177,10 +181,23 @@ public final class Model {
         Batch b = new Batch(steps, config.vocabSize());
         for (Step step : steps) step.state().checkRoom(step.tokens().length);
         if (backend instanceof DeviceBackend device) {
+            requireSupported(device, steps);
             for (Step step : steps) device.forwardBlocks(this, step.state(), step.tokens(), layers);
             return;
         }
         run(b, layers);
+    }
+
+    /** Refuses, before any work, a hook at a point the device backend does not run hooks at. */
+    private static void requireSupported(DeviceBackend device, List<Step> steps) {
+        for (Step step : steps) {
+            for (HookName name : step.state().hooks().attached()) {
+                if (!device.supports(name.point())) {
+                    throw new UnsupportedOperationException("hook at " + name + ": the " + device.name()
+                            + " backend runs hooks at the residual-stream points only; use the CPU backend for hook points inside the block");
+                }
+            }
+        }
     }
 
     /** Embeds the batch's tokens and runs them through the first {@code layers} blocks; returns the residual stream {@code x[rows][d]}. */
@@ -220,10 +237,10 @@ public final class Model {
         int rows = b.rows;
         b.hook(l, HookPoint.RESID_PRE, x, config.hiddenSize());
 
-        Attention attention = new Attention(config, w, rope[l], b, l, normed(x, w.attnNorm(), rows));
+        Attention attention = new Attention(config, w, rope[l], b, l, normed(x, w.attnNorm(), l, HookPoint.LN1_NORMALIZED, b));
         float[] attnOut, mlpOut;
         if (config.parallelResidual()) {
-            Mlp mlp = new Mlp(config, w, normed(x, w.mlpNorm(), rows), rows);
+            Mlp mlp = new Mlp(config, w, b, l, normed(x, w.mlpNorm(), l, HookPoint.LN2_NORMALIZED, b));
             backend.run(rows, attention, mlp);
             attnOut = branchOutput(attention, w.attnOutNorm(), l, HookPoint.ATTN_OUT, b);
             mlpOut = branchOutput(mlp, w.mlpOutNorm(), l, HookPoint.MLP_OUT, b);
@@ -235,7 +252,7 @@ public final class Model {
             add(x, attnOut);
             b.hook(l, HookPoint.RESID_MID, x, config.hiddenSize());
 
-            Mlp mlp = new Mlp(config, w, normed(x, w.mlpNorm(), rows), rows);
+            Mlp mlp = new Mlp(config, w, b, l, normed(x, w.mlpNorm(), l, HookPoint.LN2_NORMALIZED, b));
             backend.run(rows, mlp);
             mlpOut = branchOutput(mlp, w.mlpOutNorm(), l, HookPoint.MLP_OUT, b);
             add(x, mlpOut);
@@ -251,10 +268,11 @@ public final class Model {
         return out;
     }
 
-    /** A normed copy of {@code x[rows][d]}. */
-    private static float[] normed(float[] x, Norm norm, int rows) {
+    /** A normed copy of {@code x[rows][d]}, hooked at {@code point}. */
+    private float[] normed(float[] x, Norm norm, int layer, HookPoint point, Batch b) {
         float[] h = x.clone();
-        norm.apply(h, rows);
+        norm.apply(h, b.rows);
+        b.hook(layer, point, h, config.hiddenSize());
         return h;
     }
 
@@ -274,12 +292,19 @@ public final class Model {
         float[] h = new float[wanted * d];
         int at = 0;
         for (int s = 0; s < b.sequences(); s++) {
-            int from = b.steps.get(s).allLogits() ? b.firstRow(s) : b.firstRow(s) + b.rowCount(s) - 1;
-            int n = b.steps.get(s).allLogits() ? b.rowCount(s) : 1;
-            System.arraycopy(x, from * d, h, at * d, n * d);
+            int rows = b.rowCount(s), n = b.steps.get(s).allLogits() ? rows : 1;
+            if (b.active(s, -1, HookPoint.LN_FINAL)) {
+                // every row of the call through the final norm, for its hooks; the wanted ones go on
+                float[] all = Arrays.copyOfRange(x, b.firstRow(s) * d, (b.firstRow(s) + rows) * d);
+                weights.finalNorm().apply(all, 0, rows);
+                b.state(s).hooks().run(b.context(s, HookName.LN_FINAL, d, 1), all);
+                System.arraycopy(all, (rows - n) * d, h, at * d, n * d);
+            } else {
+                System.arraycopy(x, (b.firstRow(s) + rows - n) * d, h, at * d, n * d);
+                weights.finalNorm().apply(h, at * d, n);
+            }
             at += n;
         }
-        weights.finalNorm().apply(h, wanted);
         float[] logits = new float[Math.multiplyExact(wanted, V)];
         backend.matmul(weights.lmHead(), h, logits, wanted);
         List<float[]> out = new ArrayList<>(b.sequences());

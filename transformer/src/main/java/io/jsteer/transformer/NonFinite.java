@@ -65,7 +65,7 @@ final class NonFinite {
         LOCATING.set(true);
         try {
             for (int l = 0; l < model.config().numLayers(); l++) {
-                for (HookPoint p : HookPoint.values()) {
+                for (HookPoint p : HookPoint.residualStream()) {
                     if (p == HookPoint.RESID_MID && model.config().parallelResidual()) continue;
                     HookName name = new HookName(l, p);
                     boolean steered = hooks.active(l, p);

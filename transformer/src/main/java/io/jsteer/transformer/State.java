@@ -33,13 +33,13 @@ public final class State {
     private int promptLength = -1;
     private final Hooks hooks;
 
-    State(int layers, int kvHeads, int headDim, int maxPositions, boolean hasResidMid) {
+    State(int layers, int kvHeads, int headDim, int maxPositions, boolean hasResidMid, boolean gatedMlp) {
         this.kvWidth = kvHeads * headDim;
         this.headDim = headDim;
         this.maxPositions = maxPositions;
         this.keys = new float[layers][0][];
         this.values = new float[layers][0][];
-        this.hooks = new Hooks(layers, hasResidMid);
+        this.hooks = new Hooks(layers, hasResidMid, gatedMlp);
     }
 
     /** Where KV head {@code kvHead} of position {@code pos} starts in its block, {@code keys[layer][pos / BLOCK]}. */

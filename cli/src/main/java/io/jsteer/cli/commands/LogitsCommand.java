@@ -34,9 +34,11 @@ public final class LogitsCommand extends CommandBase {
     @Mixin
     SteeringOptions steering;
 
-    @Option(names = "--hooks", paramLabel = "all|NAMES", description = {"Also write the activations at these hook points: 'all' (every point of",
-            "every block) or a comma list such as blocks.0.hook_attn_out,blocks.2.hook_mlp_out (points: resid_pre, attn_out,",
-            "resid_mid (sequential blocks only), mlp_out, resid_post)."})
+    @Option(names = "--hooks", paramLabel = "all|NAMES", description = {"Also write the activations at these hook points: 'all' (every residual-stream",
+            "point of every block) or a comma list such as blocks.0.hook_attn_out,blocks.2.attn.hook_z (points: resid_pre, attn_out,",
+            "resid_mid (sequential blocks only), mlp_out, resid_post; inside the block ln1.hook_normalized, attn.hook_q/k/v,",
+            "attn.hook_rot_q/rot_k, attn.hook_z, ln2.hook_normalized, mlp.hook_pre/pre_linear/post; ln_final.hook_normalized),",
+            "each as [[...] per position]."})
     String hooks;
 
     @Option(names = {"-o", "--out"}, paramLabel = "FILE.json", required = true, description = "Where to write the JSON.")
@@ -65,7 +67,7 @@ public final class LogitsCommand extends CommandBase {
                 g.writeObjectFieldStart("hooks");
                 for (Map.Entry<HookName, float[]> h : r.hooks().entrySet()) {
                     g.writeFieldName(h.getKey().toString());
-                    writeRows(g, h.getValue(), r.tokens(), r.hidden());
+                    writeRows(g, h.getValue(), r.tokens(), h.getValue().length / r.tokens());
                 }
                 g.writeEndObject();
             }

@@ -56,15 +56,17 @@ public final class Forward {
     }
 
     /**
-     * The hook points named by {@code spec}: {@code all} (every point of every block; resid_mid only
-     * with a sequential residual) or a comma-separated list such as {@code blocks.0.hook_attn_out,1.mlp_out}.
+     * The hook points named by {@code spec}: {@code all} (every residual-stream point of every block;
+     * resid_mid only with a sequential residual) or a comma-separated list such as
+     * {@code blocks.0.hook_attn_out,1.mlp_out,blocks.2.attn.hook_z,ln_final.hook_normalized}: any point
+     * with a row per token (the {@code [head][query][key]} scores and pattern are not).
      */
     public static List<HookName> hookPoints(Model model, String spec) {
         int layers = model.config().numLayers();
         List<HookName> out = new ArrayList<>();
         if (spec.equals("all")) {
             for (int l = 0; l < layers; l++) {
-                for (HookPoint p : HookPoint.values()) {
+                for (HookPoint p : HookPoint.residualStream()) {
                     if (p != HookPoint.RESID_MID || !model.config().parallelResidual()) out.add(new HookName(l, p));
                 }
             }
@@ -77,6 +79,12 @@ public final class Forward {
             }
             if (name.point() == HookPoint.RESID_MID && model.config().parallelResidual()) {
                 throw new IllegalArgumentException("--hooks: " + name + " does not exist: this model's blocks use a parallel residual");
+            }
+            if (name.point().layout() == HookPoint.Layout.PATTERN) {
+                throw new IllegalArgumentException("--hooks: " + name + " is [head][query][key], not a row per token; read it with a hook in Java");
+            }
+            if (!model.newState().hooks().points().contains(name)) {
+                throw new IllegalArgumentException("--hooks: " + name + " does not exist in this model (mlp.hook_pre_linear needs a gated MLP)");
             }
             if (!out.contains(name)) out.add(name);
         }

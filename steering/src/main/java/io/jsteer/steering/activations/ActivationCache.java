@@ -10,6 +10,7 @@ import io.jsteer.transformer.batch.BatchSize;
 import io.jsteer.transformer.batch.Engine;
 import io.jsteer.transformer.batch.SequenceProgress;
 import io.jsteer.transformer.hooks.HookName;
+import io.jsteer.transformer.hooks.HookPoint;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -55,6 +56,13 @@ public final class ActivationCache {
         if (prompts == null || prompts.isEmpty()) throw new IllegalArgumentException("no prompts to run");
         if (points == null || points.isEmpty()) throw new IllegalArgumentException("no hook points to record");
         List<HookName> unique = new ArrayList<>(new LinkedHashSet<>(points));
+        for (HookName point : unique) {
+            if (point.point().layout() == HookPoint.Layout.PATTERN) {
+                throw new IllegalArgumentException(point + " is [head][query][key], not a row per token; read it with a hook on the state");
+            }
+        }
+        // the pass stops after the deepest block read, or runs whole for the final norm
+        boolean whole = unique.contains(HookName.LN_FINAL);
         int layers = unique.stream().mapToInt(HookName::layer).max().orElseThrow() + 1;
         int[][] positions = new int[prompts.size()][];
         int longest = 0;
@@ -96,7 +104,12 @@ public final class ActivationCache {
                 rows += prompts.get(end).length;
                 end++;
             }
-            model.forwardBlocks(steps, layers);
+            if (whole) {
+                model.forward(steps);
+                for (Model.Step step : steps) step.state().reset();
+            } else {
+                model.forwardBlocks(steps, layers);
+            }
             for (int i = first; i < end; i++) {
                 for (Read r : reads.get(i - first)) {
                     float[] samples = readout.samples(r.rows, r.width);

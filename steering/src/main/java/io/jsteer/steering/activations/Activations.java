@@ -8,12 +8,17 @@ import io.jsteer.transformer.hooks.HookName;
 import java.util.HashMap;
 import java.util.Map;
 
-/** Rows recorded by {@link ActivationCache#record}: for each hook point and prompt, {@code [rows][width]}. */
+/**
+ * Rows recorded by {@link ActivationCache#record}: for each hook point and prompt, {@code [rows][width]},
+ * the width being the point's ({@link #width(HookName)}: the hidden size on the residual stream,
+ * {@code heads * d_head} at {@code attn.hook_z}, {@code d_mlp} at {@code mlp.hook_post}, ...).
+ */
 public final class Activations {
     private final int prompts;
     private final int width;
     private final Map<HookName, float[][]> rows = new HashMap<>();
     private final Map<HookName, int[][]> positions = new HashMap<>();
+    private final Map<HookName, Integer> widths = new HashMap<>();
 
     Activations(int prompts, int width) {
         this.prompts = prompts;
@@ -23,6 +28,7 @@ public final class Activations {
     void put(int prompt, HookName point, int[] pos, float[] values) {
         rows.computeIfAbsent(point, p -> new float[prompts][])[prompt] = values;
         positions.computeIfAbsent(point, p -> new int[prompts][])[prompt] = pos;
+        if (pos.length > 0) widths.put(point, values.length / pos.length);
     }
 
     /** Number of prompts run. */
@@ -30,9 +36,18 @@ public final class Activations {
         return prompts;
     }
 
-    /** Width of every row (the model's hidden size). */
+    /** Width of every row at the residual-stream points (the model's hidden size). */
     public int width() {
         return width;
+    }
+
+    /**
+     * @param point a recorded hook point
+     * @return the width of its rows (the hidden size on the residual stream)
+     */
+    public int width(HookName point) {
+        rows(point, 0);
+        return widths.getOrDefault(point, width);
     }
 
     /** The rows of one prompt at one point, {@code [rowCount][width]} row-major. */
@@ -45,7 +60,7 @@ public final class Activations {
 
     /** Number of rows of one prompt at one point. */
     public int rowCount(HookName point, int prompt) {
-        return rows(point, prompt).length / width;
+        return rows(point, prompt).length / width(point);
     }
 
     /** The absolute token positions of those rows. */

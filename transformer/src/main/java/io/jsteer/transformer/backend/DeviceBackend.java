@@ -6,6 +6,7 @@ package io.jsteer.transformer.backend;
 
 import io.jsteer.transformer.Model;
 import io.jsteer.transformer.State;
+import io.jsteer.transformer.hooks.HookPoint;
 
 /**
  * A backend that runs whole forward passes on its device: weights, the residual stream and the
@@ -37,4 +38,18 @@ public interface DeviceBackend extends Backend {
      * {@link io.jsteer.transformer.batch.Engine} runs no more at once.
      */
     int maxSequences();
+
+    /**
+     * Whether this backend runs hooks at {@code point}. {@link Model#forward} refuses, before any
+     * work, a call whose states have a hook anywhere else. This default runs the residual-stream
+     * points only ({@link HookPoint#residual()}); the points inside the block (q/k/v, scores,
+     * pattern, z, the norms' outputs, the MLP's neurons) and {@code ln_final} need the CPU backend
+     * until a device backend says otherwise.
+     *
+     * @param point a hook point
+     * @return whether hooks attached there run on this backend
+     */
+    default boolean supports(HookPoint point) {
+        return point.residual();
+    }
 }

@@ -35,6 +35,9 @@ public final class ActivationView {
      * @param x   the activations
      */
     public ActivationView(HookContext ctx, float[] x) {
+        if (ctx.name().point().layout() == HookPoint.Layout.PATTERN) {
+            throw new IllegalArgumentException(ctx.name() + " is [head][query][key], not a row per token: read it with a Hook (ctx, x)");
+        }
         if (x.length < (long) ctx.tokens() * ctx.width()) {
             throw new IllegalArgumentException("activations of " + x.length + " values are fewer than " + ctx.tokens() + " rows x " + ctx.width());
         }
@@ -52,9 +55,19 @@ public final class ActivationView {
         return ctx.tokens();
     }
 
-    /** @return the values per row (the model's hidden size) */
+    /** @return the values per row (the model's hidden size at the residual stream, {@code heads * d_head} at q/k/v/z, {@code d_mlp} in the MLP) */
     public int width() {
         return ctx.width();
+    }
+
+    /** @return the heads a row holds at a per-head point ({@code attn.hook_q/k/v/rot_q/rot_k/z}), else 1 */
+    public int heads() {
+        return ctx.heads();
+    }
+
+    /** @return the values per head at a per-head point ({@code width() / heads()}) */
+    public int headDim() {
+        return ctx.headDim();
     }
 
     /**
