@@ -25,6 +25,7 @@ import java.util.TreeMap;
 public record SteeringVector(HookName hook, float[] direction, String method, Map<String, String> parameters, String model) {
     public SteeringVector {
         if (hook == null) throw new IllegalArgumentException("steering vector has no hook point");
+        if (!hook.point().residual()) throw new IllegalArgumentException(RESIDUAL_ONLY.formatted(hook));
         if (direction == null || direction.length == 0) throw new IllegalArgumentException("steering vector for " + hook + " has no values");
         if (method == null || method.isBlank()) throw new IllegalArgumentException("steering vector for " + hook + " names no method");
         if (model == null || model.isBlank()) throw new IllegalArgumentException("steering vector for " + hook + " names no model");
@@ -32,6 +33,9 @@ public record SteeringVector(HookName hook, float[] direction, String method, Ma
         direction = direction.clone();
         parameters = parameters == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(parameters));
     }
+
+    /** Why a vector cannot be placed at a point inside the block; {@code %s} is the point. */
+    static final String RESIDUAL_ONLY = "%s is inside the block: a steering vector acts on the residual stream (resid_pre, attn_out, resid_mid, mlp_out, resid_post)";
 
     /** A copy of the values (the record keeps its own). */
     @Override

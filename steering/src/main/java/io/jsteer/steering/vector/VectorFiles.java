@@ -74,6 +74,7 @@ public final class VectorFiles {
             } catch (IllegalArgumentException e) {
                 throw new WeightsException(file, e.getMessage());
             }
+            if (!point.residual()) throw new WeightsException(file, SteeringVector.RESIDUAL_ONLY.formatted("hook_point '" + point.tlName() + "'"));
             int width = parseInt(file, "hidden_size", require(file, meta, "hidden_size"));
             if (!st.has(TENSOR)) throw new WeightsException(file, "missing tensor '" + TENSOR + "'");
             Tensor t = st.tensor(TENSOR);

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jsteer.transformer.hooks.HookName;
 import io.jsteer.transformer.hooks.HookPoint;
@@ -139,7 +140,13 @@ class VectorFilesTest {
         m.put("hook_point", "hook_q");
         Path point = handWritten("point.safetensors", ramp(8), m);
         e = assertThrows(WeightsException.class, () -> VectorFiles.load(point));
-        assertEquals(point + ": unknown hook point 'hook_q' (expected one of resid_pre, attn_out, resid_mid, mlp_out, resid_post)", e.getMessage());
+        assertTrue(e.getMessage().startsWith(point + ": unknown hook point 'hook_q' (expected one of resid_pre, attn_out, resid_mid, mlp_out, resid_post, "), e.getMessage());
+
+        m = meta(8);
+        m.put("hook_point", "attn.hook_z");
+        Path inner = handWritten("inner.safetensors", ramp(8), m);
+        e = assertThrows(WeightsException.class, () -> VectorFiles.load(inner));
+        assertEquals(inner + ": hook_point 'attn.hook_z' is inside the block: a steering vector acts on the residual stream (resid_pre, attn_out, resid_mid, mlp_out, resid_post)", e.getMessage());
 
         m = meta(8);
         m.put("parameters", "{\"k\": 3}");

@@ -24,7 +24,9 @@ class HooksTest {
 
     @Test
     void badNamesAreRejectedPrecisely() {
-        assertEquals("unknown hook point 'hook_resid' (expected one of resid_pre, attn_out, resid_mid, mlp_out, resid_post)",
+        assertEquals("unknown hook point 'hook_resid' (expected one of resid_pre, attn_out, resid_mid, mlp_out, resid_post, "
+                + "ln1.hook_normalized, attn.hook_q, attn.hook_k, attn.hook_v, attn.hook_rot_q, attn.hook_rot_k, attn.hook_attn_scores, "
+                + "attn.hook_pattern, attn.hook_z, ln2.hook_normalized, mlp.hook_pre, mlp.hook_pre_linear, mlp.hook_post, ln_final.hook_normalized)",
                 assertThrows(IllegalArgumentException.class, () -> HookName.parse("blocks.1.hook_resid")).getMessage());
         assertEquals("hook name 'blocks.x.hook_resid_pre': layer 'x' is not an integer",
                 assertThrows(IllegalArgumentException.class, () -> HookName.parse("blocks.x.hook_resid_pre")).getMessage());
