@@ -135,7 +135,7 @@ class DeviceForwardTest {
         s.hooks().add(new HookName(layers / 2, HookPoint.RESID_POST), (ctx, x) -> {
             for (int t = 0; t < ctx.tokens(); t++) for (int i = 0; i < vector.length; i++) x[t * ctx.width() + i] += 4 * vector[i];
         });
-        for (HookPoint p : HookPoint.values()) {
+        for (HookPoint p : HookPoint.residualStream()) {
             if (p == HookPoint.RESID_MID && !residMid) continue;
             Hook record = (ctx, x) -> {
                 seen.add(ctx.name() + "@" + ctx.startPos() + "+" + ctx.tokens() + "/" + ctx.promptLength());

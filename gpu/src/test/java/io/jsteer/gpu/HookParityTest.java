@@ -91,7 +91,7 @@ class HookParityTest {
     private static List<HookName> points(Model m) {
         List<HookName> all = new ArrayList<>();
         for (int l = 0; l < m.config().numLayers(); l++) {
-            for (HookPoint p : HookPoint.values()) if (p != HookPoint.RESID_MID || !m.config().parallelResidual()) all.add(new HookName(l, p));
+            for (HookPoint p : HookPoint.residualStream()) if (p != HookPoint.RESID_MID || !m.config().parallelResidual()) all.add(new HookName(l, p));
         }
         return all;
     }
