@@ -35,7 +35,8 @@ import picocli.CommandLine.Option;
 @Command(name = "patch", description = {"Activation patching: run the corrupted prompt with the activation at one hook point and position",
         "taken from the clean prompt's run, for every layer and position, and score each run by the logit difference",
         "logit(A) - logit(B) at the last position. The prompts must have the same number of tokens. Writes into DIR:",
-        "patch.json, patch.csv (one row per hook, layer and position), patch-HOOK.png heat maps and report.html."})
+        "patch.json, patch.csv (one row per hook, layer and position), patch-HOOK.png heat maps and report.html;",
+        "with --heads also each head patched at attn.hook_z over every position (patch-heads.csv, patch-heads.png)."})
 public final class PatchCommand extends CommandBase {
     @Mixin
     ModelOptions model;
@@ -79,6 +80,10 @@ public final class PatchCommand extends CommandBase {
                     + "mlp_out, resid_post. Default: ${DEFAULT-VALUE} (TransformerLens' get_act_patch_block_every).")
     List<String> hooks;
 
+    @Option(names = "--heads", description = {"Also patch each attention head alone, its part of blocks.L.attn.hook_z at every position",
+            "(TransformerLens' get_act_patch_attn_head_out_all_pos): a layer x head heat map."})
+    boolean heads;
+
     @Mixin
     BatchOptions batch;
 
@@ -100,6 +105,9 @@ public final class PatchCommand extends CommandBase {
                 p = HookPoint.parse(h.strip());
             } catch (IllegalArgumentException e) {
                 throw new UserError("--hooks: " + e.getMessage());
+            }
+            if (p.layout() == HookPoint.Layout.PATTERN || p == HookPoint.LN_FINAL) {
+                throw new UserError("--hooks: " + p.tlName() + " has no row per layer and position to patch; give residual-stream points or attn.hook_z");
             }
             if (!points.contains(p)) points.add(p);
         }
@@ -133,22 +141,29 @@ public final class PatchCommand extends CommandBase {
             chosenBy = answers.texts != null ? "--answers" : "--answer-ids";
         }
         ActivationPatching patching = new ActivationPatching(mdl, cleanIds, corruptIds, a, b);
-        int runs = points.size() * mdl.config().numLayers() * cleanIds.length;
-        Map<HookPoint, double[][]> results = countingSequences("patch", runs, () -> {
-            Map<HookPoint, double[][]> r = new LinkedHashMap<>();
-            for (HookPoint p : points) r.put(p, patching.residual(p));
-            return r;
+        int headRuns = heads ? mdl.config().numLayers() * mdl.config().numHeads() : 0;
+        int runs = points.size() * mdl.config().numLayers() * cleanIds.length + headRuns;
+        Map<HookPoint, double[][]> results = new LinkedHashMap<>();
+        double[][] byHead = countingSequences("patch", runs, () -> {
+            for (HookPoint p : points) results.put(p, patching.residual(p));
+            return heads ? patching.heads(HookPoint.Z) : null;
         });
-        Result result = new Result(m, cleanIds, corruptIds, a, b, chosenBy, patching.cleanDifference(), patching.corruptDifference(), results);
+        Result result = new Result(m, cleanIds, corruptIds, a, b, chosenBy, patching.cleanDifference(), patching.corruptDifference(), results, byHead);
         OutputPaths.replaceDirectory(out, dir -> result.write(dir));
         out().printf(Locale.ROOT, "metric logit('%s') - logit('%s'): clean %.4f, corrupted %.4f%n", SingleTokens.label(m, a), SingleTokens.label(m, b),
                 patching.cleanDifference(), patching.corruptDifference());
-        out().printf("%d patched runs; wrote %s (patch.json, patch.csv, %d heat map%s, report.html)%n", runs, out, points.size(), points.size() == 1 ? "" : "s");
+        int maps = points.size() + (heads ? 1 : 0);
+        out().printf("%d patched runs; wrote %s (patch.json, patch.csv, %d heat map%s, report.html)%n", runs, out, maps, maps == 1 ? "" : "s");
     }
 
     /** The tokens of a prompt joined by {@code |}, line breaks escaped, for a one-line message. */
     private static String oneLine(LoadedModel m, int[] ids) {
         return String.join("|", LensCommand.labels(m, ids)).replace("\n", "\\n").replace("\r", "\\r");
+    }
+
+    /** A point's name in files and JSON keys: {@code resid_pre}, {@code attn_z}. */
+    static String name(HookPoint p) {
+        return p.tlName().replace("hook_", "").replace('.', '_');
     }
 
     private static int argmax(float[] x) {
@@ -159,7 +174,7 @@ public final class PatchCommand extends CommandBase {
 
     /** Everything the command writes, from one place. */
     private record Result(LoadedModel m, int[] clean, int[] corrupt, int a, int b, String chosenBy, double cleanDiff, double corruptDiff,
-            Map<HookPoint, double[][]> grids) {
+            Map<HookPoint, double[][]> grids, double[][] heads) {
         boolean restoredDefined() {
             return cleanDiff != corruptDiff;
         }
@@ -175,14 +190,15 @@ public final class PatchCommand extends CommandBase {
             List<String> positions = AnalysisCharts.positions(LensCommand.labels(m, clean), tokens);
             List<Plot> plots = new ArrayList<>();
             for (Map.Entry<HookPoint, double[][]> e : grids.entrySet()) {
-                String hook = e.getKey().tlName().substring("hook_".length());
-                double[][] shown = e.getValue();
-                if (restoredDefined()) {
-                    shown = new double[shown.length][];
-                    for (int l = 0; l < shown.length; l++) shown[l] = java.util.Arrays.stream(e.getValue()[l]).map(this::restored).toArray();
-                }
-                plots.add(AnalysisCharts.plot("patch-" + hook + ".png", AnalysisCharts.patching(hook, shown, positions, restoredDefined()),
+                String hook = name(e.getKey());
+                plots.add(AnalysisCharts.plot("patch-" + hook + ".png", AnalysisCharts.patching(hook, shown(e.getValue()), positions, restoredDefined()),
                         "blocks.L." + e.getKey().tlName() + " patched from the clean run at one position (column) of one layer (row)."));
+            }
+            if (heads != null) {
+                plots.add(AnalysisCharts.plot("patch-heads.png", AnalysisCharts.layersByHeads("Patching each head's attn.hook_z (all positions): "
+                        + (restoredDefined() ? "fraction restored" : "logit difference"), shown(heads), restoredDefined() ? 1 : 0),
+                        "Head (column) of block (row) patched alone from the clean run, its part of attn.hook_z at every position."));
+                OutputFiles.writeText(dir.resolve("patch-heads.csv"), headsCsv());
             }
             for (Plot p : plots) OutputFiles.write(dir.resolve(p.file()), o -> o.write(p.png()));
             AnalysisPage page = new AnalysisPage("jsteer patch: " + m.name())
@@ -196,8 +212,28 @@ public final class PatchCommand extends CommandBase {
                     .note("Restored fraction", "(patched - corrupted) / (clean - corrupted): 1 means the patch alone brings back the clean "
                             + "behaviour, 0 that it changes nothing; shown when the clean and corrupted metrics differ, else the logit difference itself.")
                     .note("resid_pre / resid_post", "the whole residual stream entering / leaving the block at that position.")
-                    .note("attn_out / mlp_out", "what the block's attention / MLP adds to the stream at that position.");
+                    .note("attn_out / mlp_out", "what the block's attention / MLP adds to the stream at that position.")
+                    .note("Heads", "with --heads: one head's output (its part of attn.hook_z, before the output projection) patched at every position.");
             OutputFiles.writeText(dir.resolve("report.html"), page.render());
+        }
+
+        /** The grid as shown: fractions restored where defined, else the logit differences. */
+        private double[][] shown(double[][] grid) {
+            if (!restoredDefined()) return grid;
+            double[][] out = new double[grid.length][];
+            for (int l = 0; l < grid.length; l++) out[l] = java.util.Arrays.stream(grid[l]).map(this::restored).toArray();
+            return out;
+        }
+
+        private String headsCsv() {
+            StringBuilder s = new StringBuilder("layer,head,logit_difference,restored\n");
+            for (int l = 0; l < heads.length; l++) {
+                for (int h = 0; h < heads[l].length; h++) {
+                    s.append(l).append(',').append(h).append(',').append(heads[l][h]).append(',')
+                            .append(restoredDefined() ? Double.toString(restored(heads[l][h])) : "").append('\n');
+                }
+            }
+            return s.toString();
         }
 
         private void json(JsonGenerator g) throws IOException {
@@ -217,11 +253,16 @@ public final class PatchCommand extends CommandBase {
             g.writeEndObject();
             g.writeObjectFieldStart("patched");
             for (Map.Entry<HookPoint, double[][]> e : grids.entrySet()) {
-                g.writeArrayFieldStart(e.getKey().tlName().substring("hook_".length()));
+                g.writeArrayFieldStart(name(e.getKey()));
                 for (double[] row : e.getValue()) g.writeArray(row, 0, row.length);
                 g.writeEndArray();
             }
             g.writeEndObject();
+            if (heads != null) {
+                g.writeArrayFieldStart("patched_heads");
+                for (double[] row : heads) g.writeArray(row, 0, row.length);
+                g.writeEndArray();
+            }
             g.writeEndObject();
         }
 
@@ -238,7 +279,7 @@ public final class PatchCommand extends CommandBase {
         private String csv() {
             StringBuilder s = new StringBuilder("hook,layer,position,token,logit_difference,restored\n");
             for (Map.Entry<HookPoint, double[][]> e : grids.entrySet()) {
-                String hook = e.getKey().tlName().substring("hook_".length());
+                String hook = name(e.getKey());
                 for (int l = 0; l < e.getValue().length; l++) {
                     for (int t = 0; t < e.getValue()[l].length; t++) {
                         double v = e.getValue()[l][t];

@@ -10,6 +10,8 @@ import io.jsteer.steering.analysis.LogitLens.Stage;
 import java.awt.Color;
 import java.util.ArrayList;
 import java.util.List;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.HeatMapChart;
 import org.knowm.xchart.HeatMapChartBuilder;
 import org.knowm.xchart.internal.chartpart.Chart;
@@ -136,6 +138,83 @@ public final class AnalysisCharts {
         double range = restored ? Math.max(1, SweepCharts.niceCeiling(extent)) : SweepCharts.niceCeiling(extent);
         chart.getStyler().setRangeColors(DIVERGING).setMin(-range).setMax(range).setHeatMapValueDecimalPattern(SweepCharts.valuePattern(range));
         chart.addSeries(hook, xs, ys, cells);
+        return chart;
+    }
+
+    /**
+     * One head's attention pattern: query positions down (the first at the top), key positions
+     * across, each cell the weight the query gives the key (rows sum to 1; keys after the query
+     * are masked, 0). Weights are printed in the cells of prompts of up to 16 tokens.
+     *
+     * @param layer   the block
+     * @param head    the head
+     * @param pattern {@code [query][key]}
+     * @param tokens  position labels (see {@link #positions})
+     * @return the chart
+     */
+    public static HeatMapChart attention(int layer, int head, float[][] pattern, List<String> tokens) {
+        int T = pattern.length;
+        List<String> ys = new ArrayList<>(tokens.reversed());
+        List<Number[]> cells = new ArrayList<>(T * T);
+        for (int q = 0; q < T; q++) {
+            for (int k = 0; k < T; k++) cells.add(new Number[] {k, T - 1 - q, pattern[q][k]});
+        }
+        boolean values = T <= 16;
+        int cell = values ? 48 : Math.max(12, 640 / T);
+        HeatMapChart chart = new HeatMapChartBuilder().width(300 + cell * T).height(260 + cell * T)
+                .title("Block " + layer + ", head " + head).xAxisTitle("key (attended to)").yAxisTitle("query").build();
+        chart.getStyler().setShowValue(values).setChartBackgroundColor(Color.WHITE);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
+        chart.getStyler().setXAxisLabelRotation(60);
+        chart.getStyler().setRangeColors(SEQUENTIAL).setMin(0).setMax(1).setHeatMapValueDecimalPattern("0.00");
+        chart.addSeries("weight", tokens, ys, cells);
+        return chart;
+    }
+
+    /**
+     * A layer x head heat map of signed values, such as per-head patching or attribution.
+     *
+     * @param title  the chart's title
+     * @param values {@code [layer][head]}
+     * @param fixedRange the colour scale's half-range, or 0 to fit the values
+     * @return the chart
+     */
+    public static HeatMapChart layersByHeads(String title, double[][] values, double fixedRange) {
+        List<Integer> xs = new ArrayList<>(), ys = new ArrayList<>();
+        List<Number[]> cells = new ArrayList<>();
+        double extent = 0;
+        for (int h = 0; h < values[0].length; h++) xs.add(h);
+        for (int l = 0; l < values.length; l++) {
+            ys.add(l);
+            for (int h = 0; h < values[l].length; h++) {
+                cells.add(new Number[] {h, l, values[l][h]});
+                extent = Math.max(extent, Math.abs(values[l][h]));
+            }
+        }
+        HeatMapChart chart = heatmap(title, "head", "layer", xs.size(), ys.size());
+        chart.getStyler().setXAxisLabelRotation(0);
+        double range = fixedRange > 0 ? Math.max(fixedRange, SweepCharts.niceCeiling(extent)) : SweepCharts.niceCeiling(extent);
+        chart.getStyler().setRangeColors(DIVERGING).setMin(-range).setMax(range).setHeatMapValueDecimalPattern(SweepCharts.valuePattern(range));
+        chart.addSeries("value", xs, ys, cells);
+        return chart;
+    }
+
+    /**
+     * Direct logit attribution as bars: the embedding, each block's attention and MLP, the final
+     * norm's bias, in the order they reach the stream.
+     *
+     * @param title  the chart's title
+     * @param labels one per bar
+     * @param values one per bar
+     * @return the chart
+     */
+    public static CategoryChart bars(String title, List<String> labels, List<Double> values) {
+        CategoryChart chart = new CategoryChartBuilder().width(Math.max(SweepCharts.WIDTH, 200 + 44 * labels.size())).height(SweepCharts.HEIGHT)
+                .title(title).xAxisTitle("part of the model").yAxisTitle("direct logit attribution").build();
+        chart.getStyler().setLegendVisible(false).setChartBackgroundColor(Color.WHITE);
+        chart.getStyler().setXAxisLabelRotation(45);
+        chart.getStyler().setSeriesColors(new Color[] {DIVERGING[2]});
+        chart.addSeries("attribution", labels, values);
         return chart;
     }
 

@@ -20,7 +20,7 @@ public final class AnalysisPage {
     private final List<Section> sections = new ArrayList<>();
     private final Map<String, String> notes = new LinkedHashMap<>();
 
-    private record Section(String heading, String text, List<Plot> plots) {}
+    private record Section(String heading, String text, List<Plot> plots, int columns) {}
 
     /**
      * An empty page.
@@ -39,7 +39,12 @@ public final class AnalysisPage {
 
     /** Adds a section of plots under {@code heading}, introduced by {@code text} (may be empty). */
     public AnalysisPage section(String heading, String text, List<Plot> plots) {
-        sections.add(new Section(heading, text, List.copyOf(plots)));
+        return section(heading, text, plots, 1);
+    }
+
+    /** As {@link #section(String, String, List)}, the plots side by side in {@code columns} columns. */
+    public AnalysisPage section(String heading, String text, List<Plot> plots, int columns) {
+        sections.add(new Section(heading, text, List.copyOf(plots), Math.max(1, columns)));
         return this;
     }
 
@@ -61,7 +66,9 @@ public final class AnalysisPage {
         for (Section s : sections) {
             h.append("<h2>").append(HtmlReport.esc(s.heading())).append("</h2>\n");
             if (!s.text().isEmpty()) h.append("<p>").append(HtmlReport.esc(s.text())).append("</p>\n");
+            if (s.columns() > 1) h.append("<div style=\"display:grid;grid-template-columns:repeat(").append(s.columns()).append(",1fr);gap:.5rem\">\n");
             for (Plot p : s.plots()) HtmlReport.figure(h, p);
+            if (s.columns() > 1) h.append("</div>\n");
         }
         if (!notes.isEmpty()) {
             h.append("<h2>How to read it</h2>\n<dl>\n");

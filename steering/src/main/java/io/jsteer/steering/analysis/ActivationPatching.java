@@ -9,6 +9,7 @@ import io.jsteer.transformer.State;
 import io.jsteer.transformer.batch.BatchSize;
 import io.jsteer.transformer.batch.Engine;
 import io.jsteer.transformer.batch.Job;
+import io.jsteer.transformer.hooks.HookContext;
 import io.jsteer.transformer.hooks.HookName;
 import io.jsteer.transformer.hooks.HookPoint;
 import io.jsteer.transformer.hooks.Hooks;
@@ -43,19 +44,34 @@ public final class ActivationPatching {
     private final double cleanDifference, corruptDifference;
 
     /**
-     * Where one patched run takes the clean activation.
+     * Where one patched run takes the clean activation: a hook point, a position or all, and for a
+     * point with heads ({@code attn.hook_z}, {@code hook_q/k/v}, {@code hook_pattern}) one head
+     * or all. A position of a {@code [head][query][key]} point is a query row.
      *
      * @param at       the hook point
      * @param position the position patched, or {@link #ALL} for every position
+     * @param head     the head patched, or {@link #ALL} for every head (and for points without heads)
      */
-    public record Patch(HookName at, int position) {
-        /** {@link #position} of a patch of every position. */
+    public record Patch(HookName at, int position, int head) {
+        /** {@link #position} or {@link #head} of a patch of every position or head. */
         public static final int ALL = -1;
 
-        /** Checks the position. */
+        /** Checks the position and head. */
         public Patch {
             if (at == null) throw new IllegalArgumentException("patch needs a hook point");
             if (position < ALL) throw new IllegalArgumentException("patch position must be >= 0 (or ALL), got " + position);
+            if (head < ALL) throw new IllegalArgumentException("patch head must be >= 0 (or ALL), got " + head);
+            if (head != ALL && at.point().layout() == HookPoint.Layout.ROWS) throw new IllegalArgumentException(at + " has no heads to patch one of");
+        }
+
+        /**
+         * A patch of every head at one position (or all).
+         *
+         * @param at       the hook point
+         * @param position the position, or {@link #ALL}
+         */
+        public Patch(HookName at, int position) {
+            this(at, position, ALL);
         }
 
         /**
@@ -129,6 +145,8 @@ public final class ActivationPatching {
         LinkedHashSet<HookName> points = new LinkedHashSet<>();
         for (Patch p : patches) {
             if (p.position() >= clean.length) throw new IllegalArgumentException("patch position " + p.position() + " is outside the prompt of " + clean.length + " tokens");
+            if (p.head() >= headCount(p.at().point())) throw new IllegalArgumentException("head " + p.head() + " is outside " + p.at() + ", which has " + headCount(p.at().point()) + " heads");
+            if (p.at().point() == HookPoint.LN_FINAL) throw new IllegalArgumentException(p.at() + " is after the blocks; patch blocks.L.hook_resid_post of the last block instead");
             points.add(p.at());
         }
         List<HookName> order = List.copyOf(points);
@@ -144,10 +162,14 @@ public final class ActivationPatching {
      * Patches the activation at {@code point} of every block, one position at a time: TransformerLens'
      * {@code get_act_patch_resid_pre} for {@code RESID_PRE}.
      *
-     * @param point a residual-stream hook point ({@code RESID_MID} only in sequential blocks)
+     * @param point a hook point with a row per token: on the residual stream ({@code RESID_MID} only
+     *              in sequential blocks) or inside the block ({@code attn.hook_z}: every head at once)
      * @return {@code metric[layer][position]}
      */
     public double[][] residual(HookPoint point) {
+        if (point.layout() == HookPoint.Layout.PATTERN || point == HookPoint.LN_FINAL) {
+            throw new IllegalArgumentException(point.tlName() + " has no row per position and layer to patch; patch a residual-stream point or attn.hook_z");
+        }
         int L = model.config().numLayers(), T = clean.length;
         List<Patch> patches = new ArrayList<>(L * T);
         for (int l = 0; l < L; l++) {
@@ -159,7 +181,35 @@ public final class ActivationPatching {
         return grid;
     }
 
-    /** One corrupted run with the clean activation written over one point (and position). */
+    /**
+     * Patches each head of {@code point} over every position, one head at a time: TransformerLens'
+     * {@code get_act_patch_attn_head_out_all_pos} for {@code Z}.
+     *
+     * @param point a point with heads, such as {@link HookPoint#Z}
+     * @return {@code metric[layer][head]}
+     */
+    public double[][] heads(HookPoint point) {
+        int L = model.config().numLayers(), H = headCount(point);
+        if (point.layout() == HookPoint.Layout.ROWS) throw new IllegalArgumentException(point.tlName() + " has no heads; patch a point such as attn.hook_z");
+        List<Patch> patches = new ArrayList<>(L * H);
+        for (int l = 0; l < L; l++) {
+            for (int h = 0; h < H; h++) patches.add(new Patch(new HookName(l, point), Patch.ALL, h));
+        }
+        double[] flat = run(patches);
+        double[][] grid = new double[L][H];
+        for (int l = 0; l < L; l++) System.arraycopy(flat, l * H, grid[l], 0, H);
+        return grid;
+    }
+
+    /** The heads of a point: the KV heads for keys and values, else the query heads (1 for points without heads). */
+    private int headCount(HookPoint point) {
+        return switch (point) {
+            case K, V, ROT_K -> model.config().numKvHeads();
+            default -> point.layout() == HookPoint.Layout.ROWS ? 1 : model.config().numHeads();
+        };
+    }
+
+    /** One corrupted run with the clean activation written over one point (and position, and head). */
     private final class Patched implements Job {
         private final Patch patch;
         private final float[] source;
@@ -181,11 +231,24 @@ public final class ActivationPatching {
 
         @Override
         public void start(State state) {
-            handle = state.hooks().add(patch.at(), (ctx, x) -> {
-                int w = ctx.width();
-                if (patch.position() == Patch.ALL) System.arraycopy(source, 0, x, 0, ctx.tokens() * w);
-                else System.arraycopy(source, patch.position() * w, x, patch.position() * w, w);
-            });
+            handle = state.hooks().add(patch.at(), this::copy);
+        }
+
+        /** Copies the patched rows (or the head's part of them) from the clean run, as the point lays them out. */
+        private void copy(HookContext ctx, float[] x) {
+            int T = ctx.tokens(), w = ctx.width();
+            int from = patch.position() == Patch.ALL ? 0 : patch.position(), to = patch.position() == Patch.ALL ? T : from + 1;
+            if (ctx.name().point().layout() == HookPoint.Layout.PATTERN) {
+                for (int h = 0; h < ctx.heads(); h++) {
+                    if (patch.head() != Patch.ALL && h != patch.head()) continue;
+                    System.arraycopy(source, (h * T + from) * w, x, (h * T + from) * w, (to - from) * w);
+                }
+                return;
+            }
+            for (int t = from; t < to; t++) {
+                if (patch.head() == Patch.ALL) System.arraycopy(source, t * w, x, t * w, w);
+                else System.arraycopy(source, t * w + patch.head() * ctx.headDim(), x, t * w + patch.head() * ctx.headDim(), ctx.headDim());
+            }
         }
 
         @Override

@@ -4,6 +4,7 @@
  */
 package io.jsteer.steering.analysis;
 
+import io.jsteer.transformer.LayerWeights;
 import io.jsteer.transformer.Model;
 import io.jsteer.transformer.blocks.Norm;
 import io.jsteer.transformer.hooks.HookName;
@@ -32,6 +33,16 @@ import java.util.List;
  * Attribution#logitDifference}), up to float rounding; Gemma 2's soft-cap is not linear and is
  * left out of the attribution ({@link Attribution#modelLogitDifference} is the difference of the
  * model's capped logits).
+ *
+ * <p><b>Per head</b>: block {@code L}'s attention output is {@code sum_h z_h W_O[:, h] + b_O}, with
+ * {@code z_h} head {@code h}'s part of {@code blocks.L.attn.hook_z} at the position (TransformerLens'
+ * {@code hook_result} and {@code stack_head_results}); each head gets the term of its own {@code
+ * z_h W_O[:, h]} and the output bias {@code b_O}, part of no head, a term of its own ({@link
+ * Attribution#attentionBias}). Where the family norms the attention output before adding it
+ * (Gemma 2/3's {@code post_attention_layernorm}), that norm is linearised the same way as the
+ * final one, with the scale of the whole attention output at that position. The heads' and the
+ * bias' terms sum to the block's attention term. Needs the inner hook points, so it runs on the
+ * CPU backend.
  */
 public final class DirectLogitAttribution {
     private final Model model;
@@ -54,12 +65,15 @@ public final class DirectLogitAttribution {
      * @param other                the token whose logit counts negatively
      * @param embed                the token embedding's term
      * @param attention            {@code attention[L]}: block {@code L}'s {@code hook_attn_out} term
+     * @param heads                {@code heads[L][h]}: head {@code h} of block {@code L}, its {@code z_h W_O[:, h]}
+     * @param attentionBias        {@code attentionBias[L]}: block {@code L}'s attention output bias (0 without one); with the heads, the block's attention term
      * @param mlp                  {@code mlp[L]}: block {@code L}'s {@code hook_mlp_out} term
      * @param bias                 the final norm's bias term (0 for RMSNorm)
      * @param logitDifference      {@code logit(answer) - logit(other)} before the final soft-cap, from the model's final norm applied to the stream
      * @param modelLogitDifference the same difference of the model's logits as {@link Model#forward} returns them (after the soft-cap where there is one)
      */
-    public record Attribution(int position, int answer, int other, double embed, double[] attention, double[] mlp, double bias,
+    public record Attribution(int position, int answer, int other, double embed, double[] attention, double[][] heads, double[] attentionBias,
+            double[] mlp, double bias,
             double logitDifference, double modelLogitDifference) {
         /**
          * The sum of every term, which equals {@link #logitDifference} up to float rounding.
@@ -110,8 +124,9 @@ public final class DirectLogitAttribution {
             points.add(new HookName(l, HookPoint.MLP_OUT));
         }
         points.add(new HookName(L - 1, HookPoint.RESID_POST));
+        for (int l = 0; l < L; l++) points.add(new HookName(l, HookPoint.Z));
         float[][] acts = Streams.record(model, tokens, points);
-        float[] last = row(acts[acts.length - 1], position, d);
+        float[] last = row(acts[2 * L + 1], position, d);
 
         Norm norm = model.weights().finalNorm();
         double[] weight = Readout.normWeight(norm), bias = Readout.normBias(norm);
@@ -123,10 +138,16 @@ public final class DirectLogitAttribution {
         }
         boolean center = norm instanceof Norm.LayerNorm;
         double scale = scale(norm, last);
-        double[] attention = new double[L], mlp = new double[L];
+        double[] attention = new double[L], mlp = new double[L], attentionBias = new double[L];
+        double[][] heads = new double[L][];
+        int zWidth = model.config().numHeads() * model.config().headDim();
         for (int l = 0; l < L; l++) {
             attention[l] = term(row(acts[1 + 2 * l], position, d), u, center, scale);
             mlp[l] = term(row(acts[2 + 2 * l], position, d), u, center, scale);
+            double[][] parts = headOutputs(model.weights().layers()[l], row(acts[2 * L + 2 + l], position, zWidth));
+            heads[l] = new double[parts.length - 1];
+            for (int h = 0; h < heads[l].length; h++) heads[l][h] = term(parts[h], u, center, scale);
+            attentionBias[l] = term(parts[parts.length - 1], u, center, scale);
         }
         double embed = term(row(acts[0], position, d), u, center, scale);
         double biasTerm = dot(bias, diff);
@@ -136,7 +157,48 @@ public final class DirectLogitAttribution {
         double logitDifference = 0;
         for (int i = 0; i < d; i++) logitDifference += normed[i] * diff[i];
         float[] logits = Readout.logits(model, last, 1);
-        return new Attribution(position, answer, other, embed, attention, mlp, biasTerm, logitDifference, (double) logits[answer] - logits[other]);
+        return new Attribution(position, answer, other, embed, attention, heads, attentionBias, mlp, biasTerm, logitDifference,
+                (double) logits[answer] - logits[other]);
+    }
+
+    /**
+     * What each head adds to the stream at one position, {@code z_h W_O[:, h]}, and last the
+     * output bias, each through the attention output's norm where the family has one, linearised
+     * at the scale of their sum (their sum is then the attention output as added).
+     */
+    private double[][] headOutputs(LayerWeights w, float[] z) {
+        int d = model.config().hiddenSize(), H = model.config().numHeads(), hd = model.config().headDim();
+        double[][] parts = new double[H + 1][d];
+        float[] row = new float[H * hd];
+        for (int i = 0; i < d; i++) {
+            w.o().read((long) i * H * hd, row);
+            for (int h = 0; h < H; h++) {
+                double s = 0;
+                for (int j = h * hd; j < (h + 1) * hd; j++) s += (double) row[j] * z[j];
+                parts[h][i] = s;
+            }
+            if (w.oBias() != null) parts[H][i] = w.oBias()[i];
+        }
+        Norm post = w.attnOutNorm();
+        if (post == null) return parts;
+        float[] raw = new float[d];
+        for (int i = 0; i < d; i++) {
+            double s = 0;
+            for (double[] p : parts) s += p[i];
+            raw[i] = (float) s;
+        }
+        double inv = 1 / scale(post, raw);
+        double[] weight = Readout.normWeight(post), bias = Readout.normBias(post);
+        boolean centerPost = post instanceof Norm.LayerNorm;
+        for (int k = 0; k <= H; k++) {
+            double mean = 0;
+            if (centerPost) {
+                for (double v : parts[k]) mean += v;
+                mean /= d;
+            }
+            for (int i = 0; i < d; i++) parts[k][i] = (parts[k][i] - mean) * inv * weight[i] + (k == H ? bias[i] : 0);
+        }
+        return parts;
     }
 
     /** The final norm's divisor for the stream {@code x}: {@code sqrt(var(x) + eps)} for LayerNorm, {@code sqrt(mean(x^2) + eps)} for RMSNorm. */
@@ -156,6 +218,18 @@ public final class DirectLogitAttribution {
                 yield Math.sqrt(sq / d + rms.eps());
             }
         };
+    }
+
+    /** {@code center(c) . u / scale}. */
+    private static double term(double[] c, double[] u, boolean center, double scale) {
+        double mean = 0;
+        if (center) {
+            for (double v : c) mean += v;
+            mean /= c.length;
+        }
+        double s = 0;
+        for (int i = 0; i < c.length; i++) s += (c[i] - mean) * u[i];
+        return s / scale;
     }
 
     /** {@code center(c) . u / scale}. */

@@ -18,7 +18,8 @@ final class Streams {
 
     /**
      * Runs {@code tokens} through a fresh sequence up to the deepest block {@code points} name and
-     * returns a copy of the activation at each point, {@code [tokens][width]}, in the order given.
+     * returns a copy of the activation at each point, in the order given, laid out as the point's
+     * {@link io.jsteer.transformer.hooks.HookPoint.Layout} says.
      */
     static float[][] record(Model model, int[] tokens, List<HookName> points) {
         float[][] out = new float[points.size()][];
@@ -28,7 +29,7 @@ final class Streams {
         for (int i = 0; i < points.size(); i++) {
             int at = i;
             deepest = Math.max(deepest, points.get(i).layer() + 1);
-            handles.add(state.hooks().add(points.get(i), (ctx, x) -> out[at] = Arrays.copyOf(x, ctx.tokens() * ctx.width())));
+            handles.add(state.hooks().add(points.get(i), (ctx, x) -> out[at] = Arrays.copyOf(x, ctx.size())));
         }
         try {
             model.forwardBlocks(List.of(new Model.Step(state, tokens, false)), deepest);

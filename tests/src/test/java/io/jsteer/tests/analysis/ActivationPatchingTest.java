@@ -108,6 +108,51 @@ class ActivationPatchingTest {
         }
     }
 
+    /**
+     * Every head's {@code attn.hook_z} patched at once is the clean attention output (the output
+     * projection is the same product of the same values), and one head alone is what a hand-made
+     * hook copying that head's slice gives.
+     */
+    @ParameterizedTest
+    @MethodSource("models")
+    void headPatchesAreZSlices(String name) {
+        Model model = Model.load(Fixtures.dir(name));
+        ActivationPatching p = patching(model);
+        int L = model.config().numLayers(), H = model.config().numHeads(), hd = model.config().headDim();
+        List<Patch> pairs = new ArrayList<>();
+        for (int l = 0; l < L; l++) {
+            pairs.add(Patch.all(new HookName(l, HookPoint.Z)));
+            pairs.add(Patch.all(new HookName(l, HookPoint.ATTN_OUT)));
+        }
+        double[] m = p.run(pairs);
+        for (int l = 0; l < L; l++) assertEquals(m[2 * l + 1], m[2 * l], 0.0, name + " block " + l + ": all of z is the attention output");
+
+        double[][] heads = p.heads(HookPoint.Z);
+        int a = answer(model, CLEAN, -1), b = answer(model, CORRUPT, a);
+        boolean someHeadMatters = false;
+        for (int l = 0; l < L; l++) {
+            HookName at = new HookName(l, HookPoint.Z);
+            float[][] clean = new float[1][];
+            State s = model.newState();
+            s.hooks().add(at, (ctx, x) -> clean[0] = x.clone());
+            model.forward(s, CLEAN, false);
+            for (int h = 0; h < H; h++) {
+                int head = h;
+                State c = model.newState();
+                c.hooks().add(at, (ctx, x) -> {
+                    for (int t = 0; t < ctx.tokens(); t++) System.arraycopy(clean[0], t * H * hd + head * hd, x, t * H * hd + head * hd, hd);
+                });
+                float[] logits = model.forward(c, CORRUPT, false);
+                assertEquals((double) logits[a] - logits[b], heads[l][h], 0.0, name + " block " + l + " head " + h);
+                someHeadMatters |= heads[l][h] != p.corruptDifference();
+            }
+        }
+        assertTrue(someHeadMatters, "some head's patch changes the metric");
+        assertThrows(IllegalArgumentException.class, () -> new Patch(new HookName(0, HookPoint.RESID_PRE), 0, 1), "resid_pre has no heads");
+        assertThrows(IllegalArgumentException.class, () -> p.run(List.of(new Patch(new HookName(0, HookPoint.Z), 0, H))));
+        assertThrows(IllegalArgumentException.class, () -> p.residual(HookPoint.PATTERN));
+    }
+
     @Test
     void refusesPromptsOfDifferentLengths() {
         Model model = Model.load(Fixtures.dir("pythia-tiny-parallel"));

@@ -81,6 +81,55 @@ class AnalysisCommandsTest {
         assertEquals(1, same.get("patched").size());
     }
 
+    /** The default model's block 0 has a previous-token head (see DefaultModel): the pictures must show it. */
+    @Test
+    void attentionDrawsEveryHeadAndFindsThePreviousTokenHead(@TempDir Path tmp) throws IOException {
+        Path out = tmp.resolve("att");
+        Cli.Result r = Cli.run("attention", "-p", "The groom kissed the bride and everyone cheered", "-o", out).ok();
+        assertTrue(r.out().contains("4 blocks x 4 heads"), r.out());
+        JsonNode json = Cli.JSON.readTree(out.resolve("attention.json").toFile());
+        int T = json.get("input_ids").size();
+        JsonNode patterns = json.get("patterns");
+        assertEquals(4, patterns.size());
+        int previousTokenHeads = 0;
+        for (JsonNode head : patterns.get(0)) {
+            boolean previous = true;
+            for (int q = 1; q < T; q++) previous &= head.get(q).get(q - 1).asDouble() > 0.9;
+            if (previous) previousTokenHeads++;
+        }
+        assertEquals(1, previousTokenHeads, "block 0 has one previous-token head");
+        for (int l = 0; l < 4; l++) {
+            for (int h = 0; h < 4; h++) assertNotNull(ImageIO.read(out.resolve("attention-L" + l + "-H" + h + ".png").toFile()));
+        }
+        assertEquals(16, Files.readString(out.resolve("report.html")).split("<img ", -1).length - 1);
+        assertEquals(18, Cli.strayFiles(out).size(), "16 pictures, the JSON and the page");
+    }
+
+    @Test
+    void dlaTermsAddUpAndPatchDrawsTheHeads(@TempDir Path tmp) throws IOException {
+        Cli.Result r = Cli.run("dla", "-p", "The bride and the groom danced at the", "--answers", " wedding, battle", "-o", tmp.resolve("dla")).ok();
+        assertTrue(r.out().contains("logit(' wedding') - logit(' battle')"), r.out());
+        JsonNode dla = Cli.JSON.readTree(tmp.resolve("dla/dla.json").toFile());
+        double sum = dla.get("embed").asDouble() + dla.get("final_norm_bias").asDouble();
+        for (int l = 0; l < 4; l++) {
+            sum += dla.get("attention").get(l).asDouble() + dla.get("mlp").get(l).asDouble();
+            double heads = dla.get("attention_bias").get(l).asDouble();
+            for (JsonNode h : dla.get("heads").get(l)) heads += h.asDouble();
+            assertEquals(dla.get("attention").get(l).asDouble(), heads, 1e-5, "heads add up to block " + l);
+        }
+        assertEquals(dla.get("logit_difference").asDouble(), sum, 1e-5);
+        assertEquals(List.of(), Cli.strayFiles(tmp.resolve("dla"), "dla.json", "dla-layers.png", "dla-heads.png", "report.html"));
+
+        Path out = tmp.resolve("patch");
+        Cli.run("patch", "--clean", "The bride and the groom danced at the", "--corrupt", "The soldier and the captain fought at the",
+                "--answers", " wedding, battle", "--hooks", "resid_pre,attn.hook_z", "--heads", "-o", out).ok();
+        assertEquals(List.of(), Cli.strayFiles(out, "patch.json", "patch.csv", "patch-resid_pre.png", "patch-attn_z.png", "patch-heads.png",
+                "patch-heads.csv", "report.html"));
+        JsonNode json = Cli.JSON.readTree(out.resolve("patch.json").toFile());
+        assertEquals(4, json.get("patched_heads").size());
+        assertEquals(1 + 16, Files.readAllLines(out.resolve("patch-heads.csv")).size());
+    }
+
     @Test
     void refusalsSayWhatIsWrong(@TempDir Path tmp) {
         Cli.Result r = Cli.run("patch", "--clean", "The bride danced with the", "--corrupt", "The soldiers danced along with the", "-o", tmp.resolve("a"));
@@ -94,6 +143,10 @@ class AnalysisCommandsTest {
         assertTrue(r.err().contains("parallel residual"), r.err());
         r = Cli.run("patch", "--clean", "The bride", "--corrupt", "The groom", "--hooks", "z", "-o", tmp.resolve("e"));
         assertTrue(r.err().contains("--hooks: unknown hook point 'z'"), r.err());
+        r = Cli.run("patch", "--clean", "The bride", "--corrupt", "The groom", "--hooks", "attn.hook_pattern", "-o", tmp.resolve("f"));
+        assertTrue(r.err().contains("has no row per layer and position"), r.err());
+        r = Cli.run("dla", "-p", "The bride", "--position", 5, "-o", tmp.resolve("g"));
+        assertTrue(r.err().contains("--position 5 is outside the prompt of 2 tokens"), r.err());
         r = Cli.run("lens", "-p", "The bride", "--tokens", " wedding day", "-o", tmp.resolve("l.json"));
         assertTrue(r.err().contains("--tokens: ' wedding day' is 2 tokens"), r.err());
         r = Cli.run("lens", "-p", "The bride", "--top-k", 0, "-o", tmp.resolve("l.json"));

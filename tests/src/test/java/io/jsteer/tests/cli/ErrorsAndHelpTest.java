@@ -23,7 +23,7 @@ class ErrorsAndHelpTest {
     static final Path MODEL = Fixtures.dir("pythia-tiny-parallel");
 
     @ParameterizedTest
-    @ValueSource(strings = {"logits", "generate", "vector", "apply", "sweep", "eval", "export", "inspect", "lens", "patch", "demo"})
+    @ValueSource(strings = {"logits", "generate", "vector", "apply", "sweep", "eval", "export", "inspect", "lens", "patch", "dla", "attention", "demo"})
     void everySubcommandHasHelp(String name) {
         Cli.Result r = Cli.run(name, "--help").ok();
         assertTrue(r.out().startsWith("Usage: jsteer " + name), r.out());
@@ -33,7 +33,7 @@ class ErrorsAndHelpTest {
     @Test
     void topLevelHelpListsTheSubcommandsAndAMissingSubcommandIsAUsageError() {
         Cli.Result r = Cli.run("--help").ok();
-        for (String name : List.of("logits", "generate", "vector", "apply", "sweep", "eval", "export", "inspect", "lens", "patch", "demo")) {
+        for (String name : List.of("logits", "generate", "vector", "apply", "sweep", "eval", "export", "inspect", "lens", "patch", "dla", "attention", "demo")) {
             assertTrue(r.out().contains("  " + name + " "), name + " missing from\n" + r.out());
         }
         assertEquals(2, Cli.run().exit());
