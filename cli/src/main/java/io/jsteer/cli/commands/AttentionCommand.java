@@ -5,6 +5,7 @@
 package io.jsteer.cli.commands;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import io.jsteer.cli.UserError;
 import io.jsteer.cli.io.OutputFiles;
 import io.jsteer.cli.io.OutputPaths;
 import io.jsteer.cli.options.ModelOptions;
@@ -34,6 +35,9 @@ public final class AttentionCommand extends CommandBase {
     @Mixin
     PromptInput prompt;
 
+    @Option(names = "--layers", paramLabel = "L,...", split = ",", description = "Draw only these blocks (the JSON keeps every block). Default: all.")
+    List<Integer> layers;
+
     @Option(names = {"-o", "--out"}, paramLabel = "DIR", required = true, description = "Folder to write the results into.")
     Path out;
 
@@ -41,6 +45,11 @@ public final class AttentionCommand extends CommandBase {
     void execute() {
         outputDirectory("-o", out);
         LoadedModel m = model.load(err());
+        int L = m.model().config().numLayers();
+        List<Integer> drawn = layers == null ? java.util.stream.IntStream.range(0, L).boxed().toList() : List.copyOf(new java.util.LinkedHashSet<>(layers));
+        for (int l : drawn) {
+            if (l < 0 || l >= L) throw new UserError("--layers: block " + l + " is out of range: " + m.name() + " has blocks 0.." + (L - 1));
+        }
         int[] ids = prompt.tokens(m);
         float[][][][] patterns = new AttentionPatterns(m.model()).run(ids);
         List<String> tokens = LensCommand.labels(m, ids);
@@ -51,7 +60,7 @@ public final class AttentionCommand extends CommandBase {
                     .fact("Model", m.name())
                     .fact("Prompt", String.join("", tokens))
                     .fact("Tokens", Integer.toString(ids.length));
-            for (int l = 0; l < patterns.length; l++) {
+            for (int l : drawn) {
                 List<Plot> plots = new ArrayList<>();
                 for (int h = 0; h < patterns[l].length; h++) {
                     Plot p = AnalysisCharts.plot("attention-L" + l + "-H" + h + ".png", AnalysisCharts.attention(l, h, patterns[l][h], labels),
@@ -67,7 +76,7 @@ public final class AttentionCommand extends CommandBase {
         });
         int heads = patterns.length == 0 ? 0 : patterns[0].length;
         out().printf("%d blocks x %d heads over %d tokens; wrote %s (attention.json, %d pictures, report.html)%n", patterns.length, heads, ids.length, out,
-                patterns.length * heads);
+                drawn.size() * heads);
     }
 
     private static void json(JsonGenerator g, LoadedModel m, int[] ids, List<String> tokens, float[][][][] patterns) throws IOException {

@@ -103,6 +103,10 @@ class AnalysisCommandsTest {
         }
         assertEquals(16, Files.readString(out.resolve("report.html")).split("<img ", -1).length - 1);
         assertEquals(18, Cli.strayFiles(out).size(), "16 pictures, the JSON and the page");
+        Cli.run("attention", "-p", "The groom kissed", "--layers", "1", "-o", tmp.resolve("one")).ok();
+        assertEquals(List.of("attention-L1-H0.png", "attention-L1-H1.png", "attention-L1-H2.png", "attention-L1-H3.png", "attention.json", "report.html"),
+                Cli.strayFiles(tmp.resolve("one")));
+        assertTrue(Cli.run("attention", "-p", "The groom", "--layers", "4", "-o", tmp.resolve("bad")).err().contains("--layers: block 4 is out of range"));
     }
 
     @Test
