@@ -131,6 +131,14 @@ class AnalysisCommandsTest {
                 "patch-heads.csv", "report.html"));
         JsonNode json = Cli.JSON.readTree(out.resolve("patch.json").toFile());
         assertEquals(4, json.get("patched_heads").size());
+        // by design (DefaultModel) the topic is carried by one head, block 1's head 0: it alone restores the clean difference
+        double clean = json.get("metric").get("clean").asDouble(), corrupt = json.get("metric").get("corrupt").asDouble();
+        for (int l = 0; l < 4; l++) {
+            for (int h = 0; h < 4; h++) {
+                double want = l == 1 && h == 0 ? clean : corrupt;
+                assertEquals(want, json.get("patched_heads").get(l).get(h).asDouble(), 1e-5 * Math.abs(clean - corrupt), "block " + l + " head " + h);
+            }
+        }
         assertEquals(1 + 16, Files.readAllLines(out.resolve("patch-heads.csv")).size());
     }
 
