@@ -220,12 +220,14 @@ public final class AnalysisCharts {
 
     /**
      * A heat map sized for {@code columns x rows} cells: at least the sweep charts' size, wider
-     * and taller as the cells need room for their labels and values.
+     * and taller as the cells need room for their labels and values (printed while they fit).
      */
     static HeatMapChart heatmap(String title, String x, String y, int columns, int rows) {
-        int width = Math.max(SweepCharts.WIDTH, 260 + 64 * columns), height = Math.max(SweepCharts.HEIGHT, 220 + 34 * rows);
+        // values are printed in the cells while they fit; past that the colours alone carry them
+        boolean values = columns <= 24 && rows <= 40;
+        int width = Math.max(SweepCharts.WIDTH, 260 + (values ? 64 : 24) * columns), height = Math.max(SweepCharts.HEIGHT, 220 + (values ? 34 : 16) * rows);
         HeatMapChart chart = new HeatMapChartBuilder().width(width).height(height).title(title).xAxisTitle(x).yAxisTitle(y).build();
-        chart.getStyler().setShowValue(true).setChartBackgroundColor(Color.WHITE);
+        chart.getStyler().setShowValue(values).setChartBackgroundColor(Color.WHITE);
         chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
         chart.getStyler().setXAxisLabelRotation(45);
         return chart;
