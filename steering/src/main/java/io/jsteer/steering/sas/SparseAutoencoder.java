@@ -98,11 +98,15 @@ public final class SparseAutoencoder {
         return hookName;
     }
 
-    /** That hook as a {@link HookName}, or null when absent or not of the form {@code blocks.L.hook_X}. */
+    /**
+     * That hook as a {@link HookName}, or null when absent or not a residual-stream point
+     * {@code blocks.L.hook_X} (an SAE on {@code attn.hook_z} or the MLP's neurons is not steered here).
+     */
     public HookName hook() {
         if (hookName == null) return null;
         try {
-            return HookName.parse(hookName);
+            HookName h = HookName.parse(hookName);
+            return h.point().residual() ? h : null;
         } catch (IllegalArgumentException notABlockHook) {
             return null;
         }
