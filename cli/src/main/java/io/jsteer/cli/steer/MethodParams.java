@@ -39,7 +39,11 @@ final class MethodParams {
         return new HookName(layer, point);
     }
 
-    double coefficient() {
+    ModelConfig config() {
+        return config;
+    }
+
+        double coefficient() {
         return number("coeff", 1);
     }
 

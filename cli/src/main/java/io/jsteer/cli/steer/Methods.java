@@ -4,11 +4,13 @@
  */
 package io.jsteer.cli.steer;
 
+import io.jsteer.steering.PositionRule;
 import io.jsteer.steering.SteeringMethod;
 import io.jsteer.steering.actadd.ActAdd;
 import io.jsteer.steering.ace.AffineConceptEditing;
 import io.jsteer.steering.ace.DirectionalAblation;
 import io.jsteer.steering.caa.Caa;
+import io.jsteer.steering.iti.Iti;
 import io.jsteer.steering.pca.Pca;
 import io.jsteer.steering.probe.Probe;
 import io.jsteer.steering.sara.Sara;
@@ -84,6 +86,16 @@ public final class Methods {
                 List.of("layer", "hook", "scope", "readout", "positions"),
                 p -> new DirectionalAblation(p.hook(), p.choice("scope", DirectionalAblation.Scope.class, DirectionalAblation.Scope.EVERY_LAYER),
                         p.readout(), p.positions()));
+    }
+
+    static {
+        register("iti", "Inference-Time Intervention (Li et al. 2023): per-head probes on attn.hook_z pick the k heads (default 48) of best held-out"
+                        + " accuracy (val= fraction, default 0.2), each shifted by coeff (alpha, default 15) x its std along the mass-mean direction,"
+                        + " at the newest token of each call; layer= limits the heads to one block",
+                List.of("layer", "coeff", "k", "val", "readout", "positions"),
+                p -> new Iti(p.has("k") ? p.k() : Math.min(48, p.config().numLayers() * p.config().numHeads()), p.number("coeff", 15),
+                        p.number("val", 0.2), p.has("layer") ? p.hook().layer() : -1, p.readout(),
+                        p.has("positions") ? p.positions() : PositionRule.newest()));
     }
 
     private static void register(String name, String summary, List<String> keys, Factory factory) {
