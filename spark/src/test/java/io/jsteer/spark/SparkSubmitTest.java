@@ -27,8 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The README's spark-submit recipe, run for real: {@code org.apache.spark.deploy.SparkSubmit
  * --class io.jsteer.spark.SparkMain target/jsteer-spark-app.jar apply ...} in a JVM of its own
- * whose class path is Spark's alone (jsteer's classes and the libraries only jsteer uses come
- * from the application jar), started with what Spark's launcher adds ({@code jvm.options}) and the
+ * whose class path is a Spark distribution's (Spark's own, older Jackson included; jsteer's
+ * classes and the libraries only jsteer uses come from the application jar), started with what Spark's launcher adds ({@code jvm.options}) and the
  * recipe's driver options. The master is {@code local[2]}: the driver runs its executors in the
  * same JVM. Runs after {@code package}, in the integration-test phase, where the jar exists.
  */
@@ -36,6 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
 class SparkSubmitTest {
     static final Path APP = Path.of(System.getProperty("jsteer.spark.app", "target/jsteer-spark-app.jar"));
     static final Path JVM_OPTIONS = Path.of(System.getProperty("jsteer.spark.jvmOptions", "jvm.options"));
+    /** The Jackson jars a Spark distribution ships (older than the project's, which the application jar carries). */
+    static final Path SPARK_JACKSON = Path.of(System.getProperty("jsteer.spark.jackson", "target/spark-jackson"));
     /** The recipe's {@code spark.driver.extraJavaOptions}, which the launcher puts on the driver's command line. */
     static final List<String> DRIVER_OPTIONS = List.of("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED");
     /** Libraries jsteer uses and Spark does not: they must come from the application jar. */
@@ -82,8 +84,9 @@ class SparkSubmitTest {
     }
 
     /**
-     * This JVM's class path without jsteer: no module's classes or jars, and none of the libraries
-     * only jsteer uses, which must therefore be in the application jar.
+     * This JVM's class path as a Spark distribution's: no jsteer module's classes or jars, none of
+     * the libraries only jsteer uses (they must be in the application jar), and Spark's own Jackson
+     * instead of the project's newer one (a cluster's class path comes first, so jsteer runs on it).
      */
     static String sparkClassPath() throws IOException {
         String all = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
@@ -92,11 +95,14 @@ class SparkSubmitTest {
             Path p = Path.of(entry);
             String name = p.getFileName().toString(), unix = entry.replace(File.separatorChar, '/');
             boolean jsteer = name.startsWith("jsteer-") || unix.endsWith("/target/classes") || unix.endsWith("/target/test-classes");
-            if (jsteer || JSTEER_ONLY.stream().anyMatch(unix::contains)) continue;
+            if (jsteer || unix.contains("/com/fasterxml/jackson/") || JSTEER_ONLY.stream().anyMatch(unix::contains)) continue;
             kept.add(entry);
         }
-        try (Stream<String> s = kept.stream()) {
-            assertTrue(s.anyMatch(e -> Path.of(e).getFileName().toString().startsWith("spark-core_")), "no spark-core on the class path: " + all);
+        assertTrue(kept.stream().anyMatch(e -> Path.of(e).getFileName().toString().startsWith("spark-core_")), "no spark-core on the class path: " + all);
+        try (Stream<Path> jars = Files.list(SPARK_JACKSON)) {
+            List<String> jackson = jars.map(Path::toString).filter(j -> j.endsWith(".jar")).sorted().toList();
+            assertTrue(jackson.stream().anyMatch(j -> j.contains("jackson-databind-")), "no Spark Jackson in " + SPARK_JACKSON + ": " + jackson);
+            kept.addAll(jackson);
         }
         return String.join(File.pathSeparator, kept);
     }
