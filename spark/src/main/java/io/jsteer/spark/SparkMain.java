@@ -11,11 +11,11 @@ import io.jsteer.cli.io.OutputFiles;
 import io.jsteer.cli.io.OutputPaths;
 import io.jsteer.cli.io.Prompt;
 import io.jsteer.cli.io.PromptFiles;
+import io.jsteer.cli.io.ResumableJsonl;
 import io.jsteer.cli.options.ContrastOptions;
 import io.jsteer.cli.options.EvaluationOptions;
 import io.jsteer.cli.options.SamplingOptions;
 import io.jsteer.cli.options.SteeringOptions;
-import io.jsteer.cli.io.ResumableJsonl;
 import io.jsteer.cli.steer.LoadedModel;
 import io.jsteer.cli.steer.MethodSpec;
 import io.jsteer.cli.steer.SweepInterventions;
@@ -333,10 +333,10 @@ public final class SparkMain {
         }
     }
 
-    @Command(name = "vector", mixinStandardHelpOptions = true, description = "Fit a CAA vector from a contrast JSONL too large for one machine: "
-            + "each partition reduces its activations to exact sums; saves the local command's .safetensors.")
+    @Command(name = "vector", mixinStandardHelpOptions = true, description = "Fit a vector from a contrast JSONL too large for one machine: "
+            + "each partition reduces its activations to exact moments; saves the local command's .safetensors (methods fitted from moments: caa, sparse-mean-diff).")
     static final class Vector extends Base {
-        @Option(names = "--method", paramLabel = "SPEC", required = true, description = "caa[:layer=L,hook=POINT,readout=R] (CAA is the method fitted on Spark).")
+        @Option(names = "--method", paramLabel = "SPEC", required = true, description = "caa or sparse-mean-diff with their parameters, e.g. caa:layer=2.")
         String method;
 
         @Option(names = "--contrast", paramLabel = "FILE.jsonl", required = true, description = "Contrast pairs {\"positive\", \"negative\"}, a path every node can read.")
@@ -349,21 +349,11 @@ public final class SparkMain {
         void execute() {
             OutputPaths.file("-o", out, common.force);
             MethodSpec spec = MethodSpec.parse(method);
-            if (!spec.name().equals("caa")) throw new UserError("on Spark, vector fits caa; fit " + spec.name() + " with the local 'jsteer vector'");
-            for (String key : spec.params().keySet()) {
-                if (!List.of("layer", "hook", "readout", "coeff", "positions").contains(key)) throw new UserError("method caa has no parameter '" + key + "'");
-            }
-            ModelSource source = common.source();
-            LoadedModel m = ModelCache.get(source, 0);
-            int layers = m.model().config().numLayers();
-            int layer = spec.params().containsKey("layer") ? Integer.parseInt(spec.params().get("layer")) : layers / 2;
-            if (layer < 0 || layer >= layers) throw new UserError("layer " + layer + " is out of range: the model has layers 0.." + (layers - 1));
-            String hook = "blocks." + layer + ".hook_" + spec.params().getOrDefault("hook", "resid_post");
             SparkSession spark = common.session("vector");
-            SteeringVector v = SparkVectors.caa(spark.read().json(contrast.toString()), source, hook, spec.params().getOrDefault("readout", "last"),
-                    common.model, common.options());
+            SteeringVector v = SparkVectors.fit(spark.read().json(contrast.toString()), common.source(), spec.toString(), common.model, common.options());
+            if (!(v.norm() > 0)) throw new UserError(v.method() + " fitted an all-zero vector at " + v.hook() + ": the positive and negative prompts do not differ there");
             VectorFiles.save(out, v);
-            out().printf("wrote %s: %s at %s, %d values, norm %.4g, from %s pairs%n", out, v.method(), v.hook(), v.width(), v.norm(), v.parameters().get("pairs"));
+            out().printf("wrote %s: %s at %s, %d values, norm %.4g%n", out, v.method(), v.hook(), v.width(), v.norm());
         }
     }
 }

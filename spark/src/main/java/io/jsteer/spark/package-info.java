@@ -13,6 +13,7 @@
  *
  * <p>Results equal the local commands' (the same rows, the same statistics, the same files),
  * whatever the partitioning: each prompt and each evaluation item is computed alone, the batched
- * engine gives a sequence the bits it would get alone, and vector sums are exact.
+ * engine gives a sequence the bits it would get alone, and the moments vectors are fitted from are
+ * exact.
  */
 package io.jsteer.spark;

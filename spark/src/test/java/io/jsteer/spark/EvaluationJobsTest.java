@@ -6,6 +6,7 @@ package io.jsteer.spark;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jsteer.cli.defaultmodel.DefaultModel;
@@ -122,7 +123,19 @@ class EvaluationJobsTest {
         assertEquals(expected.method(), one.method());
         assertEquals(expected.parameters(), one.parameters());
         assertEquals(expected.model(), one.model());
-        // both means rounded once from exact sums (Moments locally, ExactSums merged on Spark): the same bits
+        // both means rounded once from exact sums (Moments locally, merged per partition on Spark): the same bits
         assertArrayEquals(expected.direction(), one.direction());
+
+        // a method that also needs the variances: exact sums of squares, the same bits too
+        Path sparse = tmp.resolve("sparse.safetensors");
+        LocalSpark.cli("vector", "--method", "sparse-mean-diff:layer=2,k=8,readout=all", "--contrast", contrast, "-o", sparse);
+        SteeringVector fittedHere = VectorFiles.load(sparse);
+        for (int parts : new int[] {1, 3}) {
+            SteeringVector fitted = SparkVectors.fit(pairs.repartition(parts), model, "sparse-mean-diff:layer=2,k=8,readout=all", DefaultModel.NAME, Options.defaults());
+            assertEquals(fittedHere, fitted, parts + " partitions");
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> SparkVectors.fit(pairs, model, "whitened-sparse-mean-diff:layer=2,k=8", DefaultModel.NAME, Options.defaults()));
+        assertTrue(e.getMessage().contains("not fitted from per-dimension moments alone"), e.getMessage());
     }
 }

@@ -61,11 +61,13 @@ class SparkMainTest {
 
     @Test
     void vectorWritesTheLocalVector(@TempDir Path tmp) throws Exception {
-        Path local = tmp.resolve("local.safetensors"), mine = tmp.resolve("spark.safetensors");
-        LocalSpark.cli("vector", "--method", "caa:layer=2", "--contrast", EvaluationJobsTest.contrast, "-o", local);
-        spark("vector", "--spark", MASTER, "--method", "caa:layer=2", "--contrast", EvaluationJobsTest.contrast, "-o", mine);
-        // means rounded once from exact sums on both sides: the same file, byte for byte, (EvaluationJobsTest varies the partitioning)
-        assertArrayEquals(Files.readAllBytes(local), Files.readAllBytes(mine));
+        for (String method : List.of("caa:layer=2", "sparse-mean-diff:layer=1,k=5")) {
+            Path local = tmp.resolve("local.safetensors"), mine = tmp.resolve("spark.safetensors");
+            LocalSpark.cli("vector", "--method", method, "--contrast", EvaluationJobsTest.contrast, "-o", local, "--force");
+            spark("vector", "--spark", MASTER, "--method", method, "--contrast", EvaluationJobsTest.contrast, "-o", mine, "--force");
+            // moments rounded once from exact sums on both sides: the same file, byte for byte (EvaluationJobsTest varies the partitioning)
+            assertArrayEquals(Files.readAllBytes(local), Files.readAllBytes(mine), method);
+        }
     }
 
     @Test

@@ -9,11 +9,12 @@ import io.jsteer.steering.PositionRule;
 import io.jsteer.steering.activations.ContrastMoments;
 import io.jsteer.steering.activations.Readout;
 import io.jsteer.steering.vector.AddVector;
+import io.jsteer.steering.vector.MomentsMethod;
 import io.jsteer.steering.vector.SteeringVector;
 import io.jsteer.steering.vector.TopK;
-import io.jsteer.steering.vector.VectorMethod;
 import io.jsteer.transformer.Model;
 import io.jsteer.transformer.hooks.HookName;
+import io.jsteer.weights.ModelConfig;
 import java.util.Map;
 
 /**
@@ -30,7 +31,7 @@ import java.util.Map;
  * {@code N} positive and negative prompts form pairs (the paper's A/B answers to one question).
  * Means are accumulated in double precision.
  */
-public final class Caa implements VectorMethod {
+public final class Caa implements MomentsMethod {
     private final HookName hook;
     private final double coefficient;
     private final Readout readout;
@@ -56,12 +57,25 @@ public final class Caa implements VectorMethod {
     }
 
     @Override
+    public HookName hook() {
+        return hook;
+    }
+
+    @Override
+    public Readout readout() {
+        return readout;
+    }
+
+    @Override
     public SteeringVector fitVector(Model model, ContrastSet data) {
         data.requirePaired();
-        double[] v = ContrastMoments.of(model, data, hook, readout).meanDifference();
-        return new SteeringVector(hook, TopK.toFloat(v), name(),
-                Map.of("readout", readout.describe(), "pairs", Integer.toString(data.positive().size())),
-                SteeringVector.modelId(model.config()));
+        return MomentsMethod.super.fitVector(model, data);
+    }
+
+    @Override
+    public SteeringVector fitVector(ContrastMoments moments, int prompts, ModelConfig config) {
+        return new SteeringVector(hook, TopK.toFloat(moments.meanDifference()), name(),
+                Map.of("readout", readout.describe(), "pairs", Integer.toString(prompts)), SteeringVector.modelId(config));
     }
 
     @Override

@@ -10,11 +10,12 @@ import io.jsteer.steering.activations.ContrastMoments;
 import io.jsteer.steering.activations.Moments;
 import io.jsteer.steering.activations.Readout;
 import io.jsteer.steering.vector.AddVector;
+import io.jsteer.steering.vector.MomentsMethod;
 import io.jsteer.steering.vector.SteeringVector;
 import io.jsteer.steering.vector.TopK;
-import io.jsteer.steering.vector.VectorMethod;
 import io.jsteer.transformer.Model;
 import io.jsteer.transformer.hooks.HookName;
+import io.jsteer.weights.ModelConfig;
 import java.util.Map;
 
 /**
@@ -34,7 +35,7 @@ import java.util.Map;
  * when {@code d_i = 0}. Ties are broken by larger {@code |d_i|}, then lower index. With
  * {@code k = d} every coordinate is kept and {@code v} is the CAA vector.
  */
-public final class SparseMeanDifference implements VectorMethod {
+public final class SparseMeanDifference implements MomentsMethod {
     private final HookName hook;
     private final double coefficient;
     private final int k;
@@ -63,13 +64,32 @@ public final class SparseMeanDifference implements VectorMethod {
     }
 
     @Override
+    public HookName hook() {
+        return hook;
+    }
+
+    @Override
+    public Readout readout() {
+        return readout;
+    }
+
+    @Override
     public SteeringVector fitVector(Model model, ContrastSet data) {
-        int d = model.config().hiddenSize();
-        if (k > d) throw new IllegalArgumentException("k must be in [1, " + d + "], got " + k);
-        ContrastMoments m = ContrastMoments.of(model, data, hook, readout);
-        double[] v = select(m.positive(), m.negative(), k);
+        requireK(model.config()); // before any forward pass
+        return MomentsMethod.super.fitVector(model, data);
+    }
+
+    @Override
+    public SteeringVector fitVector(ContrastMoments moments, int prompts, ModelConfig config) {
+        requireK(config);
+        double[] v = select(moments.positive(), moments.negative(), k);
         return new SteeringVector(hook, TopK.toFloat(v), name(), Map.of("k", Integer.toString(k), "readout", readout.describe(), "selection", "effect-to-noise ratio"),
-                SteeringVector.modelId(model.config()));
+                SteeringVector.modelId(config));
+    }
+
+    private void requireK(ModelConfig config) {
+        int d = config.hiddenSize();
+        if (k > d) throw new IllegalArgumentException("k must be in [1, " + d + "], got " + k);
     }
 
     @Override

@@ -14,7 +14,7 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** {@link ExactSums} against sums in {@link BigDecimal}, and the same bits however the rows are split, merged or ordered. */
+/** {@link ExactSums} against means and variances in {@link BigDecimal}, and the same bits however the rows are split, merged or ordered. */
 class ExactSumsTest {
     static final int WIDTH = 7;
 
@@ -57,10 +57,40 @@ class ExactSumsTest {
         assertEquals(reference(x)[4], mean[4]);
     }
 
+    /** The unbiased variance of each column, {@code (n sum x^2 - (sum x)^2) / (n (n - 1))} in BigDecimal, rounded once to double. */
+    static double[] referenceVariance(float[] rows) {
+        int n = rows.length / WIDTH;
+        double[] out = new double[WIDTH];
+        for (int i = 0; i < WIDTH; i++) {
+            BigDecimal sum = BigDecimal.ZERO, squares = BigDecimal.ZERO;
+            for (int k = 0; k < n; k++) {
+                BigDecimal x = new BigDecimal(rows[k * WIDTH + i]);
+                sum = sum.add(x);
+                squares = squares.add(x.multiply(x));
+            }
+            BigDecimal numerator = squares.multiply(BigDecimal.valueOf(n)).subtract(sum.multiply(sum));
+            out[i] = numerator.divide(BigDecimal.valueOf((long) n * (n - 1)), new MathContext(80)).doubleValue();
+        }
+        return out;
+    }
+
+    @Test
+    void theVarianceIsTheExactVarianceRoundedOnce() {
+        float[] x = rows(400, 4);
+        ExactSums s = new ExactSums(WIDTH).addRows(x);
+        assertArrayEquals(referenceVariance(x), s.variance());
+        // a constant column has variance 0 exactly, where a running update can leave a rounding residue
+        float[] constant = new float[3 * WIDTH];
+        java.util.Arrays.fill(constant, 0.1f);
+        assertArrayEquals(new double[WIDTH], new ExactSums(WIDTH).addRows(constant).variance());
+        assertEquals("unbiased variance needs at least 2 rows, got 1",
+                assertThrows(IllegalStateException.class, () -> new ExactSums(WIDTH).addRows(new float[WIDTH]).variance()).getMessage());
+    }
+
     @Test
     void splitsMergesAndOrdersGiveTheSameBits() {
         float[] x = rows(300, 2);
-        double[] whole = new ExactSums(WIDTH).addRows(x).mean();
+        double[] whole = new ExactSums(WIDTH).addRows(x).mean(), variance = new ExactSums(WIDTH).addRows(x).variance();
         SplittableRandom r = new SplittableRandom(3);
         for (int trial = 0; trial < 5; trial++) {
             // rows shuffled, then cut into a random number of parts merged in reverse order
@@ -79,7 +109,10 @@ class ExactSumsTest {
             }
             assertEquals(n, total.count());
             assertArrayEquals(whole, total.mean(), "trial " + trial + ", " + parts + " parts");
-            assertArrayEquals(whole, new Moments(WIDTH).addRows(shuffled).mean(), "Moments' mean is the exact one");
+            assertArrayEquals(variance, total.variance(), "trial " + trial + ", " + parts + " parts");
+            Moments moments = new Moments(WIDTH).addRows(shuffled);
+            assertArrayEquals(whole, moments.mean(), "Moments' mean is the exact one");
+            assertArrayEquals(variance, moments.variance(), "Moments' variance is the exact one");
         }
     }
 
