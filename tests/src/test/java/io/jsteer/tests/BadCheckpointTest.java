@@ -56,7 +56,7 @@ class BadCheckpointTest {
     void tokenOutsideTheVocabularyAndOverlongSequencesAreRefused() {
         Model model = Model.load(Fixtures.dir("pythia-tiny-parallel"));
         State s = model.newState();
-        assertEquals("token id 512 is outside the vocabulary [0, 512)",
+        assertEquals("token id 512 at index 1 of the tokens is outside the vocabulary [0, 512)",
                 assertThrows(IllegalArgumentException.class, () -> model.forward(s, new int[] {1, 512}, false)).getMessage());
         assertEquals(0, s.length(), "a refused call leaves the state untouched");
         assertEquals("sequence of 129 tokens exceeds the model's max_position_embeddings 128",

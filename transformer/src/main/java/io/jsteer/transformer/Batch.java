@@ -35,9 +35,7 @@ final class Batch {
         for (int i = 0; i < steps.size(); i++) {
             Model.Step step = steps.get(i);
             if (seen.put(step.state(), i) != null) throw new IllegalArgumentException("sequence " + i + " of the batch shares its state with sequence " + seen.get(step.state()));
-            for (int id : step.tokens()) {
-                if (id < 0 || id >= vocabSize) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + vocabSize + ")");
-            }
+            Model.checkIds(step.tokens(), vocabSize, steps.size() == 1 ? "the tokens" : "the tokens of sequence " + i + " of the batch");
             n = Math.addExact(n, step.tokens().length);
         }
         this.steps = steps;

@@ -148,10 +148,43 @@ public final class Model {
      * logits, in order.
      *
      * @throws NonFiniteException when a step's logits are not all finite, naming the first hook
-     *         point where NaN or infinity appeared in that sequence, whose state is then as
-     *         before the call
+     *         point where NaN or infinity appeared in that sequence; every state is then as
+     *         before the call ({@link #forwardEach} keeps the other sequences' results)
      */
     public List<float[]> forward(List<Step> steps) {
+        List<Outcome> outcomes = forwardEach(steps);
+        List<float[]> logits = new ArrayList<>(steps.size());
+        for (Outcome o : outcomes) {
+            if (o.failure() != null) {
+                // all or nothing: the sequences that did advance are taken back too
+                for (int i = 0; i < steps.size(); i++) {
+                    State s = steps.get(i).state();
+                    if (outcomes.get(i).failure() == null) s.truncate(s.length() - steps.get(i).tokens().length);
+                }
+                throw o.failure();
+            }
+            logits.add(o.logits());
+        }
+        return logits;
+    }
+
+    /**
+     * One step's outcome in {@link #forwardEach}: its logits, or (logits null) why it failed, its
+     * state then being as before the call.
+     *
+     * @param logits  the step's logits as {@link #forward(List)} returns them; null when it failed
+     * @param failure null when the step succeeded
+     */
+    public record Outcome(float[] logits, NonFiniteException failure) {}
+
+    /**
+     * {@link #forward(List)} where a sequence whose values turn non-finite fails alone: the others
+     * advance and get their logits, the same as without it (rows never mix in the products, norms
+     * or attention), and the failed one's state is as before the call. A problem with the call as
+     * a whole (a token outside the vocabulary, a sequence past the context, a hook that throws,
+     * the checkpoint changed on disk) still throws for every step.
+     */
+    public List<Outcome> forwardEach(List<Step> steps) {
         if (source != null) source.checkUnchanged();
         Batch b = new Batch(steps, config.vocabSize());
         for (Step step : steps) step.state().checkRoom(step.tokens().length);
@@ -167,6 +200,33 @@ public final class Model {
         float[] x = run(b, config.numLayers());
         for (Step step : steps) step.state().advance(step.tokens().length);
         return NonFinite.check(this, steps, unembed(x, b));
+    }
+
+    /**
+     * Fails with a message naming {@code name} (a noun phrase such as {@code "prompt 3"}) unless
+     * {@code prompt} can start a sequence of this model: at least one token, no more than
+     * {@code max_position_embeddings}, every id inside the vocabulary. Whatever starts sequences
+     * (the {@link io.jsteer.transformer.batch.Engine}, generation, activation recording) checks
+     * its prompts here before doing any work.
+     *
+     * @throws IllegalArgumentException naming {@code name} and what is wrong
+     */
+    public void checkPrompt(int[] prompt, String name) {
+        if (prompt == null || prompt.length == 0) throw new IllegalArgumentException(name + " is empty");
+        if (prompt.length > config.maxPositions()) {
+            throw new IllegalArgumentException(name + " of " + prompt.length + " tokens exceeds the model's max_position_embeddings " + config.maxPositions());
+        }
+        checkIds(prompt, config.vocabSize(), name);
+    }
+
+    /** Fails naming {@code name} and the index unless every id of {@code tokens} is in {@code [0, vocab)}. */
+    static void checkIds(int[] tokens, int vocab, String name) {
+        for (int i = 0; i < tokens.length; i++) {
+            int id = tokens[i];
+            if (id < 0 || id >= vocab) {
+                throw new IllegalArgumentException("token id " + id + " at index " + i + " of " + name + " is outside the vocabulary [0, " + vocab + ")");
+            }
+        }
     }
 
     /**

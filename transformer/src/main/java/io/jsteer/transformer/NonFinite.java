@@ -29,20 +29,22 @@ final class NonFinite {
     private NonFinite() {}
 
     /**
-     * Returns {@code logits} (one array per step) when all are finite; otherwise, for the first
-     * step whose logits are not, locates the first non-finite activation of the call that just
-     * appended its tokens, takes its state back to its length before the call and throws
-     * {@link NonFiniteException}.
+     * Each step's outcome: its logits when all are finite; otherwise the first non-finite
+     * activation of the call that just appended its tokens is located, its state taken back to
+     * its length before the call and a {@link NonFiniteException} naming the place is its failure.
+     * The steps are independent: one step's failure leaves the others' logits as they are.
      */
-    static List<float[]> check(Model model, List<Model.Step> steps, List<float[]> logits) {
+    static List<Model.Outcome> check(Model model, List<Model.Step> steps, List<float[]> logits) {
+        List<Model.Outcome> outcomes = new ArrayList<>(steps.size());
         for (int i = 0; i < steps.size(); i++) {
             float[] l = logits.get(i);
-            if (!allFinite(l, 0, l.length)) fail(model, steps.get(i).state(), steps.get(i).tokens());
+            outcomes.add(allFinite(l, 0, l.length) ? new Model.Outcome(l, null)
+                    : new Model.Outcome(null, fail(model, steps.get(i).state(), steps.get(i).tokens())));
         }
-        return logits;
+        return outcomes;
     }
 
-    private static void fail(Model model, State s, int[] tokens) {
+    private static NonFiniteException fail(Model model, State s, int[] tokens) {
         if (LOCATING.get()) throw new Found(null, -1);
         int before = s.length() - tokens.length;
         s.truncate(before);
@@ -53,7 +55,7 @@ final class NonFinite {
                 : found.hook == null ? "in the final norm or the unembedding (lm_head); the residual stream was finite"
                 : "first at " + found.hook + " (position " + found.position + (found.steered ? ", after the hooks attached there" : "")
                 + (found.hook.layer() == 0 && found.hook.point() == HookPoint.RESID_PRE ? ", the token embeddings" : "") + ")";
-        throw new NonFiniteException("the forward pass produced non-finite values (NaN or infinity) " + where
+        return new NonFiniteException("the forward pass produced non-finite values (NaN or infinity) " + where
                 + "; the checkpoint may hold NaN/Inf weights (jsteer check -m DIR scans them) or a steering coefficient may be too large",
                 found == null ? null : found.hook, found == null ? -1 : found.position);
     }

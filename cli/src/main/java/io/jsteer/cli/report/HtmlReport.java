@@ -39,7 +39,7 @@ public final class HtmlReport {
 
     /** Renders and writes the report atomically. */
     public static void write(Report report, Path file) {
-        write(report, SweepCharts.plots(report.sweep()), file);
+        write(report, SweepCharts.plots(report.sweep(), report.maxPerplexityRatio()), file);
     }
 
     /** Renders and writes the report atomically, inlining {@code plots}. */
@@ -49,7 +49,7 @@ public final class HtmlReport {
 
     /** The report's HTML text. */
     public static String render(Report r) {
-        return render(r, SweepCharts.plots(r.sweep()));
+        return render(r, SweepCharts.plots(r.sweep(), r.maxPerplexityRatio()));
     }
 
     /** The report's HTML text, inlining {@code plots}. */

@@ -79,7 +79,7 @@ public final class SweepRun {
                 examples.add(new GenerationExample(examplePrompts.get(i).label(), done.get(2 * i).get().text(), done.get(2 * i + 1).get().text()));
             }
         }
-        List<Plot> plots = SweepCharts.plots(result);
+        List<Plot> plots = SweepCharts.plots(result, maxPerplexityRatio);
         for (Plot p : plots) AtomicFiles.write(dir.resolve(p.file()), p.png());
         HtmlReport.write(new Report(title, metadata, result, maxPerplexityRatio, setting, examples), plots, dir.resolve(REPORT));
         return best;

@@ -182,4 +182,40 @@ class HtmlReportTest {
         assertEquals("report examples need the setting that produced them",
                 assertThrows(IllegalArgumentException.class, () -> new Report("r", Map.of(), sweep, 1.1, " ", List.of(new GenerationExample("a", "b", "c")))).getMessage());
     }
+
+    @Test
+    void theTradeOffMarksTheBudgetTheChosenSettingAndEveryCoefficientAndTheColourBarHasATitle() throws IOException {
+        SweepResult sweep = sweep();
+        var chart = SweepCharts.tradeOff(sweep, 1.1);
+        var series = chart.getSeriesMap();
+        var budget = series.get("budget: perplexity x1.1");
+        assertEquals(List.of(1.1, 1.1), List.of(budget.getYData()[0], budget.getYData()[1]), "a horizontal line at the budget");
+        double[] effects = sweep.rows().stream().mapToDouble(r -> r.evaluation().onTarget().mean()).sorted().toArray();
+        assertTrue(budget.getXData()[0] < effects[0] && budget.getXData()[1] > effects[effects.length - 1], "across every point");
+        SweepRow best = sweep.best(1.1).orElseThrow();
+        var chosen = series.get("chosen: layer 2, coeff 4");
+        assertEquals(best.evaluation().onTarget().mean(), chosen.getXData()[0]);
+        assertEquals(best.evaluation().perplexity().ratio(), chosen.getYData()[0]);
+        SweepCharts.PointLabels labels = ((SweepCharts.LabelledChart) chart).labels;
+        assertEquals(sweep.rows().size(), labels.texts.size(), "one label per setting");
+        assertEquals(Set.of("0", "2", "4", "8"), Set.copyOf(labels.texts));
+        assertEquals("-0.5", SweepCharts.coefficientLabel(-0.5));
+        assertEquals("1.25", SweepCharts.coefficientLabel(1.25));
+        // no setting within the budget: the line, but no chosen point
+        assertFalse(SweepCharts.tradeOff(new SweepResult("joy", List.of("anger"), sweep.rows().subList(1, 4)), 1.0).getSeriesMap().keySet().stream()
+                .anyMatch(k -> k.startsWith("chosen")));
+
+        var heat = (SweepCharts.TitledColourBar) SweepCharts.heatmap(sweep);
+        assertEquals("on-target effect (joy, steered - unsteered)", heat.colourBarTitle);
+        BufferedImage png = ImageIO.read(new ByteArrayInputStream(SweepCharts.png(heat)));
+        assertEquals(SweepCharts.WIDTH, png.getWidth());
+        assertEquals(SweepCharts.HEIGHT, png.getHeight());
+        assertEquals(SweepCharts.WIDTH, heat.getWidth(), "drawing keeps the chart's size");
+        int dark = 0;
+        for (int y = 0; y < png.getHeight(); y++) {
+            for (int x = png.getWidth() - 18; x < png.getWidth(); x++) if ((png.getRGB(x, y) & 0xff) < 128) dark++;
+        }
+        assertTrue(dark > 100, "the title is drawn in the strip at the right edge (" + dark + " dark pixels)");
+        Files.write(dir.resolve("trade-off.png"), SweepCharts.png(chart));
+    }
 }

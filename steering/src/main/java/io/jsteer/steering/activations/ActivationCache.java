@@ -68,17 +68,11 @@ public final class ActivationCache {
         int longest = 0;
         for (int i = 0; i < prompts.size(); i++) {
             int[] prompt = prompts.get(i);
-            if (prompt == null || prompt.length == 0) throw new IllegalArgumentException("prompt " + i + " is empty");
+            model.checkPrompt(prompt, "prompt " + i);
             try {
                 positions[i] = readout.positions(prompt.length);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("prompt " + i + ": " + e.getMessage(), e);
-            }
-            if (prompt.length > model.config().maxPositions()) {
-                throw new IllegalArgumentException("prompt " + i + " of " + prompt.length + " tokens exceeds the model's max_position_embeddings " + model.config().maxPositions());
-            }
-            for (int id : prompt) {
-                if (id < 0 || id >= model.config().vocabSize()) throw new IllegalArgumentException("prompt " + i + ": token id " + id + " is outside the vocabulary [0, " + model.config().vocabSize() + ")");
             }
             longest = Math.max(longest, prompt.length);
         }

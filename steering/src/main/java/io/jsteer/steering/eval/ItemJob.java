@@ -26,7 +26,6 @@ abstract class ItemJob implements Job {
     final double[] scores;
     private final Intervention steering;
     private Hooks.Handle handle;
-    private RuntimeException failure;
 
     ItemJob(String measure, int item, int[] prompt, Intervention steering, double[] scores) {
         this.measure = measure;
@@ -55,10 +54,12 @@ abstract class ItemJob implements Job {
     public void end(Exception failure) {
         if (handle != null) handle.close();
         handle = null;
-        if (failure != null) {
-            String where = "measure '" + measure + "', item " + item + ": " + failure.getMessage();
-            this.failure = failure instanceof IllegalArgumentException ? new IllegalArgumentException(where, failure) : new IllegalStateException(where, failure);
-        }
+    }
+
+    /** {@code failure}, which ended this item, with its measure and item named. */
+    private RuntimeException describe(Exception failure) {
+        String where = "measure '" + measure + "', item " + item + ": " + failure.getMessage();
+        return failure instanceof IllegalArgumentException ? new IllegalArgumentException(where, failure) : new IllegalStateException(where, failure);
     }
 
     /**
@@ -68,13 +69,6 @@ abstract class ItemJob implements Job {
     static void run(Model model, List<? extends ItemJob> items) {
         if (items.isEmpty()) return;
         int positions = items.stream().mapToInt(ItemJob::positions).max().orElseThrow();
-        Engine engine = new Engine(model, BatchSize.current(model, positions));
-        items.forEach(engine::submit);
-        while (engine.step()) {
-            // every step advances each running item by one forward call
-        }
-        for (ItemJob job : items) {
-            if (job.failure != null) throw job.failure;
-        }
+        new Engine(model, BatchSize.current(model, positions)).run(items, ItemJob::describe);
     }
 }

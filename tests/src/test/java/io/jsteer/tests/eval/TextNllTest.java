@@ -114,6 +114,6 @@ class TextNllTest {
     @Test
     void outOfVocabularyTokenNamesMeasureAndItem() {
         var e = assertThrows(IllegalArgumentException.class, () -> new TextNll(List.of(new int[] {1, 2}, new int[] {3, 9999})).scores(MODEL, null));
-        assertEquals("measure 'nll', item 1: token id 9999 is outside the vocabulary [0, 512)", e.getMessage());
+        assertEquals("measure 'nll', item 1: token id 9999 at index 1 of the prompt is outside the vocabulary [0, 512)", e.getMessage());
     }
 }

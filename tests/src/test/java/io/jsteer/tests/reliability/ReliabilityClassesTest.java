@@ -15,7 +15,12 @@ import io.jsteer.steering.sas.Npy;
 import io.jsteer.steering.vector.AddVector;
 import io.jsteer.steering.vector.SteeringVector;
 import io.jsteer.steering.vector.VectorFiles;
+import io.jsteer.steering.activations.ActivationCache;
+import io.jsteer.steering.activations.Readout;
+import io.jsteer.steering.eval.TextNll;
 import io.jsteer.transformer.Model;
+import io.jsteer.transformer.generate.Generator;
+import io.jsteer.transformer.generate.Sampler;
 import io.jsteer.transformer.hooks.HookName;
 import io.jsteer.transformer.hooks.HookPoint;
 import io.jsteer.weights.WeightsException;
@@ -154,6 +159,34 @@ class ReliabilityClassesTest {
         Run r = jsteer("generate", "-m", model, "--ids", "1,2", "-n", 500, "--ignore-eos");
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.err().matches("(?s).*stopped after 12[0-9] new tokens: the context of 128 positions is full.*"), r.err());
+    }
+
+    @Test
+    void everyPathChecksItsPromptsThroughTheModelNamingThePrompt() {
+        Model model = Model.load(io.jsteer.tests.Fixtures.dir("pythia-tiny-parallel"));
+        int vocab = model.config().vocabSize(), context = model.config().maxPositions();
+        assertEquals("token id " + vocab + " at index 1 of prompt 1 is outside the vocabulary [0, " + vocab + ")",
+                assertThrows(IllegalArgumentException.class, () -> ActivationCache.record(model, List.of(new int[] {1}, new int[] {2, vocab}),
+                        List.of(new HookName(0, HookPoint.RESID_POST)), Readout.last())).getMessage());
+        assertEquals("prompt 0 of " + (context + 1) + " tokens exceeds the model's max_position_embeddings " + context,
+                assertThrows(IllegalArgumentException.class, () -> ActivationCache.record(model, List.of(new int[context + 1]),
+                        List.of(new HookName(0, HookPoint.RESID_POST)), Readout.last())).getMessage());
+        assertEquals("prompt 1 is empty", assertThrows(IllegalArgumentException.class, () -> ActivationCache.record(model,
+                List.of(new int[] {1}, new int[0]), List.of(new HookName(0, HookPoint.RESID_POST)), Readout.last())).getMessage());
+        Generator generator = new Generator(model);
+        assertEquals("the prompt of " + (context + 1) + " tokens exceeds the model's max_position_embeddings " + context,
+                assertThrows(IllegalArgumentException.class, () -> generator.generate(new int[context + 1], 2, Sampler.greedy(), null)).getMessage());
+        // through the engine: the job's own description first (here an evaluation item)
+        assertEquals("measure 'nll', item 1: token id -3 at index 0 of the prompt is outside the vocabulary [0, " + vocab + ")",
+                assertThrows(IllegalArgumentException.class, () -> new TextNll(List.of(new int[] {1, 2}, new int[] {-3, 2})).scores(model, null))
+                        .getMessage());
+        // a batched forward call names the sequence
+        var a = model.newState();
+        var b = model.newState();
+        assertEquals("token id " + vocab + " at index 0 of the tokens of sequence 1 of the batch is outside the vocabulary [0, " + vocab + ")",
+                assertThrows(IllegalArgumentException.class, () -> model.forward(List.of(new Model.Step(a, new int[] {1}, false),
+                        new Model.Step(b, new int[] {vocab}, false)))).getMessage());
+        assertEquals(0, a.length());
     }
 
     // 7. coefficients that mean the same across methods

@@ -11,6 +11,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.BiFunction;
 
 /**
  * Runs many sequences ({@link Job}s) through one model, several at a time: each {@link #step}
@@ -23,6 +24,12 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * call and each later token in one call, as when a single sequence is generated, its hooks see
  * only its rows (see {@link io.jsteer.transformer.hooks}), and the products give a row the same
  * bits whatever shares the call. So outputs do not depend on the batch size.
+ *
+ * <p>A failure ends only the jobs it belongs to ({@link Job#end} with the exception): a prompt the
+ * model refuses ({@link Model#checkPrompt}), a job that throws, a sequence whose values turn
+ * non-finite ({@link Model#forwardEach}); the other sequences of the step go on with the results
+ * they would have alone. Only a forward call that fails as a whole (a hook that throws, the
+ * checkpoint changed on disk) ends every job in it.
  *
  * <p>{@link #submit} may be called from any thread; {@link #step} and {@link #run} from one thread
  * at a time, which is where jobs are called.
@@ -146,9 +153,20 @@ public final class Engine {
 
     /**
      * Runs {@code jobs} to the end, in order of admission, and throws the first failure in list
-     * order once all have ended (every job runs even when another fails).
+     * order once all have ended (every job runs even when another fails): a RuntimeException as
+     * it is, another exception wrapped in an IllegalStateException.
      */
     public void run(List<? extends Job> jobs) {
+        run(jobs, (job, failure) -> failure instanceof RuntimeException e ? e : new IllegalStateException(failure.getMessage(), failure));
+    }
+
+    /**
+     * Runs {@code jobs} to the end, as {@link #run(List)}, and throws {@code describe}'s account
+     * of the first failure in list order (say, naming the job's item) once all have ended.
+     *
+     * @param describe turns a job and the exception that ended it into the exception to throw
+     */
+    public <J extends Job> void run(List<J> jobs, BiFunction<? super J, Exception, ? extends RuntimeException> describe) {
         List<FailureWatch> watched = new ArrayList<>(jobs.size());
         for (Job job : jobs) {
             FailureWatch w = new FailureWatch(job);
@@ -158,9 +176,9 @@ public final class Engine {
         while (step()) {
             // each step advances every running sequence
         }
-        for (FailureWatch w : watched) {
-            if (w.failure instanceof RuntimeException e) throw e;
-            if (w.failure != null) throw new IllegalStateException(w.failure.getMessage(), w.failure);
+        for (int i = 0; i < jobs.size(); i++) {
+            Exception failure = watched.get(i).failure;
+            if (failure != null) throw describe.apply(jobs.get(i), failure);
         }
     }
 
@@ -226,9 +244,9 @@ public final class Engine {
             Running r = running.get(i);
             steps.add(new Model.Step(r.state, r.feed, prompt[i] && r.job.allPromptLogits()));
         }
-        List<float[]> logits;
+        List<Model.Outcome> outcomes;
         try {
-            logits = model.forward(steps);
+            outcomes = model.forwardEach(steps);
         } catch (RuntimeException e) {
             for (Running r : running) finish(r, e);
             running.clear();
@@ -237,9 +255,14 @@ public final class Engine {
         List<Running> still = new ArrayList<>(running.size());
         for (int i = 0; i < running.size(); i++) {
             Running r = running.get(i);
+            if (outcomes.get(i).failure() != null) {
+                // this sequence alone: the others' rows never mix with its own
+                finish(r, outcomes.get(i).failure());
+                continue;
+            }
             int next;
             try {
-                next = r.job.next(logits.get(i));
+                next = r.job.next(outcomes.get(i).logits());
             } catch (RuntimeException e) {
                 finish(r, e);
                 continue;
@@ -271,7 +294,7 @@ public final class Engine {
         int[] prompt;
         try {
             prompt = job.prompt();
-            checkPrompt(prompt);
+            model.checkPrompt(prompt, "the prompt");
             prompt = prompt.clone();
         } catch (RuntimeException e) {
             job.end(e);
@@ -287,17 +310,6 @@ public final class Engine {
             return null;
         }
         return new Running(job, state, prompt);
-    }
-
-    private void checkPrompt(int[] prompt) {
-        if (prompt == null || prompt.length == 0) throw new IllegalArgumentException("the prompt is empty");
-        int context = model.config().maxPositions(), vocab = model.config().vocabSize();
-        if (prompt.length > context) {
-            throw new IllegalArgumentException("prompt of " + prompt.length + " tokens exceeds the model's max_position_embeddings " + context);
-        }
-        for (int id : prompt) {
-            if (id < 0 || id >= vocab) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + vocab + ")");
-        }
     }
 
     private void finish(Running r, Exception failure) {

@@ -35,6 +35,10 @@ public final class Generation implements Job {
     private Exception failure;
 
     /**
+     * A generation; its prompt is checked against the model ({@link io.jsteer.transformer.Model#checkPrompt})
+     * when it is admitted to an {@link io.jsteer.transformer.batch.Engine}, and by the
+     * {@link Generator} methods that make one.
+     *
      * @param context the model's {@code max_position_embeddings}
      * @param vocab   the model's vocabulary size
      */
@@ -43,9 +47,6 @@ public final class Generation implements Job {
         if (prompt == null || prompt.length == 0) throw new IllegalArgumentException("generation needs a prompt of at least one token");
         if (maxNewTokens < 0) throw new IllegalArgumentException("max new tokens must be >= 0, got " + maxNewTokens);
         if (sampler == null) throw new IllegalArgumentException("generation needs a sampler");
-        if (prompt.length > context) {
-            throw new IllegalArgumentException("prompt of " + prompt.length + " tokens exceeds the model's max_position_embeddings " + context);
-        }
         this.prompt = prompt.clone();
         this.maxNewTokens = maxNewTokens;
         this.sampler = sampler;

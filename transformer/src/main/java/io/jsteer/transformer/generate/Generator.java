@@ -66,7 +66,7 @@ public final class Generator {
      * stops early at any id in {@code stopTokens} or when the context is full.
      */
     public Result generate(State state, int[] prompt, int maxNewTokens, Sampler sampler, int[] stopTokens, Listener listener) {
-        return run(state, new Generation(prompt, maxNewTokens, sampler, stopTokens, listener, null, model.config().maxPositions(), model.config().vocabSize()));
+        return run(state, generation(prompt, maxNewTokens, sampler, stopTokens, listener, null));
     }
 
     /**
@@ -100,6 +100,7 @@ public final class Generator {
      * @return a generation whose {@link Generation#result()} is ready once it has run
      */
     public Generation generation(GenerationRequest request) {
+        model.checkPrompt(request.prompt(), "the prompt");
         return new Generation(request.prompt(), request.maxNewTokens(), request.sampler().copy(), request.stopTokens(), request.listener(),
                 request.attachAll(), model.config().maxPositions(), model.config().vocabSize());
     }
@@ -136,6 +137,7 @@ public final class Generator {
 
     /** A generation of this model (its context and vocabulary filled in); {@code steering} may be null. */
     public Generation generation(int[] prompt, int maxNewTokens, Sampler sampler, int[] stopTokens, Listener listener, Function<State, Hooks.Handle> steering) {
+        model.checkPrompt(prompt, "the prompt");
         return new Generation(prompt, maxNewTokens, sampler, stopTokens, listener, steering, model.config().maxPositions(), model.config().vocabSize());
     }
 }
