@@ -294,7 +294,7 @@ public final class SparkMain {
         @Mixin
         SamplingOptions sampling;
 
-        @Option(names = "--max-ppl-ratio", paramLabel = "R", defaultValue = "1.5", description = "Damage budget for the best setting (default ${DEFAULT-VALUE}).")
+        @Option(names = "--max-ppl-ratio", paramLabel = "R", defaultValue = SweepRun.DEFAULT_MAX_PERPLEXITY_RATIO, description = "Damage budget for the best setting (default ${DEFAULT-VALUE}).")
         double maxPerplexityRatio;
 
         @Option(names = "--examples", paramLabel = "N", defaultValue = "3", description = "Example generations in the report (default ${DEFAULT-VALUE}).")

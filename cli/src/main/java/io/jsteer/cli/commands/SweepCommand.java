@@ -5,6 +5,7 @@
 package io.jsteer.cli.commands;
 
 import io.jsteer.cli.UserError;
+import io.jsteer.cli.defaultmodel.DefaultModel;
 import io.jsteer.cli.io.OutputPaths;
 import io.jsteer.cli.io.Prompt;
 import io.jsteer.cli.options.BatchOptions;
@@ -61,13 +62,19 @@ public final class SweepCommand extends CommandBase {
     @Option(names = "--ks", paramLabel = "K1,K2,...", split = ",", description = "Values of k, for the sparse methods.")
     List<Integer> ks;
 
+    @Option(names = "--coeff-unit", paramLabel = "UNIT", defaultValue = "raw",
+            description = "raw: --coeffs multiply the vector as it is (default); norm: they are the added vector's norm as a fraction of the"
+                    + " mean residual-stream norm at its hook over the --heldout texts, so layers and methods are compared at the same strength"
+                    + " (vector methods only).")
+    String coeffUnit;
+
     @Mixin
     EvaluationOptions evaluation;
 
     @Mixin
     SamplingOptions sampling;
 
-    @Option(names = "--max-ppl-ratio", paramLabel = "R", defaultValue = "1.5",
+    @Option(names = "--max-ppl-ratio", paramLabel = "R", defaultValue = SweepRun.DEFAULT_MAX_PERPLEXITY_RATIO,
             description = "Damage budget for the best setting: perplexity may grow by at most this factor (default ${DEFAULT-VALUE}).")
     double maxPerplexityRatio;
 
@@ -88,15 +95,19 @@ public final class SweepCommand extends CommandBase {
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }
+        if (!coeffUnit.equals("raw") && !coeffUnit.equals("norm")) throw new UserError("--coeff-unit must be raw or norm, got '" + coeffUnit + "'");
         ContrastSet data = contrast.set(m, "jsteer sweep");
         SweepInterventions factory = new SweepInterventions(spec, m.model(), data);
         for (var p : grid.points()) factory.method(p); // a bad spec or setting fails before any work
         Evaluator evaluator = evaluation.build(m);
+        factory.scales(grid, evaluation.heldoutIds(m), coeffUnit.equals("norm"), err());
         SweepResult result = SweepRun.run(evaluator, grid, factory, err());
 
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("model", m.name());
+        if (m.name().equals(DefaultModel.NAME)) meta.put("layers", DefaultModel.layerNote());
         meta.put("method", spec.toString());
+        if (coeffUnit.equals("norm")) meta.put("coefficient unit", "fractions of the mean residual-stream norm at the hook over the held-out texts (--coeff-unit norm)");
         meta.put("contrast pairs", data.positive().size() + " positive / " + data.negative().size() + " negative prompts");
         List<Prompt> prompts = evaluation.prompts();
         List<Prompt> shown = prompts.subList(0, Math.min(examples, prompts.size()));

@@ -78,7 +78,12 @@ import java.util.concurrent.ThreadLocalRandom;
  * the same norm so the rescaling is the same for all tokens, and the unembedding undoes it. The
  * final LayerNorm's bias points along one more basis direction which the unembedding reads as the
  * per-token bias {@code b_j}; tokens the corpus never uses get a bias 20 below the rarest one.
- * The MLPs and blocks 2 and 3 are zero (the identity on the residual stream).
+ * The MLPs and blocks 2 and 3 are zero (the identity on the residual stream): the two heads are all
+ * the written-down model needs, and the extra blocks keep a Pythia-like depth. So the residual
+ * stream leaves block 1 as it is: {@code resid_post} of layers 1, 2 and 3 (and {@code resid_pre}
+ * of 2 and 3) are the same activations, and fitting or steering at any of them gives the same
+ * results. Layer 0 (before the topic head) and layer 1 (after it) are the layers that differ;
+ * {@link #layerNote()} says so in reports.
  *
  * <h2>Files</h2>
  * {@link #ensure} writes {@code config.json}, {@code model.safetensors} (float32, 77 MB),
@@ -153,6 +158,18 @@ public final class DefaultModel {
             throw new UncheckedIOException("cannot build the default model in " + dir + ": " + e.getMessage(), e);
         }
         return dir;
+    }
+
+    /**
+     * Which of the default model's layers do what, in one sentence for reports and sweeps: only
+     * two blocks have weights, so the layers after the topic head carry one and the same residual
+     * stream.
+     */
+    public static String layerNote() {
+        Design d = Design.DEFAULT;
+        return "block " + d.prevLayer() + " holds a previous-token head and block " + d.topicLayer() + " the topic head that writes the planted"
+                + " direction u; blocks " + (d.topicLayer() + 1) + "-" + (d.layers() - 1) + " and the MLPs are zero (the identity), so resid_post of layers "
+                + d.topicLayer() + "-" + (d.layers() - 1) + " is one and the same stream and gives the same results there";
     }
 
     /** The planted direction u of a built default model, as saved in {@link #PLANTED_DIRECTION}. */

@@ -76,8 +76,8 @@ public final class Demo {
     static final int EXAMPLE_TOKENS = 24;
     /** Prompts shown side by side and in the report. */
     static final int EXAMPLES = 3;
-    /** The report's damage budget. */
-    static final double MAX_PERPLEXITY_RATIO = 2.0;
+    /** The report's damage budget, the sweep's default. */
+    static final double MAX_PERPLEXITY_RATIO = Double.parseDouble(SweepRun.DEFAULT_MAX_PERPLEXITY_RATIO);
 
     private final Settings s;
     private final PrintWriter out, err;
@@ -108,8 +108,10 @@ public final class Demo {
         LoadedModel m = new LoadedModel(DefaultModel.NAME, modelDir, Model.load(modelDir), Tokenizers.load(modelDir.resolve("tokenizer.json")));
         var c = m.model().config();
         out.printf(Locale.ROOT, "%s: GPT-NeoX, %d blocks, width %d, Pythia tokenizer (%d tokens); a bigram/skip-gram model of a small built-in%n"
-                + "corpus with a planted direction u that moves love words up and war words down (see DefaultModel's Javadoc).%n%n",
+                + "corpus with a planted direction u that moves love words up and war words down (see DefaultModel's Javadoc).%n",
                 modelDir, c.numLayers(), c.hiddenSize(), m.tokenizer().vocabSize());
+        out.println("Layers: " + DefaultModel.layerNote() + ".");
+        out.println();
 
         out.println("== 2. A CAA steering vector from " + contrastFile.getFileName());
         PromptFiles.Contrast texts = PromptFiles.contrast(contrastFile);
@@ -157,6 +159,7 @@ public final class Demo {
         SweepResult result = SweepRun.run(evaluator, SweepGrid.of(s.layers(), s.coefficients()), factory, err);
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("model", "jsteer default model (" + modelDir + ")");
+        meta.put("layers", DefaultModel.layerNote());
         meta.put("method", "CAA, last-token readout, added at all positions");
         meta.put("contrast data", data.positive().size() + " love/war prompt pairs (" + contrastFile.getFileName() + ")");
         meta.put("on-target", "probability mass of " + Topics.LOVE.size() + " love words over " + s.evalTokens() + " greedy tokens after each of "
@@ -166,7 +169,7 @@ public final class Demo {
         Optional<SweepRow> best = SweepRun.write(dir, "jsteer demo: CAA on the default model", meta, result, MAX_PERPLEXITY_RATIO, factory, m,
                 prompts.subList(0, Math.min(EXAMPLES, prompts.size())), EXAMPLE_TOKENS, () -> new Sampler(TEMPERATURE, 0, 1, s.seed()));
         out.println(table(result));
-        best.ifPresent(r -> out.printf(Locale.ROOT, "best within perplexity x%.1f: %s (love mass %+.3f, perplexity x%.2f)%n", MAX_PERPLEXITY_RATIO,
+        best.ifPresent(r -> out.printf(Locale.ROOT, "best within perplexity x%.2f: %s (love mass %+.3f, perplexity x%.2f)%n", MAX_PERPLEXITY_RATIO,
                 r.point(), r.evaluation().onTarget().mean(), r.evaluation().perplexity().ratio()));
         Path args = writeArgs(dir.resolve("sweep.args"), List.of("--method", "caa", "--contrast", contrastFile.toString(), "--layers", join(s.layers()),
                 "--coeffs", join(s.coefficients()), "--eval-prompts", promptsFile.toString(), "--eval-tokens", Integer.toString(s.evalTokens()),

@@ -4,15 +4,19 @@
  */
 package io.jsteer.cli.steer;
 
+import io.jsteer.cli.UserError;
 import io.jsteer.steering.ContrastSet;
 import io.jsteer.steering.Intervention;
 import io.jsteer.steering.SteeringMethod;
 import io.jsteer.steering.eval.InterventionFactory;
+import io.jsteer.steering.eval.SweepGrid;
 import io.jsteer.steering.eval.SweepPoint;
 import io.jsteer.steering.vector.AddVector;
 import io.jsteer.steering.vector.VectorMethod;
 import io.jsteer.transformer.Model;
+import java.io.PrintWriter;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -25,6 +29,8 @@ public final class SweepInterventions implements InterventionFactory {
     private final Model model;
     private final ContrastSet data;
     private final Map<String, AddVector> fitted = new HashMap<>();
+    private final Map<String, SteeringScale> scales = new HashMap<>();
+    private boolean normUnits;
 
     public SweepInterventions(MethodSpec spec, Model model, ContrastSet data) {
         this.spec = spec;
@@ -43,8 +49,48 @@ public final class SweepInterventions implements InterventionFactory {
     public Intervention create(SweepPoint p) {
         SteeringMethod method = method(p);
         if (!(method instanceof VectorMethod)) return method.fit(model, data);
-        String key = p.layer() + "/" + p.k();
-        AddVector base = fitted.computeIfAbsent(key, k -> ((VectorMethod) method).fit(model, data));
-        return new AddVector(base.vector(), p.coefficient(), base.positions());
+        AddVector base = base(p, (VectorMethod) method);
+        double coefficient = normUnits ? scales.get(key(p)).coefficientFor(p.coefficient()) : p.coefficient();
+        return new AddVector(base.vector(), coefficient, base.positions());
+    }
+
+    /**
+     * The sweep's header: fits the vector of every (layer, k) of {@code grid} now (each is fitted
+     * once in any case) and writes to {@code log} its norm, the mean residual norm at its hook over
+     * {@code reference} and how many residual norms the grid's largest coefficient adds, with a
+     * warning past {@link SteeringScale#WARN_RATIO}. With {@code normUnits}, the grid's
+     * coefficients are from then on fractions of that residual norm ({@code --coeff-unit norm}),
+     * so that vectors of different methods and layers are compared at the same strength.
+     *
+     * @throws UserError when {@code normUnits} and the method is not a {@link VectorMethod}
+     */
+    public void scales(SweepGrid grid, List<int[]> reference, boolean normUnits, PrintWriter log) {
+        double largest = grid.coefficients().stream().mapToDouble(Math::abs).max().orElse(0);
+        for (SweepPoint p : grid.points()) {
+            if (!(method(p) instanceof VectorMethod vm)) {
+                if (normUnits) {
+                    throw new UserError("--coeff-unit norm needs a method that adds one fitted vector scaled by the coefficient (caa, sparse-mean-diff,"
+                            + " whitened-sparse-mean-diff); " + spec.name() + " is not one");
+                }
+                return;
+            }
+            if (scales.containsKey(key(p)) || reference.isEmpty()) continue;
+            SteeringScale scale = SteeringScale.of(model, base(p, vm), reference);
+            scales.put(key(p), scale);
+            double raw = normUnits ? scale.coefficientFor(largest) : largest;
+            log.println("layer " + p.layer() + (p.k().isPresent() ? ", k=" + p.k().getAsInt() : "") + ": " + scale.describe(raw));
+            String warning = scale.warning(raw);
+            if (warning != null) log.println(warning);
+        }
+        if (normUnits && scales.isEmpty()) throw new UserError("--coeff-unit norm needs reference texts to measure the residual norm on");
+        this.normUnits = normUnits;
+    }
+
+    private AddVector base(SweepPoint p, VectorMethod method) {
+        return fitted.computeIfAbsent(key(p), k -> method.fit(model, data));
+    }
+
+    private static String key(SweepPoint p) {
+        return p.layer() + "/" + p.k();
     }
 }

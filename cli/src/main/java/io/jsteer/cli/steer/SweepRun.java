@@ -35,6 +35,13 @@ import java.util.function.Supplier;
 public final class SweepRun {
     private SweepRun() {}
 
+    /**
+     * The default damage budget of the best setting: perplexity may grow by a quarter. Looser
+     * budgets chose settings whose example text no longer reads as text (on the default model a
+     * budget of 2 picked CAA x4 at block 0: "the dance she smiled the dance went the dance").
+     */
+    public static final String DEFAULT_MAX_PERPLEXITY_RATIO = "1.25";
+
     /** File names inside the output directory. */
     public static final String CSV = "sweep.csv", JSON = "sweep.json", REPORT = "report.html";
 

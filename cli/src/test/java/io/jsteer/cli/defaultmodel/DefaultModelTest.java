@@ -154,6 +154,24 @@ class DefaultModelTest {
     }
 
     @Test
+    void theLayersAfterTheTopicHeadCarryOneAndTheSameStreamAsTheLayerNoteSays() {
+        int[] ids = tokenizer.encode("The bride and the soldiers walked to the old stone bridge");
+        float[][] post = new float[D.layers()][];
+        State s = model.newState();
+        for (int l = 0; l < D.layers(); l++) {
+            int layer = l;
+            s.hooks().add(new HookName(l, HookPoint.RESID_POST), (ctx, x) -> post[layer] = x.clone());
+        }
+        model.forward(s, ids, false);
+        assertFalse(java.util.Arrays.equals(post[D.prevLayer()], post[D.topicLayer()]), "the topic head changes the stream");
+        for (int l = D.topicLayer() + 1; l < D.layers(); l++) {
+            assertTrue(java.util.Arrays.equals(post[D.topicLayer()], post[l]), "block " + l + " is the identity");
+        }
+        assertEquals("block 0 holds a previous-token head and block 1 the topic head that writes the planted direction u; blocks 2-3 and the MLPs"
+                + " are zero (the identity), so resid_post of layers 1-3 is one and the same stream and gives the same results there", DefaultModel.layerNote());
+    }
+
+    @Test
     void topicWordsAreRecognisedInAnySpelling() {
         assertEquals(1, Topics.sign(tokenizer, tokenizer.encode(" wedding")[0]));
         assertEquals(1, Topics.sign(tokenizer, tokenizer.encode("Love")[0]));

@@ -143,7 +143,7 @@ class DefaultModelCommandsTest {
     void demoWritesEverythingAndItsSweepArgumentsReproduceItsSweep(@TempDir Path tmp) throws IOException {
         Path dir = tmp.resolve("demo");
         Cli.Result r = Cli.run("demo", "-o", dir).ok();
-        for (String part : List.of("== 1.", "== 2.", "cosine with the planted u", "== 3.", "steered x+2.0 (love)", "== 4.", "best within perplexity")) {
+        for (String part : List.of("== 1.", "Layers: block 0 holds a previous-token head", "== 2.", "cosine with the planted u", "== 3.", "steered x+2.0 (love)", "== 4.", "best within perplexity")) {
             assertTrue(r.out().contains(part), "demo output lacks '" + part + "':\n" + r.out());
         }
         assertEquals(List.of("caa.safetensors", "contrast.jsonl", "effect-heatmap.png", "effect-vs-coefficient.png", "heldout.txt", "prompts.txt", "report.html",

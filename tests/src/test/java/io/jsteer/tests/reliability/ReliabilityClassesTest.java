@@ -209,4 +209,27 @@ class ReliabilityClassesTest {
         assertTrue(loud.err().contains("warning: the added vector is 8.00 times the typical residual norm at blocks.1.hook_resid_post"), loud.err());
         assertTrue(jsteer("generate", "-m", model, "--ids", "1,2", "--vector", file, "--coeff-unit", "furlongs").line().contains("raw or norm"));
     }
+
+    @Test
+    void sweepHeadersGiveEachLayersNormsAndNormUnitsScaleTheGrid() throws IOException {
+        Path pairs = Checkpoints.write(tmp.resolve("c.jsonl"), "{\"positive\": \"The bride and the groom danced\", \"negative\": \"The soldiers fought the battle\"}\n");
+        Path prompts = Checkpoints.write(tmp.resolve("p.txt"), "The old man walked to the\nIn the morning the village\n");
+        List<Object> common = List.of("sweep", "--contrast", pairs, "--layers", "0,1", "--coeffs", "0.25,0.5", "--eval-prompts", prompts,
+                "--target-words", "love,wedding", "--heldout", prompts, "--eval-tokens", 3, "--examples", 1, "-n", 3);
+        Run norm = jsteer(Stream.concat(common.stream(), Stream.of("--method", "caa", "--coeff-unit", "norm", "-o", tmp.resolve("norm"))).toArray());
+        assertEquals(0, norm.exit(), norm.err());
+        for (int layer : new int[] {0, 1}) {
+            assertTrue(norm.err().contains("layer " + layer + ": vector |v| = ") && norm.err().contains("at blocks." + layer + ".hook_resid_post; residual stream there"),
+                    norm.err());
+        }
+        assertTrue(norm.err().contains("= 0.500 residual norms"), "the largest coefficient, in residual norms: " + norm.err());
+        assertTrue(Files.readString(tmp.resolve("norm/report.html")).contains("coefficient unit"));
+        Run raw = jsteer(Stream.concat(common.stream(), Stream.of("--method", "caa", "-o", tmp.resolve("raw"))).toArray());
+        assertEquals(0, raw.exit(), raw.err());
+        assertTrue(raw.err().contains("layer 1: vector |v| = ") && !raw.err().contains("= 0.500 residual norms"), raw.err());
+        assertTrue(!Files.readString(tmp.resolve("norm/sweep.csv")).equals(Files.readString(tmp.resolve("raw/sweep.csv"))), "norm units change the coefficients");
+        String line = jsteer(Stream.concat(common.stream(), Stream.of("--method", "ace", "--coeff-unit", "norm", "-o", tmp.resolve("a"))).toArray()).line();
+        assertTrue(line.contains("--coeff-unit norm needs a method that adds one fitted vector scaled by the coefficient") && line.contains("ace is not one"), line);
+        assertFalse(Files.exists(tmp.resolve("a")), "refused before any output");
+    }
 }
