@@ -249,7 +249,7 @@ final class Attention implements Branch {
 
     /** Runs sequence {@code s}'s hooks at a {@code [head][query][key]} point over its own array. */
     private void runHooks(int s, HookPoint point, float[] x, int keys) {
-        if (b.active(s, layer, point)) b.state(s).hooks().run(b.context(s, new HookName(layer, point), keys, config.numHeads()), x);
+        if (b.active(s, layer, point)) b.run(s, b.context(s, new HookName(layer, point), keys, config.numHeads()), x);
     }
 
     /** After the heads: the output projection. */

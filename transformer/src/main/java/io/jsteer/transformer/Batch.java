@@ -27,6 +27,8 @@ final class Batch {
     private final int[] positionOf;
     /** Prompt length each sequence's hooks are shown (the state's, or this call's tokens for a fresh state). */
     private final int[] promptLength;
+    /** What each sequence's hooks threw, if anything (see {@link #hook}). */
+    private final RuntimeException[] failures;
 
     Batch(List<Model.Step> steps, int vocabSize) {
         if (steps.isEmpty()) throw new IllegalArgumentException("no sequences to process");
@@ -44,6 +46,7 @@ final class Batch {
         this.sequenceOf = new int[rows];
         this.positionOf = new int[rows];
         this.promptLength = new int[steps.size()];
+        this.failures = new RuntimeException[steps.size()];
         for (int s = 0, row = 0; s < steps.size(); s++) {
             State state = steps.get(s).state();
             int T = steps.get(s).tokens().length;
@@ -102,10 +105,12 @@ final class Batch {
      * {@code x[rows][width]}, as if it ran alone (see {@link io.jsteer.transformer.hooks}): a
      * sequence sharing the batch is shown a copy of its rows, and what its hooks write is copied back.
      * {@code heads} is the number of heads a row holds at a per-head point, else 1.
+     * A hook that throws while sharing the batch fails its own sequence only ({@link #failure}):
+     * its later hooks are skipped and the others go on; alone, it throws.
      */
     void hook(int layer, HookPoint point, float[] x, int width, int heads) {
         for (int s = 0; s < steps.size(); s++) {
-            if (!active(s, layer, point)) continue;
+            if (!active(s, layer, point) || failures[s] != null) continue;
             int T = rowCount(s);
             HookContext ctx = context(s, new HookName(layer, point), width, heads);
             if (steps.size() == 1) {
@@ -114,13 +119,36 @@ final class Batch {
             }
             float[] own = new float[T * width];
             System.arraycopy(x, first[s] * width, own, 0, own.length);
+            if (run(s, ctx, own)) System.arraycopy(own, 0, x, first[s] * width, own.length);
+        }
+    }
+
+    /**
+     * Runs sequence {@code s}'s hooks over an array of its own; false if they threw while the
+     * sequence shared the batch (its {@link #failure} from then on) or it had failed already.
+     */
+    boolean run(int s, HookContext ctx, float[] own) {
+        if (failures[s] != null) return false;
+        if (steps.size() == 1) {
             state(s).hooks().run(ctx, own);
-            System.arraycopy(own, 0, x, first[s] * width, own.length);
+            return true;
+        }
+        try {
+            state(s).hooks().run(ctx, own);
+            return true;
+        } catch (RuntimeException e) {
+            failures[s] = e;
+            return false;
         }
     }
 
     /** What sequence {@code s}'s hooks at {@code name} are shown: its positions and prompt length, with the given shape. */
     HookContext context(int s, HookName name, int width, int heads) {
         return new HookContext(name, positionOf[first[s]], rowCount(s), width, promptLength[s], heads);
+    }
+
+    /** What a hook of {@code sequence} threw in this call, or null. */
+    RuntimeException failure(int sequence) {
+        return failures[sequence];
     }
 }

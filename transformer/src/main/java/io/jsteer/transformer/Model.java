@@ -173,16 +173,18 @@ public final class Model {
      * state then being as before the call.
      *
      * @param logits  the step's logits as {@link #forward(List)} returns them; null when it failed
-     * @param failure null when the step succeeded
+     * @param failure null when the step succeeded; a {@link NonFiniteException}, or what one of
+     *                its hooks threw
      */
-    public record Outcome(float[] logits, NonFiniteException failure) {}
+    public record Outcome(float[] logits, RuntimeException failure) {}
 
     /**
-     * {@link #forward(List)} where a sequence whose values turn non-finite fails alone: the others
-     * advance and get their logits, the same as without it (rows never mix in the products, norms
-     * or attention), and the failed one's state is as before the call. A problem with the call as
-     * a whole (a token outside the vocabulary, a sequence past the context, a hook that throws,
-     * the checkpoint changed on disk) still throws for every step.
+     * {@link #forward(List)} where a sequence fails alone when its values turn non-finite or one
+     * of its hooks throws: the others advance and get their logits, the same as without it (rows
+     * never mix in the products, norms or attention), and the failed one's state is as before the
+     * call. A problem with the call as a whole (a token outside the vocabulary, a sequence past
+     * the context, the checkpoint changed on disk) still throws for every step, as does a hook
+     * of a call with one step.
      */
     public List<Outcome> forwardEach(List<Step> steps) {
         if (source != null) source.checkUnchanged();
@@ -195,11 +197,24 @@ public final class Model {
                 logits.add(device.forward(this, step.state(), step.tokens(), step.allLogits()));
                 step.state().advance(step.tokens().length);
             }
-            return NonFinite.check(this, steps, logits);
+            List<Outcome> outcomes = new ArrayList<>(steps.size());
+            for (int s = 0; s < steps.size(); s++) outcomes.add(NonFinite.check(this, steps.get(s), logits.get(s)));
+            return outcomes;
         }
         float[] x = run(b, config.numLayers());
         for (Step step : steps) step.state().advance(step.tokens().length);
-        return NonFinite.check(this, steps, unembed(x, b));
+        List<float[]> logits = unembed(x, b);
+        List<Outcome> outcomes = new ArrayList<>(steps.size());
+        for (int s = 0; s < steps.size(); s++) {
+            State state = steps.get(s).state();
+            if (b.failure(s) == null) {
+                outcomes.add(NonFinite.check(this, steps.get(s), logits.get(s)));
+            } else {
+                state.truncate(state.length() - steps.get(s).tokens().length);
+                outcomes.add(new Outcome(null, b.failure(s)));
+            }
+        }
+        return outcomes;
     }
 
     /**
@@ -246,6 +261,9 @@ public final class Model {
             return;
         }
         run(b, layers);
+        for (int s = 0; s < steps.size(); s++) {
+            if (b.failure(s) != null) throw b.failure(s);
+        }
     }
 
     /** Refuses, before any work, a hook at a point the device backend does not run hooks at. */
@@ -357,7 +375,7 @@ public final class Model {
                 // every row of the call through the final norm, for its hooks; the wanted ones go on
                 float[] all = Arrays.copyOfRange(x, b.firstRow(s) * d, (b.firstRow(s) + rows) * d);
                 weights.finalNorm().apply(all, 0, rows);
-                b.state(s).hooks().run(b.context(s, HookName.LN_FINAL, d, 1), all);
+                b.run(s, b.context(s, HookName.LN_FINAL, d, 1), all);
                 System.arraycopy(all, (rows - n) * d, h, at * d, n * d);
             } else {
                 System.arraycopy(x, (b.firstRow(s) + rows - n) * d, h, at * d, n * d);

@@ -29,19 +29,14 @@ final class NonFinite {
     private NonFinite() {}
 
     /**
-     * Each step's outcome: its logits when all are finite; otherwise the first non-finite
+     * The step's outcome: its logits when all are finite; otherwise the first non-finite
      * activation of the call that just appended its tokens is located, its state taken back to
      * its length before the call and a {@link NonFiniteException} naming the place is its failure.
-     * The steps are independent: one step's failure leaves the others' logits as they are.
+     * Steps are checked one by one: one step's failure leaves the others' logits as they are.
      */
-    static List<Model.Outcome> check(Model model, List<Model.Step> steps, List<float[]> logits) {
-        List<Model.Outcome> outcomes = new ArrayList<>(steps.size());
-        for (int i = 0; i < steps.size(); i++) {
-            float[] l = logits.get(i);
-            outcomes.add(allFinite(l, 0, l.length) ? new Model.Outcome(l, null)
-                    : new Model.Outcome(null, fail(model, steps.get(i).state(), steps.get(i).tokens())));
-        }
-        return outcomes;
+    static Model.Outcome check(Model model, Model.Step step, float[] logits) {
+        return allFinite(logits, 0, logits.length) ? new Model.Outcome(logits, null)
+                : new Model.Outcome(null, fail(model, step.state(), step.tokens()));
     }
 
     private static NonFiniteException fail(Model model, State s, int[] tokens) {

@@ -4,9 +4,7 @@
  */
 package io.jsteer.tests.reliability;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -15,19 +13,13 @@ import io.jsteer.cli.Main;
 import io.jsteer.transformer.Model;
 import io.jsteer.transformer.NonFiniteException;
 import io.jsteer.transformer.State;
-import io.jsteer.transformer.batch.Engine;
-import io.jsteer.transformer.batch.Job;
 import io.jsteer.transformer.generate.Generator;
 import io.jsteer.transformer.generate.Sampler;
 import io.jsteer.transformer.hooks.HookName;
-import io.jsteer.transformer.hooks.Hook;
 import io.jsteer.transformer.hooks.HookPoint;
-import io.jsteer.transformer.hooks.Hooks;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -108,108 +100,5 @@ class NonFiniteTest {
         assertEquals(1, err.toString().lines().count(), err.toString());
         assertTrue(err.toString().startsWith("jsteer generate: error: the forward pass produced non-finite values (NaN or infinity) first at blocks.1.hook_attn_out"),
                 err.toString());
-    }
-
-    /** Greedy decoding of a few tokens, keeping every step's logits; {@code overflowFrom} >= 0 steers from that position on by a vector that overflows float32 downstream. */
-    static final class Greedy implements Job {
-        final int[] prompt;
-        final int overflowFrom;
-        final List<float[]> logits = new ArrayList<>();
-        Hooks.Handle handle;
-        Exception failure;
-        boolean ended;
-
-        Greedy(int[] prompt, int overflowFrom) {
-            this.prompt = prompt;
-            this.overflowFrom = overflowFrom;
-        }
-
-        @Override
-        public int[] prompt() {
-            return prompt;
-        }
-
-        @Override
-        public void start(State state) {
-            if (overflowFrom < 0) return;
-            // 3e38 is finite, but added at two blocks it overflows float32
-            Hook push = (ctx, x) -> {
-                for (int t = 0; t < ctx.tokens(); t++) {
-                    if (ctx.position(t) < overflowFrom) continue;
-                    for (int i = 0; i < ctx.width(); i++) x[t * ctx.width() + i] += 3e38f;
-                }
-            };
-            Hooks.Handle a = state.hooks().add(new HookName(0, HookPoint.RESID_POST), push), b = state.hooks().add(new HookName(1, HookPoint.RESID_POST), push);
-            handle = () -> {
-                a.close();
-                b.close();
-            };
-        }
-
-        @Override
-        public int next(float[] l) {
-            logits.add(l.clone());
-            return logits.size() < 6 ? Sampler.argmax(l, 0, l.length) : END;
-        }
-
-        @Override
-        public void end(Exception failure) {
-            this.failure = failure;
-            this.ended = true;
-            if (handle != null) handle.close();
-        }
-
-        Greedy fresh() {
-            return new Greedy(prompt, overflowFrom);
-        }
-    }
-
-    @Test
-    void aSequenceThatOverflowsInABatchFailsAloneAndTheOthersGetTheirResultsAlone() {
-        Model model = Model.load(io.jsteer.tests.Fixtures.dir("pythia-tiny-parallel"));
-        List<Greedy> batch = List.of(new Greedy(new int[] {1, 2, 3}, -1), new Greedy(new int[] {4, 5, 6, 7}, 5),
-                new Greedy(new int[] {8, 9}, -1), new Greedy(new int[] {10, 11, 12}, -1));
-        NonFiniteException thrown = assertThrows(NonFiniteException.class, () -> new Engine(model, 4).run(batch));
-        Greedy bad = batch.get(1);
-        assertTrue(bad.ended);
-        assertEquals(thrown, bad.failure, "the run reports the failed job's own exception");
-        assertEquals(2, bad.logits.size(), "the prompt's step and the step at position 4 ran; the one at position 5 failed");
-        for (Greedy job : batch) {
-            Greedy alone = job.fresh();
-            if (job == bad) {
-                assertThrows(NonFiniteException.class, () -> new Engine(model, 1).run(List.of(alone)));
-                assertEquals(bad.failure.getMessage(), alone.failure.getMessage(), "located as when it runs alone");
-            } else {
-                new Engine(model, 1).run(List.of(alone));
-                assertNull(job.failure);
-                assertEquals(6, job.logits.size(), "ran to the end beside the failed sequence");
-            }
-            assertEquals(alone.logits.size(), job.logits.size());
-            for (int i = 0; i < job.logits.size(); i++) assertArrayEquals(alone.logits.get(i), job.logits.get(i), "step " + i + ", bit for bit");
-        }
-    }
-
-    @Test
-    void aBatchedForwardCallIsAllOrNothingWhileForwardEachKeepsTheHealthySequences() {
-        Model model = Model.load(io.jsteer.tests.Fixtures.dir("pythia-tiny-parallel"));
-        State healthy = model.newState(), steered = model.newState();
-        model.forward(healthy, new int[] {1, 2}, false);
-        steered.hooks().add(new HookName(0, HookPoint.MLP_OUT), (ctx, x) -> x[0] = Float.NaN);
-        List<Model.Step> steps = List.of(new Model.Step(healthy, new int[] {3, 4}, true), new Model.Step(steered, new int[] {5}, false));
-
-        NonFiniteException e = assertThrows(NonFiniteException.class, () -> model.forward(steps));
-        assertEquals(new HookName(0, HookPoint.MLP_OUT), e.hook());
-        assertEquals(2, healthy.length(), "the healthy sequence is taken back too");
-        assertEquals(0, steered.length());
-
-        List<Model.Outcome> outcomes = model.forwardEach(steps);
-        assertNull(outcomes.get(0).failure());
-        assertInstanceOf(NonFiniteException.class, outcomes.get(1).failure());
-        assertNull(outcomes.get(1).logits());
-        assertEquals(4, healthy.length(), "the healthy sequence advanced");
-        assertEquals(0, steered.length(), "the failed one is as before the call");
-        State alone = model.newState();
-        model.forward(alone, new int[] {1, 2}, false);
-        assertArrayEquals(model.forward(alone, new int[] {3, 4}, true), outcomes.get(0).logits());
     }
 }

@@ -25,11 +25,11 @@ import java.util.function.BiFunction;
  * only its rows (see {@link io.jsteer.transformer.hooks}), and the products give a row the same
  * bits whatever shares the call. So outputs do not depend on the batch size.
  *
- * <p>A failure ends only the jobs it belongs to ({@link Job#end} with the exception): a prompt the
+ * <p>A failure ends only the job it belongs to ({@link Job#end} with the exception): a prompt the
  * model refuses ({@link Model#checkPrompt}), a job that throws, a sequence whose values turn
- * non-finite ({@link Model#forwardEach}); the other sequences of the step go on with the results
- * they would have alone. Only a forward call that fails as a whole (a hook that throws, the
- * checkpoint changed on disk) ends every job in it.
+ * non-finite or whose hook throws ({@link Model#forwardEach}); the other sequences of the step go
+ * on with the results they would have alone. Only a forward call that fails as a whole (the
+ * checkpoint changed on disk, say) ends every job in it.
  *
  * <p>{@link #submit} may be called from any thread; {@link #step} and {@link #run} from one thread
  * at a time, which is where jobs are called.

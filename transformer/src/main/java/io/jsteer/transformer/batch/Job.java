@@ -49,9 +49,9 @@ public interface Job {
 
     /**
      * The job is over: after {@link #next} returned {@link #END} ({@code failure == null}), or
-     * because it failed: its prompt was rejected, it threw, its values turned non-finite (a
-     * {@link io.jsteer.transformer.NonFiniteException}; the other jobs of the step go on), or a
-     * forward pass it was part of threw as a whole. Detach hooks attached in {@link #start} here. Nothing is called after this.
+     * because it failed: its prompt was rejected, it or one of its hooks threw, its values turned
+     * non-finite (a {@link io.jsteer.transformer.NonFiniteException}) — the other jobs of the step
+     * go on — or a forward pass it was part of failed as a whole. Detach hooks attached in {@link #start} here. Nothing is called after this.
      */
     default void end(Exception failure) {}
 }
