@@ -318,10 +318,7 @@ public final class SparkMain {
             ContrastSet data = contrast.set(m, "jsteer sweep");
             EvalSpec eval = EvalSpec.of(m, evaluation);
             SweepResult result = SparkEvaluation.sweep(common.session("sweep"), source, eval, grid, method, data, common.options(), 0);
-            Map<String, String> meta = new LinkedHashMap<>();
-            meta.put("model", common.model);
-            meta.put("method", spec.toString());
-            meta.put("contrast pairs", data.positive().size() + " positive / " + data.negative().size() + " negative prompts");
+            Map<String, String> meta = SweepRun.metadata(common.model, spec, data);
             List<Prompt> prompts = evaluation.prompts();
             java.util.concurrent.atomic.AtomicReference<Optional<SweepRow>> best = new java.util.concurrent.atomic.AtomicReference<>();
             OutputPaths.replaceDirectory(out, dir -> best.set(SweepRun.write(dir, "jsteer sweep: " + spec.name(), meta, result, maxPerplexityRatio,

@@ -5,7 +5,6 @@
 package io.jsteer.cli.commands;
 
 import io.jsteer.cli.UserError;
-import io.jsteer.cli.defaultmodel.DefaultModel;
 import io.jsteer.cli.io.OutputPaths;
 import io.jsteer.cli.io.Prompt;
 import io.jsteer.cli.options.BatchOptions;
@@ -23,7 +22,6 @@ import io.jsteer.steering.eval.SweepGrid;
 import io.jsteer.steering.eval.SweepResult;
 import io.jsteer.steering.eval.SweepRow;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -103,12 +101,8 @@ public final class SweepCommand extends CommandBase {
         factory.scales(grid, evaluation.heldoutIds(m), coeffUnit.equals("norm"), err());
         SweepResult result = SweepRun.run(evaluator, grid, factory, err());
 
-        Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("model", m.name());
-        if (m.name().equals(DefaultModel.NAME)) meta.put("layers", DefaultModel.layerNote());
-        meta.put("method", spec.toString());
+        Map<String, String> meta = SweepRun.metadata(m.name(), spec, data);
         if (coeffUnit.equals("norm")) meta.put("coefficient unit", "fractions of the mean residual-stream norm at the hook over the held-out texts (--coeff-unit norm)");
-        meta.put("contrast pairs", data.positive().size() + " positive / " + data.negative().size() + " negative prompts");
         List<Prompt> prompts = evaluation.prompts();
         List<Prompt> shown = prompts.subList(0, Math.min(examples, prompts.size()));
         AtomicReference<Optional<SweepRow>> best = new AtomicReference<>();

@@ -4,6 +4,7 @@
  */
 package io.jsteer.cli.steer;
 
+import io.jsteer.cli.defaultmodel.DefaultModel;
 import io.jsteer.cli.io.OutputFiles;
 import io.jsteer.cli.io.Prompt;
 import io.jsteer.cli.progress.Progress;
@@ -12,6 +13,7 @@ import io.jsteer.cli.report.HtmlReport;
 import io.jsteer.cli.report.Plot;
 import io.jsteer.cli.report.Report;
 import io.jsteer.cli.report.SweepCharts;
+import io.jsteer.steering.ContrastSet;
 import io.jsteer.steering.Intervention;
 import io.jsteer.steering.eval.AtomicFiles;
 import io.jsteer.steering.eval.Evaluator;
@@ -26,6 +28,7 @@ import io.jsteer.transformer.generate.Sampler;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -44,6 +47,21 @@ public final class SweepRun {
 
     /** File names inside the output directory. */
     public static final String CSV = "sweep.csv", JSON = "sweep.json", REPORT = "report.html";
+
+    /**
+     * The report's facts about a sweep of {@code spec} on model {@code model} (as given to
+     * {@code -m}) with {@code data}, in the order shown: the same for the local and the Spark
+     * sweep, whose folders are byte for byte alike. The default model's gets which of its layers
+     * differ ({@link DefaultModel#layerNote()}).
+     */
+    public static Map<String, String> metadata(String model, MethodSpec spec, ContrastSet data) {
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("model", model);
+        if (model.equals(DefaultModel.NAME)) meta.put("layers", DefaultModel.layerNote());
+        meta.put("method", spec.toString());
+        meta.put("contrast pairs", data.positive().size() + " positive / " + data.negative().size() + " negative prompts");
+        return meta;
+    }
 
     /**
      * Evaluates every setting of {@code grid}, reporting progress on {@code err} in sequences run
