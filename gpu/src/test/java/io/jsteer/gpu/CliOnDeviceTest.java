@@ -105,6 +105,9 @@ class CliOnDeviceTest {
         List<Object> eval = new ArrayList<>(List.of("eval", "--vector", caa[0], "-c", 3));
         eval.addAll(evaluation());
         onBothWithOwnVector(tmp, "eval.json", caa, eval);
+        // the coefficient in units of the mean residual norm at the hook, measured over the prompt on each backend
+        onBothWithOwnVector(tmp, "generate-norm.json", caa, List.of("generate", "--vector", caa[0], "-c", 0.5, "--coeff-unit", "norm",
+                "--prompt", "The old man walked to the", "-n", 6));
         onBothWithOwnVector(tmp, "apply.jsonl", caa, List.of("apply", "--vector", caa[0], "-c", 3, "--prompts", data.resolve("prompts.txt"),
                 "--with-unsteered", "-n", 6, "-t", 0.9, "--seed", 11));
         onBothWithOwnVector(tmp, "inspect.json", caa, List.of("inspect", "--vector", caa[0], "--prompts", data.resolve("prompts.txt")));

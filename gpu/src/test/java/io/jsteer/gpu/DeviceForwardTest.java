@@ -10,6 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jsteer.transformer.Model;
 import io.jsteer.transformer.State;
+import io.jsteer.transformer.batch.Engine;
+import io.jsteer.transformer.batch.Job;
 import io.jsteer.transformer.generate.Generator;
 import io.jsteer.transformer.generate.Sampler;
 import io.jsteer.transformer.hooks.Hook;
@@ -180,6 +182,56 @@ class DeviceForwardTest {
         assertTrue(e.getMessage().contains("evicted"), e.getMessage());
         first.reset();
         close("evicted then reset", m[0].forward(m[0].newState(), PROMPT, false), m[1].forward(first, PROMPT, false));
+    }
+
+    /**
+     * The batched {@link Engine} (every multi-prompt command runs on it): more jobs than the
+     * device keeps KV caches for, prompts of different lengths, one of them steered by a hook
+     * attached when it starts. Each job feeds fixed tokens, so that every step's logits compare.
+     */
+    @Test
+    void batchedEngineMatchesCpu() {
+        Model[] m = load("llama3-tiny");
+        int[][] prompts = {PROMPT, {9, 8}, {1}, {40, 2, 9, 31, 6}, {12, 13, 14}};
+        List<List<float[]>> cpu = runEngine(m[0], prompts), device = runEngine(m[1], prompts);
+        assertEquals(Math.min(8, DeviceModel.sequences()), new Engine(m[1], 8).maxSequences(), "the engine's batch on the device");
+        for (int j = 0; j < prompts.length; j++) {
+            assertEquals(cpu.get(j).size(), device.get(j).size(), "steps of job " + j);
+            for (int i = 0; i < cpu.get(j).size(); i++) close("engine job " + j + " step " + i, cpu.get(j).get(i), device.get(j).get(i));
+        }
+    }
+
+    /** The logits of every step of each job, the jobs run together on an engine of 8 sequences. */
+    private static List<List<float[]>> runEngine(Model model, int[][] prompts) {
+        List<List<float[]>> logits = new ArrayList<>();
+        List<Job> jobs = new ArrayList<>();
+        for (int j = 0; j < prompts.length; j++) {
+            List<float[]> seen = new ArrayList<>();
+            logits.add(seen);
+            int[] prompt = prompts[j];
+            boolean steered = j == 3;
+            jobs.add(new Job() {
+                @Override
+                public int[] prompt() {
+                    return prompt;
+                }
+
+                @Override
+                public void start(State state) {
+                    if (steered) state.hooks().add(new HookName(1, HookPoint.RESID_POST), (ctx, x) -> {
+                        for (int i = 0; i < x.length; i++) x[i] += 0.5f * (i % 3 - 1);
+                    });
+                }
+
+                @Override
+                public int next(float[] l) {
+                    seen.add(l.clone());
+                    return seen.size() > 4 ? END : (seen.size() * 37 + prompt.length) % model.config().vocabSize();
+                }
+            });
+        }
+        new Engine(model, 8).run(jobs);
+        return logits;
     }
 
     private static void close(String what, float[] expected, float[] actual) {
