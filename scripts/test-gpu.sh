@@ -54,7 +54,7 @@ classpath() {
   ./mvnw -q -B -o -f gpu/pom.xml org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
     -Dmdep.outputFile=target/deps.txt -Dmdep.excludeArtifactIds=tornado-api -Dmdep.excludeGroupIds=io.jsteer >&2
   local own=""
-  for m in gpu weights-loader transformer steering cli; do own+="$m/target/classes:"; done
+  for m in gpu weights-loader transformer steering server cli; do own+="$m/target/classes:"; done
   echo "gpu/target/test-classes:$own$(cat gpu/target/deps.txt)"
 }
 

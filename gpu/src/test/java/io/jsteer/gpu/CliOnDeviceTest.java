@@ -48,6 +48,12 @@ class CliOnDeviceTest {
         Files.writeString(tmp.resolve("pair.jsonl"), """
                 {"positive": "The bride and the groom danced at the wedding", "negative": "The soldiers and the captain fought in the battle"}
                 """);
+        Files.writeString(tmp.resolve("contrast-ids.jsonl"), """
+                {"positive": [3, 17, 42, 5, 99], "negative": [3, 17, 43, 5, 98]}
+                {"positive": [9, 8, 7, 6, 5, 4], "negative": [9, 8, 70, 6, 5, 40]}
+                {"positive": [11, 12, 13], "negative": [11, 2, 13]}
+                """);
+        Files.writeString(tmp.resolve("prompts-ids.jsonl"), "[3, 17, 42, 5, 99, 7, 11]\n[9, 8, 7]\n[40, 2, 9, 31, 6, 1]\n");
         DefaultModel.ensure(DefaultModel.defaultDirectory());
     }
 
@@ -111,7 +117,11 @@ class CliOnDeviceTest {
         onBothWithOwnVector(tmp, "apply.jsonl", caa, List.of("apply", "--vector", caa[0], "-c", 3, "--prompts", data.resolve("prompts.txt"),
                 "--with-unsteered", "-n", 6, "-t", 0.9, "--seed", 11));
         onBothWithOwnVector(tmp, "inspect.json", caa, List.of("inspect", "--vector", caa[0], "--prompts", data.resolve("prompts.txt")));
-        onBothWithOwnVector(tmp, "lora", caa, List.of("export", "--vector", caa[0], "-c", 4, "--lora", "OUT", "--prompts", data.resolve("prompts.txt")));
+        // export --lora needs MLPs that add something (the default model's are zero): a vector fitted on gemma2-tiny, token ids in
+        Path gemma2 = FIXTURES.resolve("gemma2-tiny");
+        Path[] g2 = onBoth(tmp, "gemma2-caa.safetensors", "vector", "--model", gemma2, "--method", "caa:layer=1", "--contrast", data.resolve("contrast-ids.jsonl"));
+        onBothWithOwnVector(tmp, "lora", g2, List.of("export", "--model", gemma2, "--vector", g2[0], "-c", 4, "--lora", "OUT",
+                "--prompts", data.resolve("prompts-ids.jsonl")));
         for (String method : new String[] {"sara:layer=2,coeff=2", "ace:layer=2", "ablation:layer=1"}) {
             onBoth(tmp, method.substring(0, method.indexOf(':')) + ".jsonl", "apply", "--method", method, "--contrast", contrast,
                     "--prompts", data.resolve("prompts.txt"), "-n", 6);
