@@ -98,6 +98,15 @@ class CliOnDeviceTest {
     }
 
     @Test
+    void lensAndPatch(@TempDir Path tmp) {
+        onBoth(tmp, "lens.json", "lens", "-p", "The groom kissed the bride and everyone cheered", "--tokens", " wedding, battle");
+        onBoth(tmp, "lens-gemma2.json", "lens", "--model", FIXTURES.resolve("gemma2-tiny"), "--ids", "3,17,42,5,99,7,11", "--token-ids", "5,9");
+        // every layer and position of two hook points, one patched run each, batched through the engine
+        onBoth(tmp, "patch", "patch", "--clean", "The bride and the groom danced at the", "--corrupt", "The soldier and the captain fought at the",
+                "--answers", " wedding, battle", "--hooks", "resid_pre,attn_out");
+    }
+
+    @Test
     void vectorOfEveryVectorMethodThenEvalSweepApplyInspectAndExport(@TempDir Path tmp) throws IOException {
         Path contrast = data.resolve("contrast.jsonl");
         Path[] caa = onBoth(tmp, "caa.safetensors", "vector", "--method", "caa:layer=2", "--contrast", contrast);

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jsteer.weights.SafeTensorsFile;
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -17,19 +18,24 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import javax.imageio.ImageIO;
 
 /**
  * Whether a command's output on the device agrees with its output on the CPU: folders file by
  * file (the same names); safetensors files tensor by tensor within {@link #TOLERANCE} of the
  * tensor's scale, and their metadata as text; any other file as text, the same between the
  * numbers, integers (counts, token ids, positions) equal and other numbers within
- * {@link #TOLERANCE} of max(1, |value|) or one unit of their last printed digit. Also a command
+ * {@link #TOLERANCE} of max(1, |value|) or one unit of their last printed digit. Pictures are
+ * drawn from numbers the command also writes as text (JSON, CSV), which are compared: a PNG file
+ * must be an image of the same size, and a PNG embedded in HTML ({@code data:image/png;base64,})
+ * is left out of the HTML's text. Also a command
  * line tool for scripts/test-gpu.sh: {@code SameOutputs CPU_OUTPUT DEVICE_OUTPUT} exits 1 with the
  * first difference.
  */
 final class SameOutputs {
     /** The device's float sums differ from the CPU's by about 1e-6 of the scale; a 1e-4 difference is a bug. */
     static final double TOLERANCE = 1e-4;
+    private static final Pattern EMBEDDED_PNG = Pattern.compile("data:image/png;base64,[A-Za-z0-9+/=]+");
     private static final Pattern NUMBER = Pattern.compile("-?(?:\\d+\\.?\\d*|\\.\\d+)(?:[eE][-+]?\\d+)?");
 
     private SameOutputs() {}
@@ -70,13 +76,26 @@ final class SameOutputs {
                     assertTrue(diff <= TOLERANCE * scale, device + " " + t + ": max |device - cpu| = " + diff + " over scale " + scale);
                 }
             }
+        } else if (cpu.toString().endsWith(".png")) {
+            try {
+                BufferedImage a = ImageIO.read(cpu.toFile()), b = ImageIO.read(device.toFile());
+                assertTrue(a != null && b != null, device + ": not a PNG image on both sides");
+                assertEquals(a.getWidth() + "x" + a.getHeight(), b.getWidth() + "x" + b.getHeight(), device + ": image size");
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         } else {
             try {
-                assertText(device.toString(), Files.readString(cpu), Files.readString(device));
+                assertText(device.toString(), withoutImages(Files.readString(cpu)), withoutImages(Files.readString(device)));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
         }
+    }
+
+    /** {@code text} with the data of embedded PNG pictures left out. */
+    private static String withoutImages(String text) {
+        return EMBEDDED_PNG.matcher(text).replaceAll("data:image/png;base64,(picture)");
     }
 
     /** The same text between the numbers, and numbers within the tolerance. */
