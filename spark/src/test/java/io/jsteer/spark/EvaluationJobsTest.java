@@ -29,7 +29,6 @@ import io.jsteer.steering.vector.VectorFiles;
 import io.jsteer.transformer.generate.Sampler;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -95,11 +94,8 @@ class EvaluationJobsTest {
         ContrastSet data = Contrasts.tokenize(PromptFiles.contrast(contrast), m);
         SweepGrid grid = new SweepGrid(List.of(1, 2), List.of(-2.0, 3.0), null);
         SweepResult result = SparkEvaluation.sweep(spark, model, spec(0), grid, "caa", data, Options.defaults(), 2);
-        Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("model", DefaultModel.NAME);
-        meta.put("method", MethodSpec.parse("caa").toString());
-        meta.put("contrast pairs", data.positive().size() + " positive / " + data.negative().size() + " negative prompts");
-        SweepRun.write(mine, "jsteer sweep: caa", meta, result, 1.5, new SweepInterventions(MethodSpec.parse("caa"), m.model(), data), m,
+        Map<String, String> meta = SweepRun.metadata(DefaultModel.NAME, MethodSpec.parse("caa"), data);
+        SweepRun.write(mine, "jsteer sweep: caa", meta, result, Double.parseDouble(SweepRun.DEFAULT_MAX_PERPLEXITY_RATIO), new SweepInterventions(MethodSpec.parse("caa"), m.model(), data), m,
                 PromptFiles.prompts(prompts).subList(0, 3), 6, () -> new Sampler(0, 0, 1, 0));
 
         List<String> names;
