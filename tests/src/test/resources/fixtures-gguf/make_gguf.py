@@ -10,8 +10,8 @@ llama.cpp's own gguf-py writer, mirroring convert_hf_to_gguf.py (conversion/gptn
   * 1-D tensors (norms, biases) F32; 2-D tensors in the file's type
   * hyper-parameters under llama.cpp's keys; llama.cpp ignores query_pre_attn_scalar (it uses
     1/sqrt(head_dim)), so the Gemma 2/3 files mean a model with that attention scale
-  * a made-up vocabulary of the fixture's size (the fixtures have no tokenizer): "<t{id}>" pieces,
-    enough for llama.cpp to load the file
+  * a small vocabulary of the fixture's size trained on a paragraph (the fixtures have no
+    tokenizer; see add_vocab), which llama.cpp loads and tokenizes
   * Llama 2/3 and Mistral (written as "llama"): q and k rows (and biases) permuted per head for
     llama.cpp's interleaved RoPE; linear rope scaling as rope.scaling.*; Llama 3's as the
     rope_freqs.weight tensor of per-dimension factors (the converter's formula; jsteer refuses it, so no
@@ -125,6 +125,112 @@ def encode(x, t):
     return out, t
 
 
+TEXT = """The quick brown fox jumps over the lazy dog. A steering vector is added to the residual
+stream of a transformer at one layer, and the model's next tokens change: the same prompt, steered,
+continues in another mood. Activation addition takes the difference of two prompts' activations;
+contrastive activation addition averages the differences over many pairs of answers. Hello world,
+hello steering, hello tokens! 1234 5678 90 (numbers) and punctuation; "quotes", 'apostrophes' and
+the end of the text."""
+
+
+def bytes_to_unicode():
+    """GPT-2's byte-to-character table (printable bytes stand for themselves)."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("\xa1"), ord("\xac") + 1)) + list(range(ord("\xae"), ord("\xff") + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return dict(zip(bs, map(chr, cs)))
+
+
+def train(words, tokens, size):
+    """Byte-pair training: merge the most frequent adjacent pair (ties: the smallest pair) until
+    the vocabulary has `size` tokens; returns the merges in order."""
+    words = [list(w) for w in words]
+    merges = []
+    while len(tokens) < size:
+        counts = {}
+        for w in words:
+            for a, b in zip(w, w[1:]):
+                counts[(a, b)] = counts.get((a, b), 0) + 1
+        if not counts:
+            break
+        best = min(counts, key=lambda p: (-counts[p], p))
+        merges.append(best)
+        if best[0] + best[1] not in tokens:
+            tokens.append(best[0] + best[1])
+        for w in words:
+            i = 0
+            while i < len(w) - 1:
+                if (w[i], w[i + 1]) == best:
+                    w[i:i + 2] = [w[i] + w[i + 1]]
+                i += 1
+    return merges
+
+
+def add_vocab(g, cfg, spm):
+    """A real vocabulary of exactly vocab_size tokens, trained on TEXT, that llama.cpp loads and
+    tokenizes: byte-level BPE (gpt2, pre-tokenizer gpt-2) for the decoder-only families, or a
+    SentencePiece BPE with byte fallback (llama) for Gemma, whose scores are minus the merge rank.
+    Special tokens sit at the config's bos/eos/pad ids;
+    when the text runs out of pairs, the remaining ids are [PADn] UNUSED tokens, as the converter
+    writes for ids without a token."""
+    V = cfg["vocab_size"]
+    bos, eos, pad = cfg["bos_token_id"], cfg["eos_token_id"], cfg.get("pad_token_id")
+    specials = {bos: "<s>", eos: "</s>"} if bos != eos else {bos: "<|endoftext|>"}
+    if pad is not None and pad not in specials:
+        specials[pad] = "<pad>"
+    T = gguf.TokenType
+    if not spm:
+        table = bytes_to_unicode()
+        base = [table[b] for b in range(256)]
+        words = ["".join(table[b] for b in (" " + w).encode()) for w in TEXT.split()]
+        tokens = base[:]
+        merges = train(words, tokens, V - len(specials))
+        pieces = iter(tokens)
+        vocab = [specials[i] if i in specials else next(pieces, f"[PAD{i}]") for i in range(V)]
+        g.add_tokenizer_model("gpt2")
+        g.add_tokenizer_pre("gpt-2")
+        g.add_token_list(vocab)
+        g.add_token_types([T.CONTROL if i in specials else T.UNUSED if t.startswith("[PAD") else T.NORMAL for i, t in enumerate(vocab)])
+        g.add_token_merges([a + " " + b for a, b in merges])
+        g.add_add_bos_token(False)
+    else:
+        specials.setdefault(3, "<unk>")
+        chars = sorted(set(TEXT.replace(" ", "\u2581").replace("\n", "\u2581")))
+        words = ["\u2581" + w for w in TEXT.split()]
+        tokens = [f"<0x{b:02X}>" for b in range(256)] + chars
+        merges = train(words, tokens, V - len(specials))
+        pieces = iter(tokens)
+        vocab = [specials[i] if i in specials else next(pieces, f"[PAD{i}]") for i in range(V)]
+        rank = {a + b: r for r, (a, b) in reversed(list(enumerate(merges)))}
+        scores, types = [], []
+        for i, t in enumerate(vocab):
+            if i in specials:
+                types.append(T.UNKNOWN if t == "<unk>" else T.CONTROL); scores.append(0.0)
+            elif t.startswith("<0x") and len(t) == 6:
+                types.append(T.BYTE); scores.append(0.0)
+            elif t.startswith("[PAD"):
+                types.append(T.UNUSED); scores.append(-1000.0)
+            else:
+                types.append(T.NORMAL); scores.append(-float(rank[t]) if t in rank else -float(len(merges) + i))
+        g.add_tokenizer_model("llama")
+        g.add_tokenizer_pre("default")
+        g.add_token_list(vocab)
+        g.add_token_scores(scores)
+        g.add_token_types(types)
+        g.add_add_space_prefix(False)
+        g.add_add_bos_token(True)
+        g.add_unk_token_id([i for i, t in specials.items() if t == "<unk>"][0])
+    g.add_bos_token_id(bos)
+    g.add_eos_token_id(eos)
+    if pad is not None:
+        g.add_pad_token_id(pad)
+
+
 def convert(model, kind):
     cfg = json.loads((FIX / model / "config.json").read_text())
     w = read_safetensors(FIX / model / "model.safetensors")
@@ -189,23 +295,8 @@ def convert(model, kind):
         g.add_sliding_window(cfg["sliding_window"])
         g.add_sliding_window_pattern(cfg["sliding_window_pattern"])
         g.add_rope_freq_base_swa(float(cfg["rope_local_base_freq"]))
-    # a made-up vocabulary of the model's size
-    V = cfg["vocab_size"]
-    tokens = [f"<t{i}>" for i in range(V)]
-    if not gemma:
-        g.add_tokenizer_model("gpt2")
-        g.add_tokenizer_pre("default")
-        g.add_token_list(tokens)
-        g.add_token_types([gguf.TokenType.NORMAL] * V)
-        g.add_token_merges([])
-    else:
-        g.add_tokenizer_model("llama")
-        g.add_tokenizer_pre("default")
-        g.add_token_list(tokens)
-        g.add_token_scores([-float(i) for i in range(V)])
-        g.add_token_types([gguf.TokenType.NORMAL] * V)
-    g.add_bos_token_id(cfg["bos_token_id"])
-    g.add_eos_token_id(cfg["eos_token_id"])
+    # a small trained vocabulary of the model's size (the fixtures have no tokenizer)
+    add_vocab(g, cfg, spm=gemma)
 
     d, nh = cfg["hidden_size"], cfg["num_attention_heads"]
     nkv = cfg.get("num_key_value_heads", nh)

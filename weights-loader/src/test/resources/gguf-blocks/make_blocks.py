@@ -3,7 +3,7 @@
 
 usage: PYTHONPATH=<llama.cpp>/gguf-py python3 make_blocks.py   (numpy only; run offline, never in CI)
 
-For each of Q8_0, Q4_0, Q4_K, Q5_K, Q6_K writes <type>.bin (64 blocks of random bytes whose float16
+For each of Q8_0, Q4_0, Q4_K, Q5_K, Q6_K, Q5_0 writes <type>.bin (64 blocks of random bytes whose float16
 scales are replaced by edge values: smallest and largest subnormal, -0, +-65504, 1, and random
 normal halves of either sign) and <type>.f32 (gguf-py's quants.dequantize of those bytes, float32
 little-endian). gguf-py mirrors ggml's dequantize_row_* operation for operation.
@@ -33,7 +33,9 @@ def halves(n):
 # byte offsets of the float16 scales in each block
 SCALES = {Q.Q8_0: [0], Q.Q4_0: [0], Q.Q4_K: [0, 2], Q.Q5_K: [0, 2], Q.Q6_K: [208]}
 N = 64
-for t, offs in SCALES.items():
+
+
+def blocks(t, offs):
     _, size = GGML_QUANT_SIZES[t]
     raw = rng.integers(0, 256, size=(N, size), dtype=np.uint8)
     for o in offs:
@@ -42,6 +44,10 @@ for t, offs in SCALES.items():
     raw.tofile(f"{t.name}.bin")
     deq.tofile(f"{t.name}.f32")
     print(t.name, raw.shape, deq.shape)
+
+
+for t, offs in SCALES.items():
+    blocks(t, offs)
 
 # Quantization: float rows (edge blocks first: all zero, -0 and subnormals, huge values, exact
 # halves after scaling, one nonzero value) and gguf-py's Q8_0 / Q4_0 encoding, which it states is
@@ -59,3 +65,6 @@ rows.astype("<f4").tofile("quantize.f32")
 for t in (Q.Q8_0, Q.Q4_0):
     quants.quantize(rows, t).tofile(f"quantize.{t.name}.bin")
     print("quantize", t.name)
+
+# added later (Q5_0, llama-quantize's fallback for short rows), drawn last so the files above stay as they were
+blocks(Q.Q5_0, [0])

@@ -26,6 +26,11 @@ public enum DType {
     Q8_0(0, 32, 34, 8),
     /** 32 elements: float16 scale d, 16 bytes of 4-bit q (low nibbles elements 0-15, high 16-31); x = d (q - 8). */
     Q4_0(0, 32, 18, 2),
+    /**
+     * 32 elements: float16 scale d, 32 fifth bits {@code qh}, 16 bytes of 4-bit q as Q4_0; x = d (q - 16).
+     * llama-quantize writes it for Q4_K/Q5_K tensors whose rows are not a multiple of 256 long.
+     */
+    Q5_0(0, 32, 22, 6),
     /** 256 elements in 8 sub-blocks of 32 with 6-bit scales and mins; x = d sc q - dmin m, q 4-bit. */
     Q4_K(0, 256, 144, 12),
     /** As Q4_K with a fifth bit of q from {@code qh}. */

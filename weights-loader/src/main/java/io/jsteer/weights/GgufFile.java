@@ -56,7 +56,7 @@ public final class GgufFile implements WeightSource {
             TYPE_FLOAT32 = 6, TYPE_BOOL = 7, TYPE_STRING = 8, TYPE_ARRAY = 9, TYPE_UINT64 = 10, TYPE_INT64 = 11, TYPE_FLOAT64 = 12;
     private static final int MAX_DIMS = 4;
     /** ggml's names of the type ids jsteer does not read, for error messages. */
-    private static final Map<Integer, String> OTHER_TYPES = Map.ofEntries(Map.entry(3, "Q4_1"), Map.entry(6, "Q5_0"), Map.entry(7, "Q5_1"),
+    private static final Map<Integer, String> OTHER_TYPES = Map.ofEntries(Map.entry(3, "Q4_1"), Map.entry(7, "Q5_1"),
             Map.entry(9, "Q8_1"), Map.entry(10, "Q2_K"), Map.entry(11, "Q3_K"), Map.entry(15, "Q8_K"), Map.entry(16, "IQ2_XXS"),
             Map.entry(17, "IQ2_XS"), Map.entry(18, "IQ3_XXS"), Map.entry(19, "IQ1_S"), Map.entry(20, "IQ4_NL"), Map.entry(21, "IQ3_S"),
             Map.entry(22, "IQ2_S"), Map.entry(23, "IQ4_XS"), Map.entry(24, "I8"), Map.entry(25, "I16"), Map.entry(26, "I32"),
@@ -164,7 +164,7 @@ public final class GgufFile implements WeightSource {
             if (type == null) {
                 String known = OTHER_TYPES.get(typeId);
                 throw new WeightsException(file, name, (known != null ? "has ggml type " + known + " (" + typeId + "), which jsteer does not read"
-                        : "has unknown ggml type id " + Integer.toUnsignedString(typeId)) + " (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K)");
+                        : "has unknown ggml type id " + Integer.toUnsignedString(typeId)) + " (supported: F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K, Q5_K, Q6_K)");
             }
             if (dims[0] % type.blockSize() != 0) {
                 throw new WeightsException(file, name, "row of " + dims[0] + " elements is not a whole number of " + type + " blocks of " + type.blockSize());

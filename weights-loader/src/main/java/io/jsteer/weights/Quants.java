@@ -49,6 +49,16 @@ public final class Quants {
                     out[o + j + 16] = ((q >>> 4) - 8) * d;
                 }
             }
+            case Q5_0 -> {
+                float d = half(s, at);
+                int qh = s.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), at + 2);
+                for (int j = 0; j < 16; j++) {
+                    int q = u8(s, at + 6 + j);
+                    int h0 = ((qh >>> j) << 4) & 0x10, h1 = (qh >>> (j + 12)) & 0x10;
+                    out[o + j] = (((q & 0x0f) | h0) - 16) * d;
+                    out[o + j + 16] = (((q >>> 4) | h1) - 16) * d;
+                }
+            }
             case Q4_K, Q5_K -> {
                 boolean five = t == DType.Q5_K;
                 float d = half(s, at), min = half(s, at + 2);

@@ -123,9 +123,9 @@ class GgufFileTest {
     void namesEachDefect() throws Exception {
         String f = dir.resolve("bad.gguf") + ": ";
         byte[] good = oneTensor(8, 32, 2).raw(new byte[68]).pad().bytes();
-        assertEquals(f + "tensor 'w': has unknown ggml type id 99 (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K)",
+        assertEquals(f + "tensor 'w': has unknown ggml type id 99 (supported: F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K, Q5_K, Q6_K)",
                 refused(oneTensor(99, 32).raw(new byte[128]).bytes()).getMessage());
-        assertEquals(f + "tensor 'w': has ggml type Q4_1 (3), which jsteer does not read (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K)",
+        assertEquals(f + "tensor 'w': has ggml type Q4_1 (3), which jsteer does not read (supported: F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K, Q5_K, Q6_K)",
                 refused(oneTensor(3, 32).raw(new byte[128]).bytes()).getMessage());
         assertEquals(f + "tensor 'w': row of 33 elements is not a whole number of Q8_0 blocks of 32",
                 refused(oneTensor(8, 33).raw(new byte[128]).bytes()).getMessage());

@@ -40,7 +40,7 @@ class QuantsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
+    @EnumSource(names = {"Q8_0", "Q4_0", "Q5_0", "Q4_K", "Q5_K", "Q6_K"})
     void decodesAsLlamaCppBitForBit(DType t) {
         MemorySegment blocks = MemorySegment.ofArray(resource(t + ".bin"));
         float[] expected = floats(resource(t + ".f32"));
@@ -74,7 +74,7 @@ class QuantsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"Q4_K", "Q5_K", "Q6_K"})
+    @EnumSource(names = {"Q5_0", "Q4_K", "Q5_K", "Q6_K"})
     void refusesToEncodeKQuants(DType t) {
         assertThrows(IllegalArgumentException.class, () -> Quants.quantizeBlock(t, new float[256], 0, MemorySegment.ofArray(new byte[256]), 0));
     }

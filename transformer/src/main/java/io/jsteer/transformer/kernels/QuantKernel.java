@@ -68,7 +68,7 @@ final class QuantKernel {
                     for (; t < tokens; t++) out[t * rows + r] = q8 ? rowQ8(w, at, x, t * cols, blocks) : rowQ4(w, at, x, t * cols, blocks);
                 }
             }
-            case Q4_K, Q5_K, Q6_K -> {
+            case Q5_0, Q4_K, Q5_K, Q6_K -> {
                 float[] row = new float[cols];
                 for (int r = r0; r < r1; r++) {
                     decodeRow(dtype, w, r * rowBytes, cols, row);
@@ -228,6 +228,11 @@ final class QuantKernel {
      * (Q4_K, Q5_K) and {@code d * sc * (q - 32)} (Q6_K), with the scale products formed as there.
      */
     static void decodeRow(DType t, MemorySegment w, long at, int cols, float[] row) {
+        if (t == DType.Q5_0) {
+            // only llama-quantize's fallback for short rows: decoded as the reference does it
+            for (int b = 0; b < cols / 32; b++) Quants.dequantizeBlock(t, w, at + (long) b * t.blockBytes(), row, b * 32);
+            return;
+        }
         int[] scMin = new int[2];
         for (int b = 0; b < cols / Quants.QK_K; b++) {
             long o = at + (long) b * t.blockBytes();

@@ -33,7 +33,7 @@ class QuantKernelTest {
         MemorySegment s = MemorySegment.ofArray(bytes);
         ValueLayout.OfShort u16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
         int[] scales = switch (t) {
-            case Q8_0, Q4_0 -> new int[] {0};
+            case Q8_0, Q4_0, Q5_0 -> new int[] {0};
             case Q4_K, Q5_K -> new int[] {0, 2};
             case Q6_K -> new int[] {208};
             default -> throw new IllegalArgumentException();
@@ -51,7 +51,7 @@ class QuantKernelTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
+    @EnumSource(names = {"Q8_0", "Q4_0", "Q5_0", "Q4_K", "Q5_K", "Q6_K"})
     void productsMatchTheDecodedWeights(DType t) {
         SplittableRandom rnd = new SplittableRandom(t.ordinal());
         for (int cols : new int[] {256, 512, 768}) {
@@ -94,7 +94,7 @@ class QuantKernelTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
+    @EnumSource(names = {"Q8_0", "Q4_0", "Q5_0", "Q4_K", "Q5_K", "Q6_K"})
     void eachOutputIsTheSameBitsWhateverTheTokenCount(DType t) {
         SplittableRandom rnd = new SplittableRandom(100 + t.ordinal());
         int rows = 13, cols = 512 + 256;
