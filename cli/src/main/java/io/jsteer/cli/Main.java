@@ -11,6 +11,7 @@ import io.jsteer.cli.commands.DemoCommand;
 import io.jsteer.cli.commands.DlaCommand;
 import io.jsteer.cli.commands.EvalCommand;
 import io.jsteer.cli.commands.ExportCommand;
+import io.jsteer.cli.commands.QuantizeCommand;
 import io.jsteer.cli.commands.GenerateCommand;
 import io.jsteer.cli.commands.InspectCommand;
 import io.jsteer.cli.commands.LensCommand;
@@ -29,7 +30,7 @@ import picocli.CommandLine.Command;
 @Command(name = "jsteer", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         header = "Pure-Java transformer language models with activation steering.",
         subcommands = {LogitsCommand.class, GenerateCommand.class, VectorCommand.class, ApplyCommand.class, SweepCommand.class,
-                EvalCommand.class, ExportCommand.class, InspectCommand.class, LensCommand.class, PatchCommand.class, DlaCommand.class, AttentionCommand.class, CheckCommand.class, DemoCommand.class, ServeCommand.class, CommandLine.HelpCommand.class},
+                EvalCommand.class, ExportCommand.class, QuantizeCommand.class, InspectCommand.class, LensCommand.class, PatchCommand.class, DlaCommand.class, AttentionCommand.class, CheckCommand.class, DemoCommand.class, ServeCommand.class, CommandLine.HelpCommand.class},
         usageHelpAutoWidth = true,
         description = {"", "Models: a Hugging Face folder (config.json, model.safetensors, tokenizer.json) or 'default', "
                 + "the built-in demo model. Run 'jsteer demo' for a tour.", ""})

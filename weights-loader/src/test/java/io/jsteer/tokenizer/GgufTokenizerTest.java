@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import io.jsteer.weights.GgufFile;
 import io.jsteer.weights.GgufFile.Value;
+import io.jsteer.weights.GgufVocabulary;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -60,6 +61,7 @@ class GgufTokenizerTest {
         assertEquals(digests().get(name + " " + pre), TokenizerJsonToGguf.digest(gguf),
                 "the test's converter no longer writes what llama.cpp's gguf-py writes for " + name);
 
+        assertEquals(pre, GgufVocabulary.fromTokenizerJson(json, null).get("tokenizer.ggml.pre").value(), "pre-tokenizer named from tokenizer.json");
         Tokenizer tok = Tokenizers.load(gguf);
         List<String> mismatches = new ArrayList<>();
         try (HuggingFaceTokenizer ref = ReferenceTokenizers.reference(json)) {
