@@ -32,6 +32,8 @@ import java.util.SplittableRandom;
 final class BenchModel implements AutoCloseable {
     final String name;
     final Path dir;
+    /** The weights file: model.safetensors in the folder, or the GGUF file itself. */
+    final Path weightsFile;
     final Model model;
     /** The whole weights file, mapped again for the streaming-read reference. */
     final MemorySegment file;
@@ -40,11 +42,13 @@ final class BenchModel implements AutoCloseable {
     BenchModel(String benchDir, String name) {
         this.name = name;
         this.dir = Path.of(benchDir).resolve(name);
-        if (!Files.isDirectory(dir)) {
+        boolean gguf = Files.isRegularFile(dir) && Checkpoint.isGguf(dir);
+        if (!Files.isDirectory(dir) && !gguf) {
             throw new IllegalArgumentException("no generated model at " + dir + ": run benchmarks/run.sh, or ModelGenerator " + benchDir + " <shape>:<dtype>");
         }
         this.model = Model.load(dir);
-        Path weights = dir.resolve(Checkpoint.SINGLE_FILE);
+        Path weights = gguf ? dir : dir.resolve(Checkpoint.SINGLE_FILE);
+        this.weightsFile = weights;
         try (FileChannel ch = FileChannel.open(weights, StandardOpenOption.READ)) {
             this.file = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
         } catch (IOException e) {

@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jsteer.transformer.batch.Engine;
 import io.jsteer.transformer.batch.Job;
-import io.jsteer.weights.Checkpoint;
 import io.jsteer.weights.ModelConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -24,6 +23,7 @@ import java.util.List;
  * KV cache and the JVM's own heap and code). Appends one line to {@link Samples#RESULTS}.
  *
  * <pre>PeakRss BENCH_DIR MODEL PROMPT DECODE [SEQUENCES]</pre>
+ * MODEL is a generated folder under BENCH_DIR or a GGUF file there (e.g. {@code pythia-410m.Q8_0.gguf}).
  * PROMPT + DECODE should be a power of two at least 16: the KV cache then grows to exactly that
  * many positions. With SEQUENCES (default 1) that many sequences run together on the batched
  * {@link Engine}, as the multi-prompt commands run them (prompts admitted within its row budget,
@@ -69,7 +69,7 @@ public final class PeakRss {
             o.put("model", name);
             o.put("positions", positions);
             o.put("sequences", sequences);
-            o.put("file_bytes", Files.size(m.dir.resolve(Checkpoint.SINGLE_FILE)));
+            o.put("file_bytes", Files.size(m.weightsFile));
             o.put("kv_bytes", kv);
             o.put("max_heap_bytes", Runtime.getRuntime().maxMemory());
             for (String key : new String[] {"VmHWM", "VmRSS", "RssAnon", "RssFile"}) o.put(key + "_bytes", status(key));

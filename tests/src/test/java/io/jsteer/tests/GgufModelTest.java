@@ -208,4 +208,29 @@ class GgufModelTest {
             w.close();
         }
     }
+
+    /**
+     * Batched decoding on quantized weights: three sequences advanced together (one stacked forward
+     * call per step, as the server and the multi-prompt commands run them) get exactly the logits
+     * each gets alone, on a Q8_0, a Q4_K_M (K-quants with Q5_0 fallback) and a Q4_0 file.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"pythia-tiny-parallel.q8_0.gguf", "gemma2-tiny.q4_k_m.gguf", "pythia-tiny-parallel.q4_0.gguf", "qwen3-tiny.q4_k_m.gguf"})
+    void batchedDecodingOnQuantizedWeightsIsEachSequenceAlone(String file) {
+        Model m = Model.load(gguf(file));
+        int[][] prompts = {{1, 5, 9, 200}, {7, 3}, {42, 17, 99, 250, 33, 8}};
+        java.util.List<io.jsteer.transformer.State> batch = new java.util.ArrayList<>();
+        for (int[] p : prompts) batch.add(m.newState());
+        java.util.List<io.jsteer.transformer.State> alone = new java.util.ArrayList<>();
+        for (int[] p : prompts) alone.add(m.newState());
+        for (int step = 0; step < 4; step++) {
+            java.util.List<Model.Step> steps = new java.util.ArrayList<>();
+            for (int q = 0; q < prompts.length; q++) steps.add(new Model.Step(batch.get(q), step == 0 ? prompts[q] : new int[] {10 * step + q}, false));
+            java.util.List<float[]> together = m.forward(steps);
+            for (int q = 0; q < prompts.length; q++) {
+                float[] single = m.forward(alone.get(q), step == 0 ? prompts[q] : new int[] {10 * step + q}, false);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(single, together.get(q), file + " sequence " + q + " step " + step);
+            }
+        }
+    }
 }

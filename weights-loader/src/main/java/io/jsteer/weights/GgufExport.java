@@ -107,7 +107,7 @@ public final class GgufExport {
             case Q4_0 -> 2;
             default -> 7;
         }));
-        meta.putAll(vocabulary(tokenizer, notes));
+        meta.putAll(vocabulary(tokenizer, c.vocabSize(), notes));
 
         List<GgufFile.Entry> entries = new ArrayList<>();
         WeightSource w = checkpoint.weights();
@@ -235,7 +235,7 @@ public final class GgufExport {
         }
     }
 
-    private static Map<String, Value> vocabulary(Path tokenizer, List<String> notes) {
+    private static Map<String, Value> vocabulary(Path tokenizer, int modelVocab, List<String> notes) {
         if (tokenizer == null) {
             notes.add("no vocabulary written (no tokenizer.json given or found): jsteer reads the file, llama.cpp needs one");
             return Map.of();
@@ -250,7 +250,7 @@ public final class GgufExport {
             return out;
         }
         try {
-            return GgufVocabulary.fromTokenizerJson(tokenizer, null);
+            return GgufVocabulary.fromTokenizerJson(tokenizer, null, modelVocab);
         } catch (IOException e) {
             throw new UncheckedIOException(tokenizer + ": " + e.getMessage(), e);
         }

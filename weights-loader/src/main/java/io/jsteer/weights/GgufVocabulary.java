@@ -52,6 +52,17 @@ public final class GgufVocabulary {
      * @throws IllegalArgumentException when the tokenizer is of a kind llama.cpp has no vocabulary for
      */
     public static Map<String, Value> fromTokenizerJson(Path tokenizerJson, String pre) throws IOException {
+        return fromTokenizerJson(tokenizerJson, pre, 0);
+    }
+
+    /**
+     * As {@link #fromTokenizerJson(Path, String)} for a model with {@code modelVocab} embedding rows:
+     * ids the tokenizer does not use, up to that size, become {@code [PADn]} tokens of type unused,
+     * as the converter writes them (llama.cpp wants one token per row).
+     *
+     * @throws IOException when a file cannot be read or is not JSON
+     */
+    public static Map<String, Value> fromTokenizerJson(Path tokenizerJson, String pre, int modelVocab) throws IOException {
         JsonNode tok = JSON.readTree(tokenizerJson.toFile());
         Path configFile = tokenizerJson.resolveSibling("tokenizer_config.json");
         JsonNode config = Files.isRegularFile(configFile) ? JSON.readTree(configFile.toFile()) : null;
@@ -63,7 +74,7 @@ public final class GgufVocabulary {
             added.put(a.get("content").textValue(), a);
             vocab.putIfAbsent(a.get("content").textValue(), a.get("id").intValue());
         }
-        int n = vocab.values().stream().mapToInt(Integer::intValue).max().orElseThrow() + 1;
+        int n = Math.max(modelVocab, vocab.values().stream().mapToInt(Integer::intValue).max().orElseThrow() + 1);
         String[] reverse = new String[n];
         vocab.forEach((t, i) -> reverse[i] = t);
         boolean spm = model.path("byte_fallback").asBoolean(false);
