@@ -11,6 +11,8 @@ import io.jsteer.transformer.hooks.HookPoint;
 import io.jsteer.weights.ModelConfig;
 import io.jsteer.steering.sas.SaeLoaders;
 import io.jsteer.steering.sas.SparseAutoencoder;
+import io.jsteer.steering.vector.SteeringVector;
+import io.jsteer.steering.vector.VectorFiles;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
@@ -83,6 +85,13 @@ final class MethodParams {
         if (v == null) throw new IllegalArgumentException("needs sae=<SAELens folder or Gemma Scope params.npz>");
         Path p = Path.of(v);
         return v.endsWith(".npz") ? SaeLoaders.gemmaScope(p, hook().toString()) : SaeLoaders.saeLens(p);
+    }
+
+    /** The steering vector file {@code key} names, checked against the model. */
+    SteeringVector vector(String key) {
+        String v = values.get(key);
+        if (v == null) throw new IllegalArgumentException("needs " + key + "=<steering vector file>");
+        return VectorFiles.load(Path.of(v), config);
     }
 
     double number(String key, double fallback) {

@@ -10,6 +10,7 @@ import io.jsteer.steering.actadd.ActAdd;
 import io.jsteer.steering.ace.AffineConceptEditing;
 import io.jsteer.steering.ace.DirectionalAblation;
 import io.jsteer.steering.caa.Caa;
+import io.jsteer.steering.cast.Cast;
 import io.jsteer.steering.iti.Iti;
 import io.jsteer.steering.pca.Pca;
 import io.jsteer.steering.probe.Probe;
@@ -67,6 +68,18 @@ public final class Methods {
                 List.of("layer", "hook", "coeff", "l2", "holdout", "seed", "readout", "positions"),
                 p -> new Probe(p.hook(), p.coefficient(), p.number("l2", 1), p.number("holdout", 0.2), p.has("seed") ? p.integer("seed") : 0,
                         p.readout(), p.positions()));
+        register("cast", "conditional activation steering (Lee et al. 2024, IBM activation-steering): behavior=VECTOR file added only to sequences"
+                        + " whose prompt meets a condition learnt at layer/hook from the contrast prompts (positive = apply); aggregate=mean|last;"
+                        + " threshold and comparator=larger|smaller fix the condition instead of searching",
+                List.of("layer", "hook", "behavior", "coeff", "aggregate", "threshold", "comparator", "positions"),
+                p -> {
+                    if (p.has("threshold") != p.has("comparator")) throw new IllegalArgumentException("give threshold and comparator together, or neither to learn them");
+                    Cast.Condition given = p.has("threshold")
+                            ? new Cast.Condition(p.number("threshold", 0), p.choice("comparator", Cast.Comparator.class, Cast.Comparator.LARGER), Double.NaN)
+                            : null;
+                    return new Cast(p.hook(), p.vector("behavior"), p.coefficient(), p.choice("aggregate", Cast.Aggregate.class, Cast.Aggregate.MEAN),
+                            p.positions(), given);
+                });
         register("sara", "per-neuron attract/repel rescaling from SVD components (Tlaie 2024)",
                 List.of("layer", "hook", "coeff", "positions"),
                 p -> new Sara(p.hook(), p.coefficient(), p.positions()));

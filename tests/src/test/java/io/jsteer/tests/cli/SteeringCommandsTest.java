@@ -196,4 +196,25 @@ class SteeringCommandsTest {
         assertTrue(Cli.run("vector", "--model", model, "--method", "pca:layer=1,readout=all", "--contrast", contrast, "-o", tmp.resolve("x.safetensors"))
                 .err().contains("PCA pairs one row per prompt"));
     }
+    /** {@code cast} gates the saved CAA vector: a met condition gives HF's CAA-steered logits, an unmet one HF's unsteered logits. */
+    @Test
+    void castGatesTheBehaviourVector(@TempDir Path tmp) {
+        JsonNode caa = ref.get("caa");
+        StringBuilder pairs = new StringBuilder();
+        for (int i = 0; i < caa.get("positive_ids").size(); i++) {
+            pairs.append("{\"positive\": ").append(caa.get("positive_ids").get(i)).append(", \"negative\": ").append(caa.get("negative_ids").get(i)).append("}\n");
+        }
+        Path contrast = Cli.write(tmp.resolve("pairs.jsonl"), pairs.toString());
+        String ids = Cli.ids(ref.get("eval_input_ids"));
+        // a similarity is a cosine, at most 1: "larger" than 1.5 always matches, "smaller" than 1.5 never does
+        for (var c : List.of(Map.entry("larger", ref.get("steered").get("caa_x4")), Map.entry("smaller", ref.get("unsteered")))) {
+            Path out = tmp.resolve(c.getKey() + ".json");
+            Cli.run("logits", "--model", model, "--ids", ids, "--method", "cast:layer=0,behavior=" + caaFile + ",coeff=4,threshold=1.5,comparator=" + c.getKey(),
+                    "--contrast", contrast, "-o", out).ok();
+            double err = Cli.relativeError(Fixtures.floats(Fixtures.json(out).get("logits")), Fixtures.floats(c.getValue().get("logits")));
+            assertTrue(err <= TOLERANCE, c.getKey() + ": " + err);
+        }
+        assertTrue(Cli.run("logits", "--model", model, "--ids", ids, "--method", "cast:layer=0,behavior=" + caaFile + ",threshold=0.5", "--contrast", contrast,
+                "-o", tmp.resolve("x.json")).err().contains("give threshold and comparator together"));
+    }
 }
