@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.jsteer.steering.Intervention;
 import io.jsteer.steering.PositionRule;
 import io.jsteer.steering.vector.AddVector;
+import io.jsteer.steering.vector.Composition;
 import io.jsteer.steering.vector.SteeringVector;
 import io.jsteer.transformer.hooks.HookName;
 import io.jsteer.transformer.hooks.HookPoint;
@@ -23,9 +24,13 @@ import java.util.Map;
  *   "method":   "preset" | ["preset", ...]      presets fitted when the server started
  *   "steering": [{"vector": "name" | [floats], "layer": L, "hook": "resid_post",
  *                 "coeff": c, "positions": "all" | "prompt" | "newest" | "from:N"}, ...]
+ *   "compose":  "sum" | "max-norm:M" | "priority" | "priority:M"     (optional, default sum)
  * </pre>
  * Presets come first, then the steering entries, each applied in order on the previous one's
- * output (additions compose by summing). A named vector is looked up once, here: the request keeps
+ * output (additions compose by summing). With {@code compose}, the vectors the request adds
+ * (presets that add one vector, then the steering entries, in that order: the first has the
+ * highest priority) are combined by {@link Composition}'s rule instead, after the presets that
+ * are not a vector. A named vector is looked up once, here: the request keeps
  * that entry even if the name is replaced or deleted while it runs.
  *
  * <p>A named vector is added at its own hook points; {@code layer} and {@code hook} select among
@@ -48,12 +53,33 @@ final class SteeringRequest {
             }
         }
         JsonNode steering = body.get("steering");
-        if (Fields.absent(steering)) return out;
-        if (!steering.isArray()) throw ApiException.invalid("steering", "steering must be an array of {vector, layer, hook, coeff, positions} objects, got " + Fields.kind(steering));
-        if (steering.size() > 64) throw ApiException.invalid("steering", "at most 64 steering entries, got " + steering.size());
-        for (int i = 0; i < steering.size(); i++) out.addAll(entry(steering.get(i), "steering[" + i + "]", config, registry));
+        if (!Fields.absent(steering)) {
+            if (!steering.isArray()) throw ApiException.invalid("steering", "steering must be an array of {vector, layer, hook, coeff, positions} objects, got " + Fields.kind(steering));
+            if (steering.size() > 64) throw ApiException.invalid("steering", "at most 64 steering entries, got " + steering.size());
+            for (int i = 0; i < steering.size(); i++) out.addAll(entry(steering.get(i), "steering[" + i + "]", config, registry));
+        }
+        return compose(body.get("compose"), out);
+    }
+
+    /** With a {@code compose} rule, the added vectors (in request order) become one {@link Composition}, attached after the other interventions. */
+    private static List<Intervention> compose(JsonNode rule, List<Intervention> all) {
+        if (Fields.absent(rule)) return all;
+        String text = Fields.string(rule, "compose");
+        List<Intervention> out = new ArrayList<>();
+        List<AddVector> vectors = new ArrayList<>();
+        for (Intervention i : all) {
+            if (i instanceof AddVector v) vectors.add(v);
+            else out.add(i);
+        }
+        if (vectors.isEmpty()) throw ApiException.invalid("compose", "compose needs steering vectors to combine; the request adds none");
+        try {
+            out.add(Composition.parse(text, vectors));
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid("compose", e.getMessage());
+        }
         return out;
     }
+
 
     private static Intervention preset(String name, String param, Map<String, Intervention> presets) {
         Intervention p = presets.get(name);

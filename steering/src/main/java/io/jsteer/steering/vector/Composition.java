@@ -76,6 +76,37 @@ public final class Composition implements Intervention {
         }
     }
 
+    /** The spellings {@link #parse} accepts, for help texts and error messages. */
+    public static final String RULES = "sum, max-norm:M, priority or priority:M (M a norm > 0)";
+
+    /** Combines {@code parts} by a rule written {@code sum}, {@code max-norm:M}, {@code priority} or {@code priority:M}. */
+    public static Composition parse(String rule, List<AddVector> parts) {
+        String r = rule == null ? "" : rule.strip();
+        int colon = r.indexOf(':');
+        String name = colon < 0 ? r : r.substring(0, colon);
+        double m = Double.POSITIVE_INFINITY;
+        if (colon >= 0) {
+            try {
+                m = Double.parseDouble(r.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("composition rule '" + rule + "': '" + r.substring(colon + 1) + "' is not a number (expected " + RULES + ")");
+            }
+            if (!(m > 0) || !Double.isFinite(m)) throw new IllegalArgumentException("composition rule '" + rule + "': the norm must be finite and > 0");
+        }
+        return switch (name) {
+            case "sum" -> {
+                if (colon >= 0) throw new IllegalArgumentException("composition rule '" + rule + "': sum takes no norm (expected " + RULES + ")");
+                yield new Composition(parts, Rule.SUM, m);
+            }
+            case "max-norm" -> {
+                if (colon < 0) throw new IllegalArgumentException("composition rule 'max-norm' needs its norm, e.g. max-norm:8");
+                yield new Composition(parts, Rule.MAX_NORM, m);
+            }
+            case "priority" -> new Composition(parts, Rule.PRIORITY, m);
+            default -> throw new IllegalArgumentException("unknown composition rule '" + rule + "' (expected " + RULES + ")");
+        };
+    }
+
     /** The parts, in order. */
     public List<AddVector> parts() {
         return parts;

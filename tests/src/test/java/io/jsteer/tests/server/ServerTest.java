@@ -107,6 +107,12 @@ class ServerTest {
         // two entries compose by addition: 3 + 3 = 6
         String twice = completion("{\"prompt\": \"" + PROMPT + "\", \"max_tokens\": 10, \"temperature\": 0, \"steering\": [{\"vector\": \"love\", \"coeff\": 3}, {\"vector\": \"love\", \"coeff\": 3}]}");
         assertEquals(alone(PROMPT, 10, Sampler.greedy(), 6), twice);
+        // under "priority" the second entry keeps only what is new relative to the first: nothing
+        String prioritised = completion("{\"prompt\": \"" + PROMPT + "\", \"max_tokens\": 10, \"temperature\": 0, \"compose\": \"priority\","
+                + " \"steering\": [{\"vector\": \"love\", \"coeff\": 3}, {\"vector\": \"love\", \"coeff\": 3}]}");
+        assertEquals(alone(PROMPT, 10, Sampler.greedy(), 3), prioritised);
+        assertError(post(server, "/v1/completions", "{\"prompt\": \"x\", \"compose\": \"max-norm\", \"steering\": [{\"vector\": \"love\"}]}"), 400, "compose");
+        assertError(post(server, "/v1/completions", "{\"prompt\": \"x\", \"compose\": \"sum\"}"), 400, "compose");
     }
 
     @Test
