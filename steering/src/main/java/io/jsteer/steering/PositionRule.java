@@ -32,6 +32,16 @@ public record PositionRule(Positions positions, String description) {
         return new PositionRule(Positions.from(from), "positions >= " + from);
     }
 
+    /**
+     * Positions from a prompt token on: {@code >= index}, or with a negative index counted from the
+     * prompt's end, {@code >= promptLength + index} ({@code -1}: the last prompt token and every
+     * generated one). CAA steers from the end of the instruction onward this way.
+     */
+    public static PositionRule fromPromptToken(int index) {
+        String words = index >= 0 ? "positions >= " + index : "from prompt token " + index + " on";
+        return new PositionRule((ctx, t) -> ctx.position(t) >= (index >= 0 ? index : ctx.promptLength() + index), words);
+    }
+
     /** Positions {@code [from, to)}. */
     public static PositionRule range(int from, int to) {
         return new PositionRule(Positions.range(from, to), "positions [" + from + ", " + to + ")");

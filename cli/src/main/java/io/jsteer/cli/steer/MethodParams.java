@@ -62,6 +62,15 @@ final class MethodParams {
         return values.containsKey("positions") ? PositionRules.positions(values.get("positions")) : PositionRule.all();
     }
 
+    /** Fails unless {@code preset} names {@code expected}, or when a key the preset sets was given too. */
+    void requirePreset(String expected, String... setByPreset) {
+        String v = values.get("preset");
+        if (!expected.equals(v)) throw new IllegalArgumentException("preset=" + v + " is not a preset of this method (it has: " + expected + ")");
+        for (String k : setByPreset) {
+            if (values.containsKey(k)) throw new IllegalArgumentException("preset=" + expected + " sets " + String.join(", ", setByPreset) + "; do not give " + k + " with it");
+        }
+    }
+
     boolean has(String key) {
         return values.containsKey(key);
     }

@@ -47,12 +47,27 @@ public final class Methods {
             "affine-concept-editing", "ace", "directional-ablation", "ablation");
 
     static {
-        register("caa", "Contrastive Activation Addition: mean difference of paired prompts (Rimsky et al. 2023)",
-                List.of("layer", "hook", "coeff", "readout", "positions"),
-                p -> new Caa(p.hook(), p.coefficient(), p.readout(), p.positions()));
-        register("actadd", "Activation Addition from one prompt pair (Turner et al. 2023); variant=last|mean|positional",
-                List.of("layer", "hook", "coeff", "variant", "positions"),
-                p -> new ActAdd(p.hook(), p.coefficient(), p.choice("variant", ActAdd.Variant.class, ActAdd.Variant.LAST_TOKEN), p.positions()));
+        register("caa", "Contrastive Activation Addition: mean difference of paired prompts (Rimsky et al. 2023); preset=original reads token -2"
+                        + " and steers from the instruction's end (instruction_end, a prompt token index, default -1) onward, as the paper",
+                List.of("layer", "hook", "coeff", "readout", "positions", "preset", "instruction_end"),
+                p -> {
+                    if (!p.has("preset")) {
+                        if (p.has("instruction_end")) throw new IllegalArgumentException("instruction_end goes with preset=original");
+                        return new Caa(p.hook(), p.coefficient(), p.readout(), p.positions());
+                    }
+                    p.requirePreset("original", "readout", "positions");
+                    return Caa.original(p.hook(), p.coefficient(), p.has("instruction_end") ? p.integer("instruction_end") : -1);
+                });
+        register("actadd", "Activation Addition from one prompt pair (Turner et al. 2023); variant=last|mean|positional; preset=paper: positional at"
+                        + " hook_resid_pre, the paper's setting",
+                List.of("layer", "hook", "coeff", "variant", "positions", "preset"),
+                p -> {
+                    if (!p.has("preset")) {
+                        return new ActAdd(p.hook(), p.coefficient(), p.choice("variant", ActAdd.Variant.class, ActAdd.Variant.LAST_TOKEN), p.positions());
+                    }
+                    p.requirePreset("paper", "hook", "variant", "positions");
+                    return ActAdd.paper(p.hook().layer(), p.coefficient());
+                });
         register("sparse-mean-diff", "mean difference kept on the k coordinates of highest effect-to-noise ratio",
                 List.of("layer", "hook", "coeff", "k", "readout", "positions"),
                 p -> new SparseMeanDifference(p.hook(), p.coefficient(), p.k(), p.readout(), p.positions()));
@@ -83,9 +98,11 @@ public final class Methods {
         register("sara", "per-neuron attract/repel rescaling from SVD components (Tlaie 2024)",
                 List.of("layer", "hook", "coeff", "positions"),
                 p -> new Sara(p.hook(), p.coefficient(), p.positions()));
-        register("ace", "affine concept editing: set the projection on the concept direction to coeff (Marshall et al. 2024)",
-                List.of("layer", "hook", "coeff", "readout", "positions"),
-                p -> new AffineConceptEditing(p.hook(), p.coefficient(), p.readout(), p.positions()));
+        register("ace", "affine concept editing: set the projection on the concept direction to coeff (Marshall et al. 2024); alpha_unit=gap"
+                        + " takes coeff in the paper's units, multiples of |mu+ - mu-| (default raw)",
+                List.of("layer", "hook", "coeff", "readout", "positions", "alpha_unit"),
+                p -> new AffineConceptEditing(p.hook(), p.coefficient(), p.readout(), p.positions(),
+                        p.choice("alpha_unit", AffineConceptEditing.AlphaUnit.class, AffineConceptEditing.AlphaUnit.RAW)));
         register("sas", "Sparse Activation Steering in a sparse autoencoder's feature space (Bayat et al. 2025); sae=SAELens dir or Gemma Scope .npz"
                         + " (then layer= and hook= name its hook point), tau, k (0 = all features), remove_shared, clamp",
                 List.of("sae", "layer", "hook", "coeff", "tau", "k", "remove_shared", "clamp", "readout", "positions"),

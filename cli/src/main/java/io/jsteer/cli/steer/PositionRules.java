@@ -12,7 +12,8 @@ public final class PositionRules {
     private PositionRules() {}
 
     /** The accepted position spellings, for help texts. */
-    public static final String POSITIONS_HELP = "all, prompt, last-prompt, newest, from:N or range:A:B (positions [A, B))";
+    public static final String POSITIONS_HELP = "all, prompt, last-prompt, newest, from:N, range:A:B (positions [A, B))"
+            + " or from-prompt:I (from prompt token I on; negative I counts from the prompt's end)";
     /** The accepted readout spellings, for help texts. */
     public static final String READOUT_HELP = "last, all (every token row a sample), mean (each prompt's mean, one sample per prompt),"
             + " or a token index (negative counts from the end)";
@@ -29,6 +30,10 @@ public final class PositionRules {
             case "from" -> {
                 if (parts.length != 2) throw new IllegalArgumentException("positions '" + s + "': expected from:N");
                 yield PositionRule.from(integer(parts[1], "positions '" + s + "'"));
+            }
+            case "from-prompt" -> {
+                if (parts.length != 2) throw new IllegalArgumentException("positions '" + s + "': expected from-prompt:I");
+                yield PositionRule.fromPromptToken(integer(parts[1], "positions '" + s + "'"));
             }
             case "range" -> {
                 if (parts.length != 3) throw new IllegalArgumentException("positions '" + s + "': expected range:A:B");

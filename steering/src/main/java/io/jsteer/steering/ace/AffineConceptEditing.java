@@ -27,20 +27,42 @@ import io.jsteer.transformer.hooks.Hooks;
  * before, and its component orthogonal to {@code r} is untouched. {@code alpha = 0} puts it at the
  * reference level (an affine ablation); {@code alpha = |mu+ - mu-|} at the positive mean's level.
  * Dot products are taken in double precision.
+ *
+ * <p>Units of {@code alpha}: {@link AlphaUnit#RAW} (the default) takes it as written, in the
+ * activation's own units; {@link AlphaUnit#GAP} takes it in the paper's units, multiples of
+ * {@code |mu+ - mu-|} (the edit uses {@code alpha * |mu+ - mu-|}: 0 is the negative mean's level,
+ * 1 the positive mean's), so one value means the same at every layer and model
+ * ({@code ace:alpha_unit=gap}).
  */
 public final class AffineConceptEditing implements SteeringMethod {
+    /** What {@code alpha} is measured in. */
+    public enum AlphaUnit {
+        /** The activation's own units: the edit sets the projection to {@code alpha}. */
+        RAW,
+        /** Multiples of {@code |mu+ - mu-|} (the paper's): the edit sets the projection to {@code alpha |mu+ - mu-|}. */
+        GAP
+    }
+
     private final HookName hook;
     private final double alpha;
     private final Readout readout;
     private final PositionRule positions;
+    private final AlphaUnit unit;
 
-    /** Last-token readout, edits at all positions. */
+    /** Last-token readout, edits at all positions, {@code alpha} raw. */
     public AffineConceptEditing(HookName hook, double alpha) {
         this(hook, alpha, Readout.last(), PositionRule.all());
     }
 
-    /** Fits at {@code hook} from the rows {@code readout} selects; the edit sets the component along the direction to {@code alpha} at {@code positions}. */
+    /** Fits at {@code hook} from the rows {@code readout} selects; the edit sets the component along the direction to {@code alpha} (raw) at {@code positions}. */
     public AffineConceptEditing(HookName hook, double alpha, Readout readout, PositionRule positions) {
+        this(hook, alpha, readout, positions, AlphaUnit.RAW);
+    }
+
+    /** As {@link #AffineConceptEditing(HookName, double, Readout, PositionRule)}, with {@code alpha} in {@code unit}. */
+    public AffineConceptEditing(HookName hook, double alpha, Readout readout, PositionRule positions, AlphaUnit unit) {
+        if (unit == null) throw new IllegalArgumentException("ACE needs the unit of alpha");
+        this.unit = unit;
         if (hook == null || readout == null || positions == null) throw new IllegalArgumentException("ACE needs a hook point, a readout and a position rule");
         if (!Double.isFinite(alpha)) throw new IllegalArgumentException("alpha must be finite, got " + alpha);
         this.hook = hook;
@@ -56,7 +78,8 @@ public final class AffineConceptEditing implements SteeringMethod {
 
     @Override
     public Edit fit(Model model, ContrastSet data) {
-        return new Edit(ConceptDirection.fit(model, data, hook, readout, name()), alpha, positions);
+        ConceptDirection concept = ConceptDirection.fit(model, data, hook, readout, name());
+        return new Edit(concept, unit == AlphaUnit.GAP ? alpha * concept.gap() : alpha, positions);
     }
 
     /** The fitted edit {@code x' = x - ((x - mu_ref) . r) r + alpha r}. */

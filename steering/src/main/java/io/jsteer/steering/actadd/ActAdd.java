@@ -15,6 +15,7 @@ import io.jsteer.steering.vector.AddVector;
 import io.jsteer.steering.vector.SteeringVector;
 import io.jsteer.transformer.Model;
 import io.jsteer.transformer.hooks.HookName;
+import io.jsteer.transformer.hooks.HookPoint;
 import java.util.List;
 import java.util.Map;
 
@@ -32,6 +33,13 @@ import java.util.Map;
  * </pre>
  * The vector variants add at every selected position (default: all, prompt and generated, as a
  * Hugging Face forward hook does during {@code generate()}).
+ *
+ * <p>The paper reads and injects at the residual stream entering block {@code L}
+ * (TransformerLens' {@code blocks.L.hook_resid_pre}, e.g. {@code L = 6} of GPT-2 XL), the
+ * positional injection over the prompt: {@link #paper(int, double)} is that setting, and
+ * {@code actadd:preset=paper} on the command line. Any hook point may be used instead; note that
+ * {@code blocks.L.hook_resid_pre} is {@code blocks.(L-1).hook_resid_post}, so the same stream is
+ * reached one layer number lower with {@code resid_post}.
  */
 public final class ActAdd implements SteeringMethod {
     /** How the activation difference becomes the steering signal. */
@@ -62,6 +70,11 @@ public final class ActAdd implements SteeringMethod {
         this.coefficient = coefficient;
         this.variant = variant;
         this.positions = positions;
+    }
+
+    /** The paper's setting: the positional injection at {@code blocks.layer.hook_resid_pre}. */
+    public static ActAdd paper(int layer, double coefficient) {
+        return new ActAdd(new HookName(layer, HookPoint.RESID_PRE), coefficient, Variant.POSITIONAL);
     }
 
     @Override

@@ -30,6 +30,15 @@ import java.util.Map;
  * answer token, by default the last token), each prompt run alone without padding, and the
  * {@code N} positive and negative prompts form pairs (the paper's A/B answers to one question).
  * Means are accumulated in double precision.
+ *
+ * <p>The paper's own setting ({@link #original}, {@code caa:preset=original}): its A/B prompts end
+ * with the answer in parentheses, {@code "... [/INST] (A)"}, and it reads token {@code -2} (the
+ * letter; {@code readout=-2}); it steers from the last token of the instruction ({@code [/INST]})
+ * onward ({@code position >= instruction end}, generated tokens included). Without the chat
+ * template's tokens the instruction end is given as a prompt token index, by default {@code -1}
+ * (prompts that end with the instruction, as in the paper's open-ended generation); an A/B prompt
+ * ending {@code "[/INST] ("} has it at {@code -2}. The default here reads the last token and
+ * steers every position.
  */
 public final class Caa implements MomentsMethod {
     private final HookName hook;
@@ -49,6 +58,14 @@ public final class Caa implements MomentsMethod {
         this.coefficient = coefficient;
         this.readout = readout;
         this.positions = positions;
+    }
+
+    /**
+     * The paper's setting: read token {@code -2} (the answer letter of {@code "(A)"}) and steer from
+     * prompt token {@code instructionEnd} (negative: from the end) onward.
+     */
+    public static Caa original(HookName hook, double coefficient, int instructionEnd) {
+        return new Caa(hook, coefficient, Readout.at(-2), PositionRule.fromPromptToken(instructionEnd));
     }
 
     @Override

@@ -95,35 +95,61 @@ class EditingMethodsTest {
         for (int i = 0; i < 64; i++) assertEquals((float) expected[i], v.direction()[i]);
     }
 
+    /** The mean of HF's recorded last-token rows of one side ({@code steering.json}), computed here. */
+    static double[] hfMean(String side) {
+        JsonNode rows = Fixtures.json(SteeringFixtures.PYTHIA, "steering.json").get("caa").get(side);
+        double[] m = new double[rows.get(0).size()];
+        for (JsonNode r : rows) for (int i = 0; i < m.length; i++) m[i] += r.get(i).asDouble() / rows.size();
+        return m;
+    }
+
+    /**
+     * The edit against a reference made here from HF's recorded activations: mu- and mu+ are the
+     * means of HF's negative and positive last-token rows, r their normalised difference. The fitted
+     * reference point and direction must be those (a fit that swapped mu+ and mu-, or took mu+ as the
+     * reference, fails), and every edited row must end with (y - mu-) . r = alpha.
+     */
     @Test
     void affineEditSetsTheProjectionToAlpha() {
-        for (double alpha : new double[] {0, -1.5, 3}) {
-            AffineConceptEditing.Edit edit = new AffineConceptEditing(hook, alpha).fit(model, caa);
-            float[] r = edit.concept().unit().direction();
+        double[] muMinus = hfMean("negative_last_token_acts"), muPlus = hfMean("positive_last_token_acts");
+        int d = muMinus.length;
+        double[] r = new double[d];
+        double gap = 0;
+        for (int i = 0; i < d; i++) {
+            r[i] = muPlus[i] - muMinus[i];
+            gap += r[i] * r[i];
+        }
+        gap = Math.sqrt(gap);
+        for (int i = 0; i < d; i++) r[i] /= gap;
+        for (var c : List.of(Map.entry(0.0, AffineConceptEditing.AlphaUnit.RAW), Map.entry(-1.5, AffineConceptEditing.AlphaUnit.RAW),
+                Map.entry(3.0, AffineConceptEditing.AlphaUnit.RAW), Map.entry(1.0, AffineConceptEditing.AlphaUnit.GAP), Map.entry(0.5, AffineConceptEditing.AlphaUnit.GAP))) {
+            double alpha = c.getValue() == AffineConceptEditing.AlphaUnit.GAP ? c.getKey() * gap : c.getKey();
+            AffineConceptEditing.Edit edit = new AffineConceptEditing(hook, c.getKey(), Readout.last(), io.jsteer.steering.PositionRule.all(), c.getValue()).fit(model, caa);
             double[] ref = edit.concept().reference();
+            float[] fitted = edit.concept().unit().direction();
+            for (int i = 0; i < d; i++) {
+                assertEquals(muMinus[i], ref[i], 1e-6 * Math.max(1, Math.abs(muMinus[i])), "reference point = HF's mu-, [" + i + "]");
+                assertEquals(r[i], fitted[i], 1e-6, "direction = HF's (mu+ - mu-) / |mu+ - mu-|, [" + i + "]");
+            }
+            assertEquals(gap, edit.concept().gap(), 1e-5 * gap);
             State s = model.newState();
             List<float[]> before = recorder(s, hook);
             edit.attach(s);
             List<float[]> after = recorder(s, hook);
             model.forward(s, eval, false);
-            int d = r.length;
             for (int t = 0; t < eval.length; t++) {
                 float[] x = before.getFirst(), y = after.getFirst();
                 double proj = 0;
-                for (int i = 0; i < d; i++) proj += (y[t * d + i] - ref[i]) * r[i];
+                for (int i = 0; i < d; i++) proj += (y[t * d + i] - muMinus[i]) * r[i];
                 double scale = Math.max(1, norm(y, t * d, d));
-                assertEquals(alpha, proj, 1e-6 * scale, "alpha " + alpha + ", position " + t);
+                assertEquals(alpha, proj, 2e-6 * scale, c + ", position " + t);
                 // the edit moves x along r only
                 double moved = 0, along = 0;
-                for (int i = 0; i < d; i++) along += (double) (y[t * d + i] - x[t * d + i]) * r[i];
+                for (int i = 0; i < d; i++) along += (y[t * d + i] - x[t * d + i]) * r[i];
                 for (int i = 0; i < d; i++) moved = Math.max(moved, Math.abs(y[t * d + i] - x[t * d + i] - along * r[i]));
-                assertTrue(moved <= 1e-6 * scale, "orthogonal change " + moved);
+                assertTrue(moved <= 2e-6 * scale, "orthogonal change " + moved);
             }
         }
-        AffineConceptEditing.Edit edit = new AffineConceptEditing(hook, 0).fit(model, caa);
-        double gap = edit.concept().gap();
-        SteeringVector caaVector = new Caa(hook, 1).fitVector(model, caa);
-        assertEquals(caaVector.norm(), gap, 1e-5 * gap);
     }
 
     @Test

@@ -79,7 +79,13 @@ public enum HookPoint {
     MLP_POST("mlp.hook_post", Layout.ROWS),
     /** MLP output as added to the stream (after Gemma 2/3's post-feed-forward norm). */
     MLP_OUT("hook_mlp_out", Layout.ROWS),
-    /** Residual stream leaving the block (HF's {@code hidden_states[layer + 1]}, except after the last block, where HF stores the final-normed stream). */
+    /**
+     * Residual stream leaving the block: the block's output, never normed. For every block but the
+     * last this is Hugging Face's {@code hidden_states[layer + 1]}; for the last block HF stores
+     * the final norm applied to it there ({@code hidden_states[num_layers]}, as the fixtures record:
+     * {@code final_norm(block_outputs[-1]) == hidden_states[-1]}), so tools that read
+     * {@code hidden_states[-1]} (repeng's default layer -1, for one) see a different value.
+     */
     RESID_POST("hook_resid_post", Layout.ROWS),
     /**
      * After the last block, outside every block ({@link HookName#LN_FINAL}): the final norm's output,
