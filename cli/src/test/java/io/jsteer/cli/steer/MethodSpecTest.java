@@ -47,7 +47,7 @@ class MethodSpecTest {
         assertInstanceOf(SparseMeanDifference.class, Methods.create(MethodSpec.parse("sparse:layer=1,k=3"), CONFIG));
         assertInstanceOf(DirectionalAblation.class, Methods.create(MethodSpec.parse("ablation:scope=at-hook"), CONFIG));
         assertEquals("sparse-mean-diff", Methods.canonical("sparse"));
-        assertTrue(Methods.describe().lines().anyMatch(l -> l.startsWith("  caa (layer, hook, coeff, readout, positions)")));
+        assertTrue(Methods.describe().lines().anyMatch(l -> l.startsWith("  caa (layer, hook, coeff, readout, positions, preset, instruction_end)")));
     }
 
     @Test
