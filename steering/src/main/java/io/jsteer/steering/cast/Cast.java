@@ -12,6 +12,7 @@ import io.jsteer.steering.activations.ActivationCache;
 import io.jsteer.steering.activations.Activations;
 import io.jsteer.steering.activations.Readout;
 import io.jsteer.steering.pca.Pca;
+import io.jsteer.steering.vector.AddVector;
 import io.jsteer.steering.vector.SteeringVector;
 import io.jsteer.transformer.Model;
 import io.jsteer.transformer.State;
@@ -288,11 +289,7 @@ public final class Cast implements SteeringMethod {
             if (!gate.met) return;
             int d = scaled.length;
             if (ctx.width() != d) throw new IllegalArgumentException("CAST behaviour vector has " + d + " values, " + behaviour.hook() + " has " + ctx.width());
-            for (int t = 0; t < ctx.tokens(); t++) {
-                if (!positions.includes(ctx, t)) continue;
-                int off = t * d;
-                for (int i = 0; i < d; i++) x[off + i] += scaled[i];
-            }
+            AddVector.addAt(ctx, x, scaled, positions);
         }
 
         @Override

@@ -7,6 +7,7 @@ package io.jsteer.steering.vector;
 import io.jsteer.steering.Intervention;
 import io.jsteer.steering.PositionRule;
 import io.jsteer.transformer.State;
+import io.jsteer.transformer.hooks.HookContext;
 import io.jsteer.transformer.hooks.Hooks;
 
 /**
@@ -63,12 +64,21 @@ public final class AddVector implements Intervention {
             if (ctx.width() != d) {
                 throw new IllegalArgumentException("steering vector for " + vector.hook() + " has " + d + " values, the model's hidden size is " + ctx.width());
             }
-            for (int t = 0; t < ctx.tokens(); t++) {
-                if (!positions.includes(ctx, t)) continue;
-                int off = t * d;
-                for (int i = 0; i < d; i++) x[off + i] += scaled[i];
-            }
+            addAt(ctx, x, scaled, positions);
         });
+    }
+
+    /**
+     * Adds {@code scaled} to each row of {@code x} (a hook's {@code [tokens][width]} array) whose
+     * position {@code positions} includes; the caller has checked that the widths agree.
+     */
+    public static void addAt(HookContext ctx, float[] x, float[] scaled, PositionRule positions) {
+        int d = scaled.length;
+        for (int t = 0; t < ctx.tokens(); t++) {
+            if (!positions.includes(ctx, t)) continue;
+            int off = t * d;
+            for (int i = 0; i < d; i++) x[off + i] += scaled[i];
+        }
     }
 
     @Override
