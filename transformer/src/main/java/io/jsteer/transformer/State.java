@@ -69,6 +69,16 @@ public final class State {
     }
 
     /**
+     * Forgets every token but keeps {@link #promptLength()}, so the sequence so far (prompt and
+     * generated tokens) can be fed again from position 0 in one call and its hooks still tell the
+     * prompt from the generated tokens. Decoding does this for each new token when a hook asks it
+     * to ({@link Hooks#recomputeEachToken()}).
+     */
+    public void restart() {
+        length = 0;
+    }
+
+    /**
      * Forgets every token from position {@code length} on; the keys and values of the positions
      * before it stay cached, so decoding resumes from there: several continuations of one prompt
      * share its prefill. Positions taken back count as room again. When {@code length} cuts into

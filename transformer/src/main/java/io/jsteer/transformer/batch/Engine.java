@@ -7,8 +7,10 @@ package io.jsteer.transformer.batch;
 import io.jsteer.transformer.Model;
 import io.jsteer.transformer.State;
 import io.jsteer.transformer.backend.DeviceBackend;
+import io.jsteer.transformer.hooks.Hooks;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.BiFunction;
@@ -24,6 +26,10 @@ import java.util.function.BiFunction;
  * call and each later token in one call, as when a single sequence is generated, its hooks see
  * only its rows (see {@link io.jsteer.transformer.hooks}), and the products give a row the same
  * bits whatever shares the call. So outputs do not depend on the batch size.
+ *
+ * <p>A sequence whose hooks ask for it ({@link Hooks#recomputeEachToken}) is fed whole again from
+ * position 0 for each new token instead of one token on its KV cache; its rows are not counted in
+ * the prompt-row budget.
  *
  * <p>A failure ends only the job it belongs to ({@link Job#end} with the exception): a prompt the
  * model refuses ({@link Model#checkPrompt}), a job that throws, a sequence whose values turn
@@ -59,11 +65,28 @@ public final class Engine {
         final Job job;
         final State state;
         int[] feed;
+        /** The prompt and every token fed since, for a sequence run again whole ({@link Hooks#recomputeEachToken}). */
+        int[] sequence;
+        int length;
 
         Running(Job job, State state, int[] feed) {
             this.job = job;
             this.state = state;
             this.feed = feed;
+            this.sequence = feed;
+            this.length = feed == null ? 0 : feed.length;
+        }
+
+        /** Feeds {@code next}: alone on the KV cache, or after the whole sequence from position 0 when a hook asks for that. */
+        void feed(int next) {
+            if (length == sequence.length) sequence = Arrays.copyOf(sequence, Math.max(2 * length, length + 16));
+            sequence[length++] = next;
+            if (state.hooks().recomputesEachToken()) {
+                state.restart();
+                feed = Arrays.copyOf(sequence, length);
+            } else {
+                feed = new int[] {next};
+            }
         }
     }
 
@@ -273,7 +296,7 @@ public final class Engine {
                 finish(r, new IllegalStateException("the sequence reached the model's max_position_embeddings " + model.config().maxPositions()
                         + "; the job asked for one more token"));
             } else {
-                r.feed = new int[] {next};
+                r.feed(next);
                 still.add(r);
             }
         }

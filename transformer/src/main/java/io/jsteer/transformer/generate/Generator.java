@@ -9,13 +9,16 @@ import io.jsteer.transformer.State;
 import io.jsteer.transformer.batch.Engine;
 import io.jsteer.transformer.batch.Job;
 import io.jsteer.transformer.hooks.Hooks;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
 
 /**
  * Autoregressive generation with the KV cache: the prompt is fed in one forward call (prefill),
  * then each chosen token is fed alone, so every step costs one position. Hooks attached to the
- * state (steering) act during both phases.
+ * state (steering) act during both phases. While a hook asks for it
+ * ({@link io.jsteer.transformer.hooks.Hooks#recomputeEachToken()}), each step instead runs the whole
+ * sequence again from position 0, without the cache.
  *
  * <pre>{@code
  * Generator generator = new Generator(model);
@@ -110,8 +113,18 @@ public final class Generator {
         if (g.empty()) return g.result();
         g.start(state);
         try {
-            float[] logits = model.forward(state, g.prompt(), false);
-            for (int next = g.next(logits); next != Job.END; next = g.next(logits)) logits = model.forward(state, new int[] {next}, false);
+            int[] sequence = g.prompt();
+            float[] logits = model.forward(state, sequence, false);
+            for (int next = g.next(logits); next != Job.END; next = g.next(logits)) {
+                if (state.hooks().recomputesEachToken()) {
+                    sequence = Arrays.copyOf(sequence, sequence.length + 1);
+                    sequence[sequence.length - 1] = next;
+                    state.restart();
+                    logits = model.forward(state, sequence, false);
+                } else {
+                    logits = model.forward(state, new int[] {next}, false);
+                }
+            }
         } catch (RuntimeException e) {
             g.end(e);
             throw e;

@@ -31,6 +31,8 @@ public final class Hooks {
     private final List<Hook>[] byPoint;
     /** How many lists are non-null, so that a state with no hooks at all is told apart in one read. */
     private int attachedPoints;
+    /** The open {@link #recomputeEachToken} requests, one token object each. */
+    private final List<Object> recomputeRequests = new ArrayList<>();
 
     /** Hooks for a model of {@code layers} blocks; {@code hasResidMid} is false for parallel-residual blocks. The MLP is taken as gated. */
     public Hooks(int layers, boolean hasResidMid) {
@@ -107,10 +109,33 @@ public final class Hooks {
         return add(name, (Hook) (ctx, x) -> hook.accept(new ActivationView(ctx, x)));
     }
 
-    /** Removes every hook. */
+    /** Removes every hook, and every {@link #recomputeEachToken} request. */
     public void clear() {
         java.util.Arrays.fill(byPoint, null);
         attachedPoints = 0;
+        recomputeRequests.clear();
+    }
+
+    /**
+     * Asks decoding not to reuse the KV cache: {@link io.jsteer.transformer.generate.Generator} and
+     * {@link io.jsteer.transformer.batch.Engine} then run the whole sequence again from position 0
+     * (prompt and every token chosen so far, in one call) for each new token, as Hugging Face's
+     * {@code generate(use_cache=False)} does. For hooks whose change to earlier positions depends on
+     * later ones (SARA's {@code recompute} mode): with the cache, earlier positions keep the keys and
+     * values of the step that made them. Costs a prefill of the whole sequence per token. The prompt
+     * length hooks see stays the prompt's ({@link io.jsteer.transformer.State#restart}).
+     *
+     * @return the handle that withdraws this request
+     */
+    public Handle recomputeEachToken() {
+        Object token = new Object();
+        recomputeRequests.add(token);
+        return () -> recomputeRequests.remove(token);
+    }
+
+    /** @return whether a {@link #recomputeEachToken} request is open */
+    public boolean recomputesEachToken() {
+        return !recomputeRequests.isEmpty();
     }
 
     /**

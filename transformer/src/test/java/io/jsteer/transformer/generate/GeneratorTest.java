@@ -6,13 +6,16 @@ package io.jsteer.transformer.generate;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jsteer.transformer.Model;
 import io.jsteer.transformer.State;
 import io.jsteer.transformer.hooks.HookName;
 import io.jsteer.transformer.hooks.HookPoint;
+import io.jsteer.transformer.hooks.Hooks;
 import io.jsteer.weights.DType;
 import io.jsteer.weights.SafeTensorsWriter;
 import java.io.IOException;
@@ -151,6 +154,62 @@ class GeneratorTest {
         assertArrayEquals(expected, new Generator(model).generate(steered, prompt, 8, Sampler.greedy(), null, null).tokens());
         assertNotEquals(Arrays.toString(expected), Arrays.toString(new Generator(model).generate(prompt, 8, Sampler.greedy(), null).tokens()),
                 "the push should change the greedy continuation");
+    }
+
+    /** Adds to every row a push that grows with the rows of the call, so a row's change depends on how many tokens follow it. */
+    private static Hooks.Handle lengthPush(State state, List<int[]> calls) {
+        return state.hooks().add(new HookName(0, HookPoint.RESID_POST), (ctx, x) -> {
+            calls.add(new int[] {ctx.startPos(), ctx.tokens(), ctx.promptLength()});
+            for (int t = 0; t < ctx.tokens(); t++) x[t * D] += 3f * ctx.tokens();
+        });
+    }
+
+    @Test
+    void aRecomputeRequestRunsTheWholeSequenceForEachToken() {
+        int[] prompt = {3, 17, 5, 9};
+        int n = 8;
+        // the reference: a fresh state with the hook for every prefix
+        int[] seq = prompt.clone();
+        for (int i = 0; i < n; i++) {
+            State s = model.newState();
+            lengthPush(s, new ArrayList<>());
+            int next = Sampler.argmax(model.forward(s, seq, false), 0, VOCAB);
+            seq = Arrays.copyOf(seq, seq.length + 1);
+            seq[seq.length - 1] = next;
+        }
+        int[] expected = Arrays.copyOfRange(seq, prompt.length, seq.length);
+
+        State state = model.newState();
+        List<int[]> calls = new ArrayList<>();
+        lengthPush(state, calls);
+        Hooks.Handle whole = state.hooks().recomputeEachToken();
+        assertTrue(state.hooks().recomputesEachToken());
+        assertArrayEquals(expected, new Generator(model).generate(state, prompt, n, Sampler.greedy(), null, null).tokens());
+        assertEquals(n, calls.size(), "the prompt, then the whole sequence for each token but the last");
+        for (int i = 0; i < n; i++) assertArrayEquals(new int[] {0, prompt.length + i, prompt.length}, calls.get(i), "call " + i);
+        whole.close();
+        assertFalse(state.hooks().recomputesEachToken());
+
+        // with the KV cache the earlier rows keep their push: another continuation
+        State cached = model.newState();
+        lengthPush(cached, new ArrayList<>());
+        assertNotEquals(Arrays.toString(expected), Arrays.toString(new Generator(model).generate(cached, prompt, n, Sampler.greedy(), null, null).tokens()));
+
+        // batched beside a cached sequence, each as alone
+        GenerationRequest.Builder b = GenerationRequest.builder(prompt).maxNewTokens(n);
+        Generator g = new Generator(model);
+        Generation rerun = g.generation(b.steering(st -> {
+            Hooks.Handle push = lengthPush(st, new ArrayList<>());
+            Hooks.Handle request = st.hooks().recomputeEachToken();
+            return () -> {
+                request.close();
+                push.close();
+            };
+        }).build());
+        Generation plain = g.generation(GenerationRequest.builder(prompt).maxNewTokens(n).build());
+        g.generateAll(List.of(plain, rerun), 2);
+        assertArrayEquals(expected, rerun.result().tokens());
+        assertArrayEquals(g.generate(prompt, n, Sampler.greedy(), null).tokens(), plain.result().tokens());
     }
 
     @Test
