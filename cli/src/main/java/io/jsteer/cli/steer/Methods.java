@@ -95,9 +95,11 @@ public final class Methods {
                     return new Cast(p.hook(), p.vector("behavior"), p.coefficient(), p.choice("aggregate", Cast.Aggregate.class, Cast.Aggregate.MEAN),
                             p.positions(), given);
                 });
-        register("sara", "per-neuron attract/repel rescaling from SVD components (Tlaie 2024)",
-                List.of("layer", "hook", "coeff", "positions"),
-                p -> new Sara(p.hook(), p.coefficient(), p.positions()));
+        register("sara", "per-neuron attract/repel rescaling from SVD components (Tlaie 2024); mode=history (default: the factor from every row"
+                        + " seen, new rows multiplied), recompute (the whole sequence re-run and re-steered for each token, the reference hook without"
+                        + " the KV cache) or call (the factor from each call's rows, the reference hook with the cache)",
+                List.of("layer", "hook", "coeff", "positions", "mode"),
+                p -> new Sara(p.hook(), p.coefficient(), p.positions(), p.choice("mode", Sara.Mode.class, Sara.Mode.HISTORY)));
         register("ace", "affine concept editing: set the projection on the concept direction to coeff (Marshall et al. 2024); alpha_unit=gap"
                         + " takes coeff in the paper's units, multiples of |mu+ - mu-| (default raw)",
                 List.of("layer", "hook", "coeff", "readout", "positions", "alpha_unit"),

@@ -18,9 +18,20 @@ import org.ejml.interfaces.decomposition.SingularValueDecomposition_F64;
  * in the matrix's top-{@code k} token subspace; it is {@code U_k^T A[:, i]}.
  *
  * <p>Sign convention: singular vectors are defined up to sign, and the flip of component {@code j}
- * flips column {@code j} of {@code C} and so changes cosine similarities between matrices. Each
- * right singular vector is therefore flipped so that its entry of largest magnitude (the lowest
- * index among equals) is positive, making {@code C} a function of {@code A} alone.
+ * flips column {@code j} of {@code C}. SARA's cosine of neuron {@code i},
+ * {@code sum_j C_s[i][j] C_a[i][j] / (|C_s[i]| |C_a[i]|)}, is sign-sensitive: the norms do not
+ * change with a flip, the products do, so flipping component {@code j} of one matrix changes every
+ * neuron's cosine (with {@code k = 1}, a single row, it negates them all), while flipping it in the
+ * steered, attract and repel matrices together leaves the factors as they were. The three SVDs are
+ * independent, so the factors are only defined once a sign rule is. Here each right singular
+ * vector is flipped so that its entry of largest magnitude (the lowest index among equals) is
+ * positive, making {@code C} a function of {@code A} alone. The reference code
+ * ({@code torch.linalg.svd} of the transposed {@code [d][tokens]} matrix, whose {@code U_k S_k} is
+ * this {@code C}) has no rule: it keeps the signs LAPACK returns, which depend on the routine, the
+ * library build and the precision rather than on the matrix alone, and so do its factors; numpy's
+ * {@code np.linalg.svd} is no different. The SARA tests reproduce the reference code's factors under
+ * torch's signs by flipping the columns torch flipped ({@code make_sara_reference.py} records them),
+ * and the README gives how far they are from this rule's.
  */
 public final class SvdComponents {
     private SvdComponents() {}
