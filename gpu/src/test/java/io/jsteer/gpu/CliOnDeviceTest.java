@@ -126,10 +126,11 @@ class CliOnDeviceTest {
         onBothWithOwnVector(tmp, "apply.jsonl", caa, List.of("apply", "--vector", caa[0], "-c", 3, "--prompts", data.resolve("prompts.txt"),
                 "--with-unsteered", "-n", 6, "-t", 0.9, "--seed", 11));
         onBothWithOwnVector(tmp, "inspect.json", caa, List.of("inspect", "--vector", caa[0], "--prompts", data.resolve("prompts.txt")));
-        // export --lora needs MLPs that add something (the default model's are zero): a vector fitted on gemma2-tiny, token ids in
-        Path gemma2 = FIXTURES.resolve("gemma2-tiny");
-        Path[] g2 = onBoth(tmp, "gemma2-caa.safetensors", "vector", "--model", gemma2, "--method", "caa:layer=1", "--contrast", data.resolve("contrast-ids.jsonl"));
-        onBothWithOwnVector(tmp, "lora", g2, List.of("export", "--model", gemma2, "--vector", g2[0], "-c", 4, "--lora", "OUT",
+        // export --lora needs MLPs that add something (the default model's are zero) and add it unnormalised (Gemma 2/3's
+        // post_feedforward_layernorm is refused): a vector fitted on llama3-tiny, token ids in
+        Path llama3 = FIXTURES.resolve("llama3-tiny");
+        Path[] l3 = onBoth(tmp, "llama3-caa.safetensors", "vector", "--model", llama3, "--method", "caa:layer=1", "--contrast", data.resolve("contrast-ids.jsonl"));
+        onBothWithOwnVector(tmp, "lora", l3, List.of("export", "--model", llama3, "--vector", l3[0], "-c", 4, "--lora", "OUT",
                 "--prompts", data.resolve("prompts-ids.jsonl")));
         for (String method : new String[] {"sara:layer=2,coeff=2", "ace:layer=2", "ablation:layer=1"}) {
             onBoth(tmp, method.substring(0, method.indexOf(':')) + ".jsonl", "apply", "--method", method, "--contrast", contrast,
