@@ -5,6 +5,7 @@
 package io.jsteer.gpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jsteer.cli.Main;
@@ -104,6 +105,29 @@ class CliOnDeviceTest {
         // every layer and position of two hook points, one patched run each, batched through the engine
         onBoth(tmp, "patch", "patch", "--clean", "The bride and the groom danced at the", "--corrupt", "The soldier and the captain fought at the",
                 "--answers", " wedding, battle", "--hooks", "resid_pre,attn_out");
+    }
+
+    /**
+     * Commands that read a point inside the block the device cannot pause at (here the attention
+     * pattern and the heads' outputs) stop with one line naming it, on the device: neither a
+     * silent skip of the hook nor a run on the CPU.
+     */
+    @Test
+    void pointsInsideTheBlockRefusedWithOneLine(@TempDir Path tmp) {
+        String[][] cases = {{"attention", "blocks.0.attn.hook_pattern"}, {"dla", "blocks.0.attn.hook_z", "--answer-ids", "5,9"}};
+        for (String[] c : cases) {
+            Path out = tmp.resolve(c[0]);
+            List<Object> args = new ArrayList<>(List.of(c[0], "--model", FIXTURES.resolve("gemma2-tiny"), "--ids", "3,17,42,5,99,7,11"));
+            args.addAll(List.of(c).subList(2, c.length));
+            args.addAll(List.of("--backend", "tornado", "-o", out));
+            Result r = run(args);
+            assertEquals(Main.EXIT_FAILURE, r.exit(), c[0] + "\nstdout: " + r.out() + "\nstderr: " + r.err());
+            assertTrue(r.err().contains("TornadoVM backend on "), "the device run fell back to the CPU: " + r.err());
+            List<String> errors = r.err().lines().filter(l -> l.startsWith("jsteer " + c[0] + ": error: ")).toList();
+            assertEquals(List.of("jsteer " + c[0] + ": error: hook point " + c[1] + " is not supported on the device backend yet (it pauses at "
+                    + "[hook_resid_pre, hook_attn_out, hook_resid_mid, hook_mlp_out, hook_resid_post]); use the CPU backend"), errors, r.err());
+            assertFalse(Files.exists(out.resolve(c[0] + ".json")), "a refused command wrote " + out.resolve(c[0] + ".json"));
+        }
     }
 
     @Test
