@@ -124,8 +124,8 @@ class CliOnDeviceTest {
             assertEquals(Main.EXIT_FAILURE, r.exit(), c[0] + "\nstdout: " + r.out() + "\nstderr: " + r.err());
             assertTrue(r.err().contains("TornadoVM backend on "), "the device run fell back to the CPU: " + r.err());
             List<String> errors = r.err().lines().filter(l -> l.startsWith("jsteer " + c[0] + ": error: ")).toList();
-            assertEquals(List.of("jsteer " + c[0] + ": error: hook point " + c[1] + " is not supported on the device backend yet (it pauses at "
-                    + "[hook_resid_pre, hook_attn_out, hook_resid_mid, hook_mlp_out, hook_resid_post]); use the CPU backend"), errors, r.err());
+            assertEquals(List.of("jsteer " + c[0] + ": error: hook at " + c[1] + ": the tornadovm backend runs hooks at the residual-stream points "
+                    + "only; use the CPU backend for hook points inside the block"), errors, r.err());
             assertFalse(Files.exists(out.resolve(c[0] + ".json")), "a refused command wrote " + out.resolve(c[0] + ".json"));
         }
     }
