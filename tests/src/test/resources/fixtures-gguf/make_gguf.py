@@ -14,10 +14,12 @@ llama.cpp's own gguf-py writer, mirroring convert_hf_to_gguf.py (conversion/gptn
     tokenizer; see add_vocab), which llama.cpp loads and tokenizes
   * Llama 2/3 and Mistral (written as "llama"): q and k rows (and biases) permuted per head for
     llama.cpp's interleaved RoPE; linear rope scaling as rope.scaling.*; Llama 3's as the
-    rope_freqs.weight tensor of per-dimension factors (the converter's formula; jsteer refuses it, so no
-    such fixture is written)
+    rope_freqs.weight tensor of per-dimension factors (LlamaModel.generate_extra_tensors' formula,
+    written before the weights as the converter yields it first); llama3-tiny's file is checked
+    against the Hugging Face folder (GgufModelTest) but is not yet in make_llamacpp.sh's MODELS, so
+    there are no llama.cpp logits for it
   * tied models (Gemma, Qwen 2/3 tiny) without an output tensor
-Types: f32 (every model), q8_0 (the first four and llama2-tiny); for pythia-tiny-parallel also f16, bf16, q4_0 and
+Types: f32 (every model, llama3-tiny included), q8_0 (the first four and llama2-tiny); for pythia-tiny-parallel also f16, bf16, q4_0 and
 "kmix": the MLP down projections (the only matrices with rows of 256) in Q4_K (layers 0, 1),
 Q5_K (2) and Q6_K (3), everything else Q8_0, as a Q4_K_M file mixes types. gguf-py cannot encode
 K-quants, so they are encoded here by a plain min/max rule (any valid encoding serves: the tests
@@ -273,7 +275,11 @@ def convert(model, kind):
     if rs.get("rope_type") == "llama3":
         # convert_hf_to_gguf.py (LlamaModel.generate_extra_tensors): per-dimension frequency factors
         base, dim = cfg.get("rope_theta", 10000.0), hd
-        freqs = 1.0 / (base ** (np.arange(0, dim, 2, dtype=np.float32) / dim))
+        # the converter's float32 freqs, with the power correctly rounded (float64, then float32):
+        # numpy's vectorized float32 pow is an ulp off at one of llama3-tiny's exponents, torch's
+        # (Sleef, within an ulp) may be elsewhere; every other operation is IEEE float32 in all three
+        exps = np.arange(0, dim, 2, dtype=np.float32) / dim
+        freqs = np.float32(1.0) / (np.float32(base) ** exps.astype(np.float64)).astype(np.float32)
         factor, low, high, old = rs["factor"], rs["low_freq_factor"], rs["high_freq_factor"], rs["original_max_position_embeddings"]
         low_wl, high_wl = old / low, old / high
         factors = []
@@ -344,6 +350,6 @@ for m in ("pythia-tiny-parallel", "gemma-tiny", "gemma2-tiny", "gemma3-tiny"):
         convert(m, k)
 for k in ("f16", "bf16", "q4_0", "kmix"):
     convert("pythia-tiny-parallel", k)
-for m in ("llama2-tiny", "mistral-tiny", "qwen2-tiny", "qwen3-tiny"):
+for m in ("llama2-tiny", "llama3-tiny", "mistral-tiny", "qwen2-tiny", "qwen3-tiny"):
     convert(m, "f32")
 convert("llama2-tiny", "q8_0")

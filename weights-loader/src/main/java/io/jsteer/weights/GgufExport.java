@@ -25,7 +25,8 @@ import java.util.regex.Pattern;
  * llama.cpp and jsteer both read it: hyper-parameters under llama.cpp's keys, tensors under its
  * names with the converter's changes (GPT-NeoX query_key_value rows regrouped from [head][q|k|v] to
  * [q|k|v][head], Gemma norms stored as {@code 1 + w}, Llama/Mistral q and k rows permuted per head
- * for llama.cpp's interleaved RoPE, tied output matrices dropped), 1-D tensors as F32 and matrices in
+ * for llama.cpp's interleaved RoPE, tied output matrices dropped, Llama 3's rope scaling as the
+ * {@code rope_freqs.weight} factors the converter computes), 1-D tensors as F32 and matrices in
  * the chosen type (F16 where a row is not a whole number of blocks, as the converter falls back).
  * Q8_0/Q4_0 blocks are encoded as llama-quantize's reference code encodes them ({@link Quants}).
  * The vocabulary comes from a tokenizer.json ({@link GgufVocabulary}) or is copied from another
@@ -80,12 +81,22 @@ public final class GgufExport {
             if (!c.architecture().isGemma()) meta.put(p + "rope.dimension_count", Value.uint32(c.headDim()));
         }
         RopeScaling rs = c.ropeScaling();
-        if (rs.type() == RopeScaling.Type.LINEAR) {
-            meta.put(p + "rope.scaling.type", Value.string("linear"));
-            meta.put(p + "rope.scaling.factor", Value.float32((float) rs.factor()));
-        } else if (rs.type() != RopeScaling.Type.NONE) {
-            throw new WeightsException(checkpoint.dir(), "rope scaling " + rs.type() + " cannot be written to GGUF yet");
-        }
+        float[] ropeFactors = switch (rs.type()) {
+            case NONE -> null;
+            case LINEAR -> {
+                meta.put(p + "rope.scaling.type", Value.string("linear"));
+                meta.put(p + "rope.scaling.factor", Value.float32((float) rs.factor()));
+                yield null;
+            }
+            case LLAMA3, FACTORS -> {
+                // only llama.cpp's llama reads rope_freqs; its converter drops llama3 scaling for other families
+                if (!arch.equals("llama")) {
+                    throw new WeightsException(checkpoint.dir(), rs.type().name().toLowerCase(Locale.ROOT)
+                            + " rope scaling can be written to GGUF for llama only (as rope_freqs.weight, which llama.cpp reads there), not " + arch);
+                }
+                yield rs.type() == RopeScaling.Type.LLAMA3 ? llamaCppRopeFactors(rs, c.ropeTheta(), c.headDim()) : rs.frequencyFactors();
+            }
+        };
         if (c.architecture() == Architecture.GEMMA2) {
             meta.put(p + "attn_logit_softcapping", Value.float32(c.attnSoftcap()));
             meta.put(p + "final_logit_softcapping", Value.float32(c.finalSoftcap()));
@@ -110,6 +121,11 @@ public final class GgufExport {
         meta.putAll(vocabulary(tokenizer, c.vocabSize(), notes));
 
         List<GgufFile.Entry> entries = new ArrayList<>();
+        if (ropeFactors != null) {
+            // first, as the converter yields its generated tensors before the checkpoint's
+            entries.add(new GgufFile.Entry(GgufModel.ROPE_FREQS, DType.F32, new long[] {ropeFactors.length},
+                    seg -> encode(ropeFactors, DType.F32, seg, checkpoint.dir(), GgufModel.ROPE_FREQS)));
+        }
         WeightSource w = checkpoint.weights();
         boolean tied = c.tieWordEmbeddings() || c.architecture().isGemma();
         for (String name : w.names()) {
@@ -139,6 +155,33 @@ public final class GgufExport {
             case QWEN2 -> "qwen2";
             case QWEN3 -> "qwen3";
         };
+    }
+
+    /**
+     * The per-dimension RoPE factors llama.cpp's converter writes for llama3 rope scaling
+     * ({@code LlamaModel.generate_extra_tensors}): for each rotated pair, 1 where the wavelength is
+     * below {@code L / high_freq_factor}, {@code factor} above {@code L / low_freq_factor}, and
+     * between them the reciprocal of Hugging Face's blend, {@code 1 / ((1 - s) / factor + s)}. The
+     * converter computes on float32 tensors with its Python numbers rounded to float32 at each
+     * operation, so this does too, to write the same bits.
+     */
+    static float[] llamaCppRopeFactors(RopeScaling rs, double base, int dim) {
+        float factor = (float) rs.factor(), low = (float) rs.lowFreqFactor(), high = (float) rs.highFreqFactor();
+        float context = rs.originalMaxPositions(), band = (float) (rs.highFreqFactor() - rs.lowFreqFactor());
+        float lowWavelen = (float) (rs.originalMaxPositions() / rs.lowFreqFactor()), highWavelen = (float) (rs.originalMaxPositions() / rs.highFreqFactor());
+        float[] out = new float[dim / 2];
+        for (int i = 0; i < out.length; i++) {
+            // freqs = 1.0 / (base ** (torch.arange(0, dim, 2, dtype=torch.float32) / dim))
+            float freq = 1f / (float) Math.pow((float) base, (float) (2 * i) / dim);
+            float wavelen = (float) (2 * Math.PI) / freq;
+            if (wavelen < highWavelen) out[i] = 1;
+            else if (wavelen > lowWavelen) out[i] = factor;
+            else {
+                float smooth = (context / wavelen - low) / band;
+                out[i] = 1 / ((1 - smooth) / factor + smooth);
+            }
+        }
+        return out;
     }
 
     /** llama.cpp's name for a Hugging Face tensor, or null for none (a buffer llama.cpp recomputes). */

@@ -39,13 +39,16 @@ import java.util.regex.Pattern;
  *       are put back in order in memory of their own (q and k only: about a tenth of a layer).
  * </ul>
  * The activation of each family is the one of its Hugging Face implementation (exact erf GELU for
- * GPT-NeoX, where llama.cpp uses the tanh approximation). Llama 3.1's per-dimension RoPE factors
- * ({@code rope_freqs.weight}) are refused, not ignored.
+ * GPT-NeoX, where llama.cpp uses the tanh approximation). Llama 3.1/3.2's rope scaling arrives as
+ * the per-dimension factors the converter computed from it ({@code rope_freqs.weight}); they divide
+ * the inverse frequencies, as in llama.cpp ({@link RopeScaling#factors}).
  */
 public final class GgufModel {
     private GgufModel() {}
 
     private static final Pattern BLOCK = Pattern.compile("blk\\.(\\d+)\\.(.+)");
+    /** llama.cpp's per-dimension RoPE frequency factors (LLM_TENSOR_ROPE_FREQS). */
+    static final String ROPE_FREQS = "rope_freqs.weight";
 
     /** The config and the renamed tensors of a GGUF model file; the file stays mapped until the source is closed. */
     public record Loaded(ModelConfig config, WeightSource weights) {}
@@ -99,9 +102,6 @@ public final class GgufModel {
         if (embed.rank() != 2) throw new WeightsException(g.path(), "token_embd.weight", "is not a matrix");
         int vocab = embed.dim(0);
         boolean neox = arch == Architecture.GPT_NEOX;
-        if (g.has("rope_freqs.weight")) {
-            throw new WeightsException(g.path(), "rope_freqs.weight", "per-dimension RoPE factors (Llama 3.1 rope scaling) are not supported yet");
-        }
 
         double theta = m.number(p + "rope.freq_base", 10000);
         RopeScaling scaling = RopeScaling.NONE;
@@ -130,6 +130,14 @@ public final class GgufModel {
         float scale = (float) (1 / Math.sqrt(is27b ? (double) hidden / heads : headDim));
         int rotary = m.positiveInt(p + "rope.dimension_count", headDim);
         if (!neox && rotary != headDim) throw new WeightsException(g.path(), "'" + p + "rope.dimension_count' " + rotary + " differs from the head size " + headDim + ", which is not supported for " + arch.hfName());
+        if (g.has(ROPE_FREQS)) {
+            // llama.cpp reads the tensor for llama (and families jsteer does not load); a qwen2 or gemma file holding one is malformed
+            if (arch != Architecture.LLAMA) throw new WeightsException(g.path(), ROPE_FREQS, "per-dimension RoPE factors belong to llama files, not " + p.substring(0, p.length() - 1));
+            if (scaling.type() != RopeScaling.Type.NONE) {
+                throw new WeightsException(g.path(), ROPE_FREQS, "per-dimension RoPE factors together with '" + p + "rope.scaling.type' " + scalingType + " are not supported");
+            }
+            scaling = RopeScaling.factors(ropeFactors(g, rotary));
+        }
         // biases are known from the tensors present; Qwen 2's q/k/v biases are implied by its family
         boolean attentionBias = neox || (arch != Architecture.QWEN2 && !arch.isGemma() && g.has("blk.0.attn_q.bias"));
         return new ModelConfig(arch, vocab, hidden, inter, layers, heads, kvHeads, headDim,
@@ -148,6 +156,26 @@ public final class GgufModel {
                 m.positiveInt(p + "context_length", 8192),
                 (int) m.integer("tokenizer.ggml.bos_token_id", -1),
                 m.eosIds());
+    }
+
+    /**
+     * The factors of {@code rope_freqs.weight}: F32 of shape {@code [rotary/2]}, as llama.cpp creates
+     * the tensor ({@code {n_rot/2}} in llama-model.cpp) and ggml's rope requires, each a divisor that
+     * keeps the frequency positive and finite (a normal float: a subnormal one overflows it).
+     */
+    private static float[] ropeFactors(GgufFile g, int rotary) {
+        Tensor t = g.tensor(ROPE_FREQS);
+        if (t.dtype() != DType.F32 || t.rank() != 1 || t.shape()[0] != rotary / 2) {
+            throw new WeightsException(g.path(), ROPE_FREQS, "must be F32 of shape [" + rotary / 2 + "] (one factor per rotated pair of "
+                    + rotary + " dimensions), got " + t.dtype() + " " + Arrays.toString(t.shape()));
+        }
+        float[] f = t.toFloatArray();
+        for (int i = 0; i < f.length; i++) {
+            if (!(f[i] >= Float.MIN_NORMAL && f[i] <= Float.MAX_VALUE)) {
+                throw new WeightsException(g.path(), ROPE_FREQS, "factor " + i + " is " + f[i] + "; RoPE frequency factors must be positive, finite and normal");
+            }
+        }
+        return f;
     }
 
     /** Hugging Face tensor name to the GGUF tensor (transformed where the converter changed it). */

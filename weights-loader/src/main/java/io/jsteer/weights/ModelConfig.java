@@ -17,7 +17,7 @@ import java.util.List;
  *
  * @param ropeTheta          RoPE base of global layers
  * @param ropeLocalTheta     RoPE base of sliding-window layers (Gemma 3), else {@code ropeTheta}
- * @param ropeScaling        {@code rope_scaling} of global layers ({@link RopeScaling#NONE} when none)
+ * @param ropeScaling        {@code rope_scaling} of global layers ({@link RopeScaling#NONE} when none; a GGUF file's {@code rope_freqs} factors)
  * @param rotaryDims         number of leading head dimensions rotated (GPT-NeoX partial rotary)
  * @param attentionBias      q, k, v and output projections have biases (HF {@code attention_bias}; GPT-NeoX always)
  * @param mlpBias            the gated MLP's projections have biases (Llama {@code mlp_bias})

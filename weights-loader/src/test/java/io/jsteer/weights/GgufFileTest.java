@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -163,14 +164,56 @@ class GgufFileTest {
         GgufFile.write(f, meta, List.of());
         e = assertThrows(WeightsException.class, () -> Checkpoint.open(f));
         assertEquals(f + ": general.architecture 'mamba' is not supported (supported: gptneox, gemma, gemma2, gemma3, llama, qwen2, qwen3)", e.getMessage());
+    }
 
-        // Llama 3.1's RoPE factors are a tensor: refused rather than ignored
-        meta.clear();
-        meta.put("general.architecture", GgufFile.Value.string("llama"));
-        for (String k : List.of("embedding_length", "block_count", "feed_forward_length", "attention.head_count")) meta.put("llama." + k, GgufFile.Value.uint32(32));
+    /** A llama file of head size 16 (8 rotated pairs) whose metadata says {@code extra} besides, holding {@code factors} as rope_freqs.weight. */
+    private Path llamaWithRopeFactors(String arch, Map<String, GgufFile.Value> extra, DType type, long[] shape, float... factors) {
+        Path f = dir.resolve("rope.gguf");
+        Map<String, GgufFile.Value> meta = new LinkedHashMap<>();
+        meta.put("general.architecture", GgufFile.Value.string(arch));
+        for (String k : List.of("embedding_length", "feed_forward_length")) meta.put(arch + "." + k, GgufFile.Value.uint32(32));
+        meta.put(arch + ".block_count", GgufFile.Value.uint32(1));
+        meta.put(arch + ".attention.head_count", GgufFile.Value.uint32(2));
+        meta.putAll(extra);
         GgufFile.write(f, meta, List.of(new GgufFile.Entry("token_embd.weight", DType.F32, new long[] {4, 32}, out -> { }),
-                new GgufFile.Entry("rope_freqs.weight", DType.F32, new long[] {16}, out -> { })));
-        e = assertThrows(WeightsException.class, () -> Checkpoint.open(f));
-        assertEquals(f + ": tensor 'rope_freqs.weight': per-dimension RoPE factors (Llama 3.1 rope scaling) are not supported yet", e.getMessage());
+                new GgufFile.Entry("rope_freqs.weight", type, shape, out -> {
+                    for (int i = 0; i < factors.length; i++) out.setAtIndex(Tensor.F32, i, factors[i]);
+                })));
+        return f;
+    }
+
+    @Test
+    void ropeFactorsOfLlamaFilesAreReadAndCheckedAsLlamaCppCreatesThem() {
+        float[] good = {1, 1.5f, 2, 4, 8, 8, 8, 8};
+        Path f = llamaWithRopeFactors("llama", Map.of(), DType.F32, new long[] {8}, good);
+        try (Checkpoint cp = Checkpoint.open(f)) {
+            assertEquals(RopeScaling.factors(good), cp.config().ropeScaling());
+            assertArrayEquals(good, cp.config().ropeScaling().frequencyFactors());
+            assertEquals(Set.of("model.embed_tokens.weight"), cp.weights().names(), "the factors are no weight");
+        }
+
+        String t = ": tensor 'rope_freqs.weight': ";
+        f = llamaWithRopeFactors("llama", Map.of(), DType.F32, new long[] {16}, new float[16]);
+        assertEquals(f + t + "must be F32 of shape [8] (one factor per rotated pair of 16 dimensions), got F32 [16]", refusedModel(f));
+        f = llamaWithRopeFactors("llama", Map.of(), DType.F32, new long[] {2, 4}, good);
+        assertEquals(f + t + "must be F32 of shape [8] (one factor per rotated pair of 16 dimensions), got F32 [2, 4]", refusedModel(f));
+        f = llamaWithRopeFactors("llama", Map.of(), DType.F16, new long[] {8});
+        assertEquals(f + t + "must be F32 of shape [8] (one factor per rotated pair of 16 dimensions), got F16 [8]", refusedModel(f));
+        float[][] bad = {{0}, {-2}, {Float.NaN}, {Float.POSITIVE_INFINITY}, {Float.MIN_VALUE}};
+        for (float[] b : bad) {
+            float[] factors = good.clone();
+            factors[3] = b[0];
+            f = llamaWithRopeFactors("llama", Map.of(), DType.F32, new long[] {8}, factors);
+            assertEquals(f + t + "factor 3 is " + b[0] + "; RoPE frequency factors must be positive, finite and normal", refusedModel(f));
+        }
+        f = llamaWithRopeFactors("llama", Map.of("llama.rope.scaling.type", GgufFile.Value.string("linear"), "llama.rope.scaling.factor", GgufFile.Value.float32(2)),
+                DType.F32, new long[] {8}, good);
+        assertEquals(f + t + "per-dimension RoPE factors together with 'llama.rope.scaling.type' linear are not supported", refusedModel(f));
+        f = llamaWithRopeFactors("qwen2", Map.of(), DType.F32, new long[] {8}, good);
+        assertEquals(f + t + "per-dimension RoPE factors belong to llama files, not qwen2", refusedModel(f));
+    }
+
+    private static String refusedModel(Path f) {
+        return assertThrows(WeightsException.class, () -> Checkpoint.open(f).close()).getMessage();
     }
 }

@@ -39,8 +39,8 @@ class QuantizeCommandTest {
     }
 
     static Stream<Arguments> cases() {
-        Stream<Arguments> f32 = Stream.of("pythia-tiny-parallel", "gemma-tiny", "gemma2-tiny", "gemma3-tiny", "llama2-tiny", "mistral-tiny", "qwen2-tiny",
-                "qwen3-tiny").map(m -> Arguments.of(m, "f32"));
+        Stream<Arguments> f32 = Stream.of("pythia-tiny-parallel", "gemma-tiny", "gemma2-tiny", "gemma3-tiny", "llama2-tiny", "llama3-tiny", "mistral-tiny",
+                "qwen2-tiny", "qwen3-tiny").map(m -> Arguments.of(m, "f32"));
         Stream<Arguments> q = Stream.of("pythia-tiny-parallel", "gemma-tiny", "gemma2-tiny", "gemma3-tiny", "llama2-tiny").map(m -> Arguments.of(m, "q8_0"));
         return Stream.concat(f32, Stream.concat(q, Stream.of(Arguments.of("pythia-tiny-parallel", "q4_0"))));
     }
@@ -79,5 +79,15 @@ class QuantizeCommandTest {
         assertTrue(r.err().contains("no vocabulary written"), r.err());
         assertEquals(List.of(), Files.list(tmp).filter(p -> !p.equals(out)).toList(), "no temporary files left");
         Cli.run("logits", "-m", out, "--ids", "1,2,3", "--out", tmp.resolve("l.json")).ok();
+        // llama3 rope scaling becomes llama's rope_freqs.weight; llama.cpp's qwen2 has no such tensor
+        Path qwen = tmp.resolve("qwen2-llama3");
+        Files.createDirectories(qwen);
+        Files.copy(Fixtures.dir("qwen2-tiny").resolve("model.safetensors"), qwen.resolve("model.safetensors"));
+        Files.writeString(qwen.resolve("config.json"), Files.readString(Fixtures.dir("qwen2-tiny").resolve("config.json")).replace("\"rope_scaling\": null",
+                "\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8, \"low_freq_factor\": 1, \"high_freq_factor\": 4, "
+                        + "\"original_max_position_embeddings\": 32}"));
+        r = Cli.run("quantize", "-m", qwen, "--type", "f32", "-o", tmp.resolve("q.gguf"));
+        assertTrue(r.err().contains(qwen + ": llama3 rope scaling can be written to GGUF for llama only (as rope_freqs.weight, which llama.cpp reads there), not qwen2"),
+                r.err());
     }
 }

@@ -18,8 +18,13 @@ import io.jsteer.weights.RopeScaling;
  *     pre-training context {@code L}, frequencies with {@code w > L / low_freq_factor} are divided
  *     by {@code factor}, those with {@code w < L / high_freq_factor} are kept, and those between
  *     are blended: {@code (1 - s) inv_freq / factor + s inv_freq},
- *     {@code s = (L / w - low_freq_factor) / (high_freq_factor - low_freq_factor)}.
+ *     {@code s = (L / w - low_freq_factor) / (high_freq_factor - low_freq_factor)};
+ * <li>factors (a llama.cpp model file's {@code rope_freqs.weight}, which its converter computes
+ *     from llama3 scaling): {@code inv_freq[i] / factors[i]} (ggml divides the angle
+ *     {@code pos * inv_freq[i]} by the factor instead, which differs only in rounding).
  * </ul>
+ * This is the one place where a config's base and scaling become inverse frequencies (the GPU
+ * backend takes them from {@link #inverseFrequencies()}).
  */
 public final class Rope {
     private final int dims;
@@ -33,10 +38,14 @@ public final class Rope {
     /** Rotary embedding of the first {@code dims} dimensions of each head at base {@code base}, frequencies changed by {@code scaling}. */
     public Rope(int dims, double base, RopeScaling scaling) {
         if (dims % 2 != 0) throw new IllegalArgumentException("rotary dims must be even, got " + dims);
+        float[] factors = scaling.frequencyFactors();
+        if (scaling.type() == RopeScaling.Type.FACTORS && factors.length != dims / 2) {
+            throw new IllegalArgumentException(factors.length + " RoPE frequency factors for " + dims / 2 + " rotated pairs");
+        }
         this.dims = dims;
         this.invFreq = new float[dims / 2];
         // float32, as HF computes them, so angles round the same way
-        for (int i = 0; i < dims / 2; i++) invFreq[i] = scaled((float) (1.0 / Math.pow(base, (2.0 * i) / dims)), scaling);
+        for (int i = 0; i < dims / 2; i++) invFreq[i] = scaled((float) (1.0 / Math.pow(base, (2.0 * i) / dims)), i, scaling, factors);
     }
 
     /** The inverse frequencies of the rotated pairs, after {@code rope_scaling} (a copy): for backends that rotate elsewhere. */
@@ -44,11 +53,12 @@ public final class Rope {
         return invFreq.clone();
     }
 
-    /** One inverse frequency after {@code rope_scaling}, in float32 like HF's tensors. */
-    private static float scaled(float inv, RopeScaling s) {
+    /** Inverse frequency {@code i} after {@code rope_scaling}, in float32 like HF's tensors. */
+    private static float scaled(float inv, int i, RopeScaling s, float[] factors) {
         float factor = (float) s.factor();
         return switch (s.type()) {
             case NONE -> inv;
+            case FACTORS -> inv / factors[i];
             case LINEAR -> inv / factor;
             case LLAMA3 -> {
                 float low = (float) s.lowFreqFactor(), high = (float) s.highFreqFactor(), context = s.originalMaxPositions();
