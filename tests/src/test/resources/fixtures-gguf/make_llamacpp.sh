@@ -29,7 +29,7 @@ export PYTHONPATH="$LLAMA/gguf-py"
 python3 make_gguf.py > /dev/null
 gcc -O2 -o "$tmp/llama-logits" llama_logits.c -I"$LLAMA/include" -I"$LLAMA/ggml/include" -L"$LIB" -lllama -lggml -lggml-base -Wl,-rpath,"$LIB"
 
-MODELS="pythia-tiny-parallel gemma-tiny gemma2-tiny gemma3-tiny llama2-tiny mistral-tiny qwen2-tiny qwen3-tiny"
+MODELS="pythia-tiny-parallel gemma-tiny gemma2-tiny gemma3-tiny llama2-tiny mistral-tiny qwen2-tiny qwen3-tiny llama3-tiny"
 IDS=1,17,42,99,250,7,300,5,128,64
 mkdir -p logits cvec
 for m in $MODELS; do

@@ -49,7 +49,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class GgufLlamaCppTest {
     private static final List<String> MODELS = List.of("pythia-tiny-parallel", "gemma-tiny", "gemma2-tiny", "gemma3-tiny", "llama2-tiny",
-            "mistral-tiny", "qwen2-tiny", "qwen3-tiny");
+            "mistral-tiny", "qwen2-tiny", "qwen3-tiny", "llama3-tiny");
 
     /**
      * Per type: the bound on max |jsteer - llama.cpp| over every position's logits (measured: F32
