@@ -15,7 +15,7 @@ build() {
   local dir=$1; shift
   if [ -x "$SRC/$dir/bin/llama-bench" ]; then echo "kept $SRC/$dir/bin/llama-bench"; return; fi
   cmake -S "$SRC" -B "$SRC/$dir" "${common[@]}" "$@" > "$SRC/$dir.cmake.log" 2>&1
-  cmake --build "$SRC/$dir" -j "$(nproc)" --target llama-bench > "$SRC/$dir.build.log" 2>&1
+  cmake --build "$SRC/$dir" -j "$(nproc)" --target llama-bench llama-quantize > "$SRC/$dir.build.log" 2>&1
   echo "built $SRC/$dir/bin/llama-bench"
 }
 build build-native -DGGML_NATIVE=ON
