@@ -145,6 +145,11 @@ public final class MatMul {
                 + ", f16 " + kernel[DType.F16.ordinal()].bits() + " bits";
     }
 
+    /** Vector width of this instance's BF16 products, which {@link QuantKernel} follows. */
+    int bf16Bits() {
+        return kernel[DType.BF16.ordinal()].bits();
+    }
+
     /** As {@link #matmul}, at this instance's vector width. */
     public void multiply(Tensor w, float[] x, float[] out, int tokens) {
         Parallel.forAll(product(w, x, out, tokens));

@@ -20,7 +20,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Products against weights in ggml's block formats ({@link DType#isQuantized()}), decoded in
- * registers as they are loaded: eight int8 (or 4-bit) values widen to a float vector, multiply x,
+ * registers as they are loaded: 16 (or 8) int8 or 4-bit values widen to a float vector, multiply x,
  * and each block's sum is scaled once by its float16 scale.
  *
  * <p>Every {@code out[t][r]} is computed by the same operations in the same order however many
@@ -33,18 +33,22 @@ import jdk.incubator.vector.VectorSpecies;
  * the scratch holds exactly {@link Quants}' values; each token then takes a fixed-order dot
  * product with it.
  *
- * <p>Vectors are 256 bits: eight bytes widen to eight floats per load.
+ * <p>Vectors are as wide as those of the BF16 products, but at least 256 bits: a load of 16
+ * (or 8) bytes widens to one float vector. The width is part of the order of the sums, so it is
+ * fixed per kind of CPU as {@link MatMul} fixes it, never timed.
  */
 final class QuantKernel {
     private QuantKernel() {}
 
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_64;
-    private static final int L = 8;
+    /** float32 lanes: those of the BF16 products (see {@link MatMul}), at least 256 bits. */
+    private static final VectorSpecies<Float> F = MatMul.preferred().bf16Bits() >= 512 ? FloatVector.SPECIES_512 : FloatVector.SPECIES_256;
+    /** One byte per float lane: a load widens to one float vector. */
+    private static final VectorSpecies<Byte> B = F.length() == 16 ? ByteVector.SPECIES_128 : ByteVector.SPECIES_64;
+    private static final int L = F.length();
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
-    private static final VectorShuffle<Float> ROT4 = VectorShuffle.iota(F, 4, 1, true), ROT2 = VectorShuffle.iota(F, 2, 1, true),
-            ROT1 = VectorShuffle.iota(F, 1, 1, true);
+    private static final VectorShuffle<Float> ROT8 = VectorShuffle.iota(F, 8, 1, true), ROT4 = VectorShuffle.iota(F, 4, 1, true),
+            ROT2 = VectorShuffle.iota(F, 2, 1, true), ROT1 = VectorShuffle.iota(F, 1, 1, true);
 
     /**
      * {@code out[t][r] = sum_c W[r][c] * x[t][c]} for {@code t < tokens} and rows {@code [r0, r1)}
@@ -81,6 +85,7 @@ final class QuantKernel {
 
     /** The lanes of {@code v} added in a fixed tree order (see {@code VectorKernel.sum}). */
     private static float sum(FloatVector v) {
+        if (L > 8) v = v.add(v.rearrange(ROT8));
         v = v.add(v.rearrange(ROT4));
         v = v.add(v.rearrange(ROT2));
         return v.add(v.rearrange(ROT1)).lane(0);
@@ -94,43 +99,50 @@ final class QuantKernel {
         return FloatVector.broadcast(F, Float.float16ToFloat(w.get(U16, at)));
     }
 
-    /** Eight int8 values widened to floats. */
+    /** L int8 values widened to floats. */
     private static FloatVector q8(MemorySegment w, long at) {
         return (FloatVector) ByteVector.fromMemorySegment(B, w, at, LE).convertShape(B2F, F, 0);
     }
 
-    /** The low nibbles of eight bytes, less 8, as floats. */
+    /** The low nibbles of L bytes, less 8, as floats. */
     private static FloatVector low4(ByteVector v) {
         return (FloatVector) v.and((byte) 0x0f).sub((byte) 8).convertShape(B2F, F, 0);
     }
 
-    /** The high nibbles of eight bytes, less 8, as floats. */
+    /** The high nibbles of L bytes, less 8, as floats. */
     private static FloatVector high4(ByteVector v) {
         return (FloatVector) v.lanewise(LSHR, 4).sub((byte) 8).convertShape(B2F, F, 0);
     }
 
-    /** One Q8_0 row (34-byte blocks: float16 d, 32 int8) times {@code x[xo..]}. */
+    /**
+     * One block's 32 weights {@code w0..} (L each, in column order; {@code w2, w3} unused at 16
+     * lanes) times {@code x[c..c + 32)}: at 16 lanes {@code w1 x1 + w0 x0} fused, at 8 lanes
+     * {@code (w0 x0 + w1 x1) + (w2 x2 + w3 x3)}, unfused.
+     */
+    private static FloatVector block(FloatVector w0, FloatVector w1, FloatVector w2, FloatVector w3, float[] x, int c) {
+        if (L == 16) return w1.fma(xv(x, c + 16), w0.mul(xv(x, c)));
+        return w0.mul(xv(x, c)).add(w1.mul(xv(x, c + 8))).add(w2.mul(xv(x, c + 16)).add(w3.mul(xv(x, c + 24))));
+    }
+
+    /** The 32 weights of the Q8_0 block at {@code o} times {@code x[c..]} (see {@link #block}). */
+    private static FloatVector blockQ8(MemorySegment w, long o, float[] x, int c) {
+        if (L == 16) return block(q8(w, o + 2), q8(w, o + 18), null, null, x, c);
+        return block(q8(w, o + 2), q8(w, o + 10), q8(w, o + 18), q8(w, o + 26), x, c);
+    }
+
+    /** One Q8_0 row (34-byte blocks: float16 d, 32 int8) times {@code x[xo..]}: block {@code b} into accumulator {@code b % 2}. */
     private static float rowQ8(MemorySegment w, long at, float[] x, int xo, int blocks) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int b = 0;
         for (; b + 2 <= blocks; b += 2) {
             long o = at + 34L * b;
             int c = xo + 32 * b;
-            FloatVector s = q8(w, o + 2).mul(xv(x, c)).add(q8(w, o + 10).mul(xv(x, c + 8)))
-                    .add(q8(w, o + 18).mul(xv(x, c + 16)).add(q8(w, o + 26).mul(xv(x, c + 24))));
-            a0 = s.fma(scale(w, o), a0);
-            o += 34;
-            c += 32;
-            s = q8(w, o + 2).mul(xv(x, c)).add(q8(w, o + 10).mul(xv(x, c + 8)))
-                    .add(q8(w, o + 18).mul(xv(x, c + 16)).add(q8(w, o + 26).mul(xv(x, c + 24))));
-            a1 = s.fma(scale(w, o), a1);
+            a0 = blockQ8(w, o, x, c).fma(scale(w, o), a0);
+            a1 = blockQ8(w, o + 34, x, c + 32).fma(scale(w, o + 34), a1);
         }
         if (b < blocks) {
             long o = at + 34L * b;
-            int c = xo + 32 * b;
-            FloatVector s = q8(w, o + 2).mul(xv(x, c)).add(q8(w, o + 10).mul(xv(x, c + 8)))
-                    .add(q8(w, o + 18).mul(xv(x, c + 16)).add(q8(w, o + 26).mul(xv(x, c + 24))));
-            a0 = s.fma(scale(w, o), a0);
+            a0 = blockQ8(w, o, x, xo + 32 * b).fma(scale(w, o), a0);
         }
         return sum(a0.add(a1));
     }
@@ -145,11 +157,18 @@ final class QuantKernel {
         for (int b = 0; b < blocks; b++) {
             long o = at + 34L * b;
             int c = 32 * b;
-            FloatVector w0 = q8(w, o + 2), w1 = q8(w, o + 10), w2 = q8(w, o + 18), w3 = q8(w, o + 26), d = scale(w, o);
-            FloatVector s0 = w0.mul(xv(x, xo + c)).add(w1.mul(xv(x, xo + c + 8))).add(w2.mul(xv(x, xo + c + 16)).add(w3.mul(xv(x, xo + c + 24))));
-            FloatVector s1 = w0.mul(xv(x, x1 + c)).add(w1.mul(xv(x, x1 + c + 8))).add(w2.mul(xv(x, x1 + c + 16)).add(w3.mul(xv(x, x1 + c + 24))));
-            FloatVector s2 = w0.mul(xv(x, x2 + c)).add(w1.mul(xv(x, x2 + c + 8))).add(w2.mul(xv(x, x2 + c + 16)).add(w3.mul(xv(x, x2 + c + 24))));
-            FloatVector s3 = w0.mul(xv(x, x3 + c)).add(w1.mul(xv(x, x3 + c + 8))).add(w2.mul(xv(x, x3 + c + 16)).add(w3.mul(xv(x, x3 + c + 24))));
+            FloatVector w0, w1, w2 = null, w3 = null, d = scale(w, o);
+            if (L == 16) {
+                w0 = q8(w, o + 2);
+                w1 = q8(w, o + 18);
+            } else {
+                w0 = q8(w, o + 2);
+                w1 = q8(w, o + 10);
+                w2 = q8(w, o + 18);
+                w3 = q8(w, o + 26);
+            }
+            FloatVector s0 = block(w0, w1, w2, w3, x, xo + c), s1 = block(w0, w1, w2, w3, x, x1 + c);
+            FloatVector s2 = block(w0, w1, w2, w3, x, x2 + c), s3 = block(w0, w1, w2, w3, x, x3 + c);
             if ((b & 1) == 0) {
                 a0 = s0.fma(d, a0);
                 b0 = s1.fma(d, b0);
@@ -168,15 +187,25 @@ final class QuantKernel {
         acc[3] = sum(d0.add(d1));
     }
 
+    /**
+     * The 32 weights of the Q4_0 block at {@code o} times {@code x[c..]} (see {@link #block}):
+     * byte {@code i} of the 16 holds column {@code i} in its low nibble and {@code i + 16} in its high one.
+     */
+    private static FloatVector blockQ4(MemorySegment w, long o, float[] x, int c) {
+        if (L == 16) {
+            ByteVector q = ByteVector.fromMemorySegment(B, w, o + 2, LE);
+            return block(low4(q), high4(q), null, null, x, c);
+        }
+        ByteVector lo = ByteVector.fromMemorySegment(B, w, o + 2, LE), hi = ByteVector.fromMemorySegment(B, w, o + 10, LE);
+        return block(low4(lo), low4(hi), high4(lo), high4(hi), x, c);
+    }
+
     /** One Q4_0 row (18-byte blocks: float16 d, 16 bytes of nibbles) times {@code x[xo..]}. */
     private static float rowQ4(MemorySegment w, long at, float[] x, int xo, int blocks) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         for (int b = 0; b < blocks; b++) {
             long o = at + 18L * b;
-            int c = xo + 32 * b;
-            ByteVector lo = ByteVector.fromMemorySegment(B, w, o + 2, LE), hi = ByteVector.fromMemorySegment(B, w, o + 10, LE);
-            FloatVector s = low4(lo).mul(xv(x, c)).add(low4(hi).mul(xv(x, c + 8)))
-                    .add(high4(lo).mul(xv(x, c + 16)).add(high4(hi).mul(xv(x, c + 24))));
+            FloatVector s = blockQ4(w, o, x, xo + 32 * b);
             if ((b & 1) == 0) a0 = s.fma(scale(w, o), a0);
             else a1 = s.fma(scale(w, o), a1);
         }
@@ -190,12 +219,20 @@ final class QuantKernel {
         for (int b = 0; b < blocks; b++) {
             long o = at + 18L * b;
             int c = 32 * b;
-            ByteVector lo = ByteVector.fromMemorySegment(B, w, o + 2, LE), hi = ByteVector.fromMemorySegment(B, w, o + 10, LE);
-            FloatVector w0 = low4(lo), w1 = low4(hi), w2 = high4(lo), w3 = high4(hi), d = scale(w, o);
-            FloatVector s0 = w0.mul(xv(x, xo + c)).add(w1.mul(xv(x, xo + c + 8))).add(w2.mul(xv(x, xo + c + 16)).add(w3.mul(xv(x, xo + c + 24))));
-            FloatVector s1 = w0.mul(xv(x, x1 + c)).add(w1.mul(xv(x, x1 + c + 8))).add(w2.mul(xv(x, x1 + c + 16)).add(w3.mul(xv(x, x1 + c + 24))));
-            FloatVector s2 = w0.mul(xv(x, x2 + c)).add(w1.mul(xv(x, x2 + c + 8))).add(w2.mul(xv(x, x2 + c + 16)).add(w3.mul(xv(x, x2 + c + 24))));
-            FloatVector s3 = w0.mul(xv(x, x3 + c)).add(w1.mul(xv(x, x3 + c + 8))).add(w2.mul(xv(x, x3 + c + 16)).add(w3.mul(xv(x, x3 + c + 24))));
+            FloatVector w0, w1, w2 = null, w3 = null, d = scale(w, o);
+            if (L == 16) {
+                ByteVector q = ByteVector.fromMemorySegment(B, w, o + 2, LE);
+                w0 = low4(q);
+                w1 = high4(q);
+            } else {
+                ByteVector lo = ByteVector.fromMemorySegment(B, w, o + 2, LE), hi = ByteVector.fromMemorySegment(B, w, o + 10, LE);
+                w0 = low4(lo);
+                w1 = low4(hi);
+                w2 = high4(lo);
+                w3 = high4(hi);
+            }
+            FloatVector s0 = block(w0, w1, w2, w3, x, xo + c), s1 = block(w0, w1, w2, w3, x, x1 + c);
+            FloatVector s2 = block(w0, w1, w2, w3, x, x2 + c), s3 = block(w0, w1, w2, w3, x, x3 + c);
             if ((b & 1) == 0) {
                 a0 = s0.fma(d, a0);
                 b0 = s1.fma(d, b0);
@@ -236,44 +273,51 @@ final class QuantKernel {
         int[] scMin = new int[2];
         for (int b = 0; b < cols / Quants.QK_K; b++) {
             long o = at + (long) b * t.blockBytes();
-            int y = b * Quants.QK_K;
-            if (t == DType.Q6_K) {
-                float d = Float.float16ToFloat(w.get(U16, o + 208));
-                for (int n = 0; n < 2; n++, y += 128) {
-                    long ql = o + 64L * n, qh = o + 128 + 32L * n, sc = o + 192 + 8L * n;
-                    for (int l = 0; l < 32; l += L) {
-                        int is = l / 16;
-                        ByteVector lo0 = bytes(w, ql + l), lo1 = bytes(w, ql + l + 32), h = bytes(w, qh + l);
-                        ByteVector q1 = lo0.and((byte) 0xf).or(h.and((byte) 3).lanewise(LSHL, 4)).sub((byte) 32);
-                        ByteVector q2 = lo1.and((byte) 0xf).or(h.lanewise(LSHR, 2).and((byte) 3).lanewise(LSHL, 4)).sub((byte) 32);
-                        ByteVector q3 = lo0.lanewise(LSHR, 4).or(h.lanewise(LSHR, 4).and((byte) 3).lanewise(LSHL, 4)).sub((byte) 32);
-                        ByteVector q4 = lo1.lanewise(LSHR, 4).or(h.lanewise(LSHR, 6).lanewise(LSHL, 4)).sub((byte) 32);
-                        toFloat(q1).mul(d * w.get(ValueLayout.JAVA_BYTE, sc + is)).intoArray(row, y + l);
-                        toFloat(q2).mul(d * w.get(ValueLayout.JAVA_BYTE, sc + is + 2)).intoArray(row, y + l + 32);
-                        toFloat(q3).mul(d * w.get(ValueLayout.JAVA_BYTE, sc + is + 4)).intoArray(row, y + l + 64);
-                        toFloat(q4).mul(d * w.get(ValueLayout.JAVA_BYTE, sc + is + 6)).intoArray(row, y + l + 96);
-                    }
-                }
-                continue;
+            // one method per format: a loop body this large in one method stops C2 inlining the
+            // vector calls, which then box their vectors (a Q4_K_M token measured 3x slower)
+            if (t == DType.Q6_K) decodeQ6K(w, o, row, b * Quants.QK_K);
+            else decodeQ45K(w, o, row, b * Quants.QK_K, t == DType.Q5_K, scMin);
+        }
+    }
+
+    /** The Q6_K super-block at {@code o} into {@code row[y..y + 256)}. */
+    private static void decodeQ6K(MemorySegment w, long o, float[] row, int y) {
+        float d = Float.float16ToFloat(w.get(U16, o + 208));
+        for (int n = 0; n < 2; n++, y += 128) {
+            long ql = o + 64L * n, qh = o + 128 + 32L * n, sc = o + 192 + 8L * n;
+            for (int l = 0; l < 32; l += L) {
+                int is = l / 16;
+                ByteVector lo0 = bytes(w, ql + l), lo1 = bytes(w, ql + l + 32), h = bytes(w, qh + l);
+                ByteVector q1 = lo0.and((byte) 0xf).or(h.and((byte) 3).lanewise(LSHL, 4)).sub((byte) 32);
+                ByteVector q2 = lo1.and((byte) 0xf).or(h.lanewise(LSHR, 2).and((byte) 3).lanewise(LSHL, 4)).sub((byte) 32);
+                ByteVector q3 = lo0.lanewise(LSHR, 4).or(h.lanewise(LSHR, 4).and((byte) 3).lanewise(LSHL, 4)).sub((byte) 32);
+                ByteVector q4 = lo1.lanewise(LSHR, 4).or(h.lanewise(LSHR, 6).lanewise(LSHL, 4)).sub((byte) 32);
+                toFloat(q1).mul(d * w.get(ValueLayout.JAVA_BYTE, sc + is)).intoArray(row, y + l);
+                toFloat(q2).mul(d * w.get(ValueLayout.JAVA_BYTE, sc + is + 2)).intoArray(row, y + l + 32);
+                toFloat(q3).mul(d * w.get(ValueLayout.JAVA_BYTE, sc + is + 4)).intoArray(row, y + l + 64);
+                toFloat(q4).mul(d * w.get(ValueLayout.JAVA_BYTE, sc + is + 6)).intoArray(row, y + l + 96);
             }
-            boolean five = t == DType.Q5_K;
-            float d = Float.float16ToFloat(w.get(U16, o)), min = Float.float16ToFloat(w.get(U16, o + 2));
-            long scales = o + 4, qh = o + 16, ql = five ? o + 48 : o + 16;
-            for (int j = 0, is = 0; j < 4; j++, is += 2, ql += 32, y += 64) {
-                Quants.scaleMinK4(is, w, scales, scMin);
-                float d1 = d * scMin[0], m1 = min * scMin[1];
-                Quants.scaleMinK4(is + 1, w, scales, scMin);
-                float d2 = d * scMin[0], m2 = min * scMin[1];
-                for (int l = 0; l < 32; l += L) {
-                    ByteVector q = bytes(w, ql + l), lo = q.and((byte) 0xf), hi = q.lanewise(LSHR, 4);
-                    if (five) {
-                        ByteVector h = bytes(w, qh + l);
-                        lo = lo.or(h.lanewise(LSHR, is).and((byte) 1).lanewise(LSHL, 4));
-                        hi = hi.or(h.lanewise(LSHR, is + 1).and((byte) 1).lanewise(LSHL, 4));
-                    }
-                    toFloat(lo).mul(d1).sub(m1).intoArray(row, y + l);
-                    toFloat(hi).mul(d2).sub(m2).intoArray(row, y + 32 + l);
+        }
+    }
+
+    /** The Q4_K (or, when {@code five}, Q5_K) super-block at {@code o} into {@code row[y..y + 256)}. */
+    private static void decodeQ45K(MemorySegment w, long o, float[] row, int y, boolean five, int[] scMin) {
+        float d = Float.float16ToFloat(w.get(U16, o)), min = Float.float16ToFloat(w.get(U16, o + 2));
+        long scales = o + 4, qh = o + 16, ql = five ? o + 48 : o + 16;
+        for (int j = 0, is = 0; j < 4; j++, is += 2, ql += 32, y += 64) {
+            Quants.scaleMinK4(is, w, scales, scMin);
+            float d1 = d * scMin[0], m1 = min * scMin[1];
+            Quants.scaleMinK4(is + 1, w, scales, scMin);
+            float d2 = d * scMin[0], m2 = min * scMin[1];
+            for (int l = 0; l < 32; l += L) {
+                ByteVector q = bytes(w, ql + l), lo = q.and((byte) 0xf), hi = q.lanewise(LSHR, 4);
+                if (five) {
+                    ByteVector h = bytes(w, qh + l);
+                    lo = lo.or(h.lanewise(LSHR, is).and((byte) 1).lanewise(LSHL, 4));
+                    hi = hi.or(h.lanewise(LSHR, is + 1).and((byte) 1).lanewise(LSHL, 4));
                 }
+                toFloat(lo).mul(d1).sub(m1).intoArray(row, y + l);
+                toFloat(hi).mul(d2).sub(m2).intoArray(row, y + 32 + l);
             }
         }
     }
