@@ -31,7 +31,8 @@ import jdk.incubator.vector.VectorSpecies;
  * in a fixed order. The K-quants (256-element super-blocks with 6- or 8-bit sub-block scales) are
  * decoded a row at a time into a float32 scratch row, vectorised but with ggml's own operations, so
  * the scratch holds exactly {@link Quants}' values; each token then takes a fixed-order dot
- * product with it.
+ * product with it. A single token (decode) skips the scratch for Q4_K and Q6_K: each decoded
+ * vector goes straight into that same dot product, in the same order, so the sums are the same.
  *
  * <p>Vectors are as wide as those of the BF16 products, but at least 256 bits: a load of 16
  * (or 8) bytes widens to one float vector. The width is part of the order of the sums, so it is
@@ -73,6 +74,14 @@ final class QuantKernel {
                 }
             }
             case Q5_0, Q4_K, Q5_K, Q6_K -> {
+                if (tokens == 1 && (dtype == DType.Q4_K || dtype == DType.Q6_K)) {
+                    // one token: each decoded vector goes straight into the product, in the scratch
+                    // row's order, so the scratch's stores and loads are saved and the sums are dot's
+                    int[] scMin = new int[2];
+                    for (int r = r0; r < r1; r++)
+                        out[r] = dtype == DType.Q6_K ? rowQ6K(w, r * rowBytes, x, cols) : rowQ4K(w, r * rowBytes, x, cols, scMin);
+                    return;
+                }
                 float[] row = new float[cols];
                 for (int r = r0; r < r1; r++) {
                     decodeRow(dtype, w, r * rowBytes, cols, row);
@@ -320,6 +329,62 @@ final class QuantKernel {
                 toFloat(hi).mul(d2).sub(m2).intoArray(row, y + 32 + l);
             }
         }
+    }
+
+    /**
+     * One Q4_K row times {@code x[0..cols)}: {@link #decodeQ45K}'s values taken in column order
+     * into {@link #dot}'s two accumulators (vector {@code i} into accumulator {@code i % 2}, here by
+     * swapping them after each vector), so the result is bit for bit that of decode, then dot. One
+     * vector per loop body: with more, the method passes C2's node budget for inlining
+     * ({@code NodeCountInliningCutoff}), and the vector calls left out box their vectors.
+     */
+    private static float rowQ4K(MemorySegment w, long at, float[] x, int cols, int[] scMin) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        for (int b = 0, c = 0; b < cols / Quants.QK_K; b++) {
+            long o = at + (long) b * DType.Q4_K.blockBytes();
+            float d = Float.float16ToFloat(w.get(U16, o)), min = Float.float16ToFloat(w.get(U16, o + 2));
+            for (int s = 0; s < 8; s++) {
+                Quants.scaleMinK4(s, w, o + 4, scMin);
+                float ds = d * scMin[0], ms = min * scMin[1];
+                long ql = o + 16 + 32L * (s >> 1);
+                for (int l = 0; l < 32; l += L, c += L) {
+                    ByteVector q = bytes(w, ql + l);
+                    FloatVector v = toFloat((s & 1) == 0 ? q.and((byte) 0xf) : q.lanewise(LSHR, 4)).mul(ds).sub(ms).fma(xv(x, c), a0);
+                    a0 = a1;
+                    a1 = v;
+                }
+            }
+        }
+        return sum(a0.add(a1));
+    }
+
+    /**
+     * One Q6_K row times {@code x[0..cols)}, as {@link #rowQ4K} for {@link #decodeQ6K}'s values:
+     * quarter {@code k} of each 128-element half takes the low (k < 2) or high nibbles and bits
+     * {@code 2k, 2k + 1} of the high-bit bytes, each picked by constant shifts (a byte shift by a
+     * variable count is not intrinsified).
+     */
+    private static float rowQ6K(MemorySegment w, long at, float[] x, int cols) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        for (int b = 0, c = 0; b < cols / Quants.QK_K; b++) {
+            long o = at + (long) b * DType.Q6_K.blockBytes();
+            float d = Float.float16ToFloat(w.get(U16, o + 208));
+            for (int n = 0; n < 2; n++) {
+                for (int k = 0; k < 4; k++) {
+                    long ql = o + 64L * n + 32 * (k & 1), qh = o + 128 + 32L * n, sc = o + 192 + 8L * n + 2 * k;
+                    for (int l = 0; l < 32; l += L, c += L) {
+                        ByteVector lo = bytes(w, ql + l), h = bytes(w, qh + l);
+                        lo = k < 2 ? lo.and((byte) 0xf) : lo.lanewise(LSHR, 4);
+                        h = k == 0 ? h.and((byte) 3).lanewise(LSHL, 4)
+                                : k == 1 ? h.and((byte) 0xc).lanewise(LSHL, 2) : k == 2 ? h.and((byte) 0x30) : h.lanewise(LSHR, 2).and((byte) 0x30);
+                        FloatVector v = toFloat(lo.or(h).sub((byte) 32)).mul(d * w.get(ValueLayout.JAVA_BYTE, sc + l / 16)).fma(xv(x, c), a0);
+                        a0 = a1;
+                        a1 = v;
+                    }
+                }
+            }
+        }
+        return sum(a0.add(a1));
     }
 
     /** {@code sum_c row[c] * x[xo + c]} over a decoded row, {@code n} a multiple of 32: two accumulators, alternate vectors. */
