@@ -56,15 +56,8 @@ class DirectLogitAttributionTest {
                 // independently, from HF's activations: center(c) / s . (w * (U[a] - U[b]))
                 JsonNode hooks = input.get("hooks");
                 float[] last = Fixtures.floats(hooks.get("blocks." + (L - 1) + ".hook_resid_post"));
-                double mean = 0, sq = 0;
-                if (hf.layerNorm) {
-                    for (int i = 0; i < d; i++) mean += last[position * d + i];
-                    mean /= d;
-                }
-                for (int i = 0; i < d; i++) sq += Math.pow(last[position * d + i] - mean, 2);
-                double s = Math.sqrt(sq / d + hf.eps);
-                double[] u = new double[d];
-                for (int i = 0; i < d; i++) u[i] = hf.weight[i] * (hf.unembed[answer][i] - hf.unembed[other][i]);
+                double s = hf.scale(last, position);
+                double[] u = hf.direction(answer, other);
                 double worstHere = 0;
                 worstHere = Math.max(worstHere, Math.abs(term(hooks.get("blocks.0.hook_resid_pre"), position, u, s, hf.layerNorm) - a.embed()));
                 for (int l = 0; l < L; l++) {
@@ -104,15 +97,8 @@ class DirectLogitAttributionTest {
         double scaleOfLogits = 1 + Math.abs(a.logitDifference()), worst = 0, worstSum = 0;
 
         float[] last = Fixtures.floats(outer.get("hooks").get("blocks." + (L - 1) + ".hook_resid_post"));
-        double mean = 0, sq = 0;
-        if (hf.layerNorm) {
-            for (int i = 0; i < d; i++) mean += last[position * d + i];
-            mean /= d;
-        }
-        for (int i = 0; i < d; i++) sq += Math.pow(last[position * d + i] - mean, 2);
-        double s = Math.sqrt(sq / d + hf.eps);
-        double[] u = new double[d];
-        for (int i = 0; i < d; i++) u[i] = hf.weight[i] * (hf.unembed[answer][i] - hf.unembed[other][i]);
+        double s = hf.scale(last, position);
+        double[] u = hf.direction(answer, other);
         try (SafeTensorsFile st = SafeTensorsFile.open(Fixtures.dir(name).resolve("model.safetensors"))) {
             for (int l = 0; l < L; l++) {
                 double heads = a.attentionBias()[l];

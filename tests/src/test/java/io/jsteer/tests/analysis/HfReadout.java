@@ -47,16 +47,33 @@ final class HfReadout {
 
     /** The final norm of one residual row. */
     double[] norm(float[] x, int row) {
-        double mean = 0, sq = 0;
-        if (layerNorm) {
-            for (int i = 0; i < d; i++) mean += x[row * d + i];
-            mean /= d;
-        }
-        for (int i = 0; i < d; i++) sq += (x[row * d + i] - mean) * (x[row * d + i] - mean);
-        double inv = 1 / Math.sqrt(sq / d + eps);
+        double mean = center(x, row);
+        double inv = 1 / scale(x, row);
         double[] h = new double[d];
         for (int i = 0; i < d; i++) h[i] = (x[row * d + i] - mean) * inv * weight[i] + bias[i];
         return h;
+    }
+
+    /** What the final norm subtracts from one residual row: its mean for LayerNorm, 0 for RMSNorm. */
+    double center(float[] x, int row) {
+        if (!layerNorm) return 0;
+        double mean = 0;
+        for (int i = 0; i < d; i++) mean += x[row * d + i];
+        return mean / d;
+    }
+
+    /** What the final norm divides one residual row by: {@code sqrt(mean((x - center)^2) + eps)}. */
+    double scale(float[] x, int row) {
+        double mean = center(x, row), sq = 0;
+        for (int i = 0; i < d; i++) sq += (x[row * d + i] - mean) * (x[row * d + i] - mean);
+        return Math.sqrt(sq / d + eps);
+    }
+
+    /** The direction a normed row is read along for logit(a) - logit(b): {@code weight * (U[a] - U[b])}. */
+    double[] direction(int a, int b) {
+        double[] u = new double[d];
+        for (int i = 0; i < d; i++) u[i] = weight[i] * (unembed[a][i] - unembed[b][i]);
+        return u;
     }
 
     /** Logits of one residual row, soft-capped where the config says. */

@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.jsteer.steering.vector.SteeringVector;
 import io.jsteer.steering.vector.VectorFiles;
 import io.jsteer.tests.Fixtures;
+import io.jsteer.tests.HfConcept;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -136,16 +137,10 @@ class MethodPresetsCommandTest {
     void aceAlphaInGapUnitsSetsTheProjectionToMultiplesOfTheMeanGap(@TempDir Path tmp) {
         // mu+, mu- from HF's recorded last-token activations at block 1's output
         JsonNode caa = ref.get("caa");
-        double[] muPlus = mean(caa.get("positive_last_token_acts")), muMinus = mean(caa.get("negative_last_token_acts"));
-        int d = muPlus.length;
-        double[] r = new double[d];
-        double gap = 0;
-        for (int i = 0; i < d; i++) {
-            r[i] = muPlus[i] - muMinus[i];
-            gap += r[i] * r[i];
-        }
-        gap = Math.sqrt(gap);
-        for (int i = 0; i < d; i++) r[i] /= gap;
+        HfConcept concept = HfConcept.of(caa.get("positive_last_token_acts"), caa.get("negative_last_token_acts"));
+        double[] muMinus = concept.muMinus(), r = concept.unit();
+        double gap = concept.gap();
+        int d = r.length;
         float[] x = Fixtures.floats(ref.get("unsteered").get("hidden_states").get(2));
 
         double alpha = 0.5;
@@ -169,12 +164,6 @@ class MethodPresetsCommandTest {
         double p = 0;
         for (int i = 0; i < d; i++) p += (raw[i] - muMinus[i]) * r[i];
         assertEquals(alpha, p, 1e-4, "raw: the projection of row 0 is alpha itself");
-    }
-
-    static double[] mean(JsonNode rows) {
-        double[] m = new double[rows.get(0).size()];
-        for (JsonNode row : rows) for (int i = 0; i < m.length; i++) m[i] += row.get(i).asDouble() / rows.size();
-        return m;
     }
 
     @Test

@@ -20,6 +20,7 @@ import io.jsteer.steering.sparse.SparseMeanDifference;
 import io.jsteer.steering.sparse.WhitenedSparseMeanDifference;
 import io.jsteer.steering.vector.SteeringVector;
 import io.jsteer.tests.Fixtures;
+import io.jsteer.tests.HfConcept;
 import io.jsteer.transformer.Model;
 import io.jsteer.transformer.State;
 import io.jsteer.transformer.hooks.HookName;
@@ -95,14 +96,6 @@ class EditingMethodsTest {
         for (int i = 0; i < 64; i++) assertEquals((float) expected[i], v.direction()[i]);
     }
 
-    /** The mean of HF's recorded last-token rows of one side ({@code steering.json}), computed here. */
-    static double[] hfMean(String side) {
-        JsonNode rows = Fixtures.json(SteeringFixtures.PYTHIA, "steering.json").get("caa").get(side);
-        double[] m = new double[rows.get(0).size()];
-        for (JsonNode r : rows) for (int i = 0; i < m.length; i++) m[i] += r.get(i).asDouble() / rows.size();
-        return m;
-    }
-
     /**
      * The edit against a reference made here from HF's recorded activations: mu- and mu+ are the
      * means of HF's negative and positive last-token rows, r their normalised difference. The fitted
@@ -111,16 +104,11 @@ class EditingMethodsTest {
      */
     @Test
     void affineEditSetsTheProjectionToAlpha() {
-        double[] muMinus = hfMean("negative_last_token_acts"), muPlus = hfMean("positive_last_token_acts");
-        int d = muMinus.length;
-        double[] r = new double[d];
-        double gap = 0;
-        for (int i = 0; i < d; i++) {
-            r[i] = muPlus[i] - muMinus[i];
-            gap += r[i] * r[i];
-        }
-        gap = Math.sqrt(gap);
-        for (int i = 0; i < d; i++) r[i] /= gap;
+        JsonNode caaRows = Fixtures.json(SteeringFixtures.PYTHIA, "steering.json").get("caa");
+        HfConcept concept = HfConcept.of(caaRows.get("positive_last_token_acts"), caaRows.get("negative_last_token_acts"));
+        double[] muMinus = concept.muMinus(), r = concept.unit();
+        double gap = concept.gap();
+        int d = r.length;
         for (var c : List.of(Map.entry(0.0, AffineConceptEditing.AlphaUnit.RAW), Map.entry(-1.5, AffineConceptEditing.AlphaUnit.RAW),
                 Map.entry(3.0, AffineConceptEditing.AlphaUnit.RAW), Map.entry(1.0, AffineConceptEditing.AlphaUnit.GAP), Map.entry(0.5, AffineConceptEditing.AlphaUnit.GAP))) {
             double alpha = c.getValue() == AffineConceptEditing.AlphaUnit.GAP ? c.getKey() * gap : c.getKey();
