@@ -335,7 +335,9 @@ final class VectorKernel implements Kernel {
         int groups = (tokens + NC - 1) / NC, group = ((tokens + groups - 1) / groups + T - 1) / T * T;
         // floats of partial accumulators per row of a block: two vectors per token of the group
         int ps = group * 2 * L;
-        Scratch s = Scratch.of(MC * ps, MC * KC, group * main);
+        // every block starts at its array's first cache-line-aligned element (see Scratch)
+        int a = Scratch.LINE_START;
+        Scratch s = Scratch.of(a + MC * ps, a + MC * KC, a + group * main);
         float[] p = s.partials;
         for (int tg = 0; tg < tokens; tg += group) {
             int te = Math.min(tokens, tg + group);
@@ -343,7 +345,7 @@ final class VectorKernel implements Kernel {
             if (xp == null) xp = packInput(dtype, x, cols, main, tg, te, s.claimInput(product, tg));
             for (int rb = r0; rb < r1; rb += MC) {
                 int nr = Math.min(MC, r1 - rb);
-                java.util.Arrays.fill(p, 0, (nr + R - 1) / R * R * ps, 0f);
+                java.util.Arrays.fill(p, a, a + (nr + R - 1) / R * R * ps, 0f);
                 for (int cb = 0; cb < main; cb += KC) {
                     int n = Math.min(KC, main - cb);
                     // chunks of L columns in the block: the even ones, then the odd ones, per parity pass
@@ -351,9 +353,9 @@ final class VectorKernel implements Kernel {
                     packRows(dtype, w, rowBytes, rows, rb, nr, cb, n, s.rows);
                     for (int t = tg; t < te; t += T) {
                         // this block's first chunk for tokens t..t+T-1
-                        int xo = ((t - tg) / T * (main / L) + cb / L) * T * L;
+                        int xo = a + ((t - tg) / T * (main / L) + cb / L) * T * L;
                         for (int i = 0; i < nr; i += R) {
-                            int po = i * ps + (t - tg) * 2 * L, wo = i * KC;
+                            int po = a + i * ps + (t - tg) * 2 * L, wo = a + i * KC;
                             micro(s.rows, wo, even, xp, xo, p, po, ps);
                             if (odd > 0) micro(s.rows, wo + R * L * even, odd, xp, xo + T * L, p, po + L, ps);
                         }
@@ -362,7 +364,7 @@ final class VectorKernel implements Kernel {
                 for (int i = 0; i < nr; i++) {
                     long row = (rb + i) * rowBytes;
                     for (int t = tg; t < te; t++) {
-                        out[t * rows + rb + i] = combine(p, i * ps + (t - tg) * 2 * L) + tail(dtype, w, row, x, t * cols, main, cols);
+                        out[t * rows + rb + i] = combine(p, a + i * ps + (t - tg) * 2 * L) + tail(dtype, w, row, x, t * cols, main, cols);
                     }
                 }
             }
@@ -596,13 +598,13 @@ final class VectorKernel implements Kernel {
      * Tokens {@code [tg, te)} of x, their first {@code main} columns, as float32 into {@code dst}
      * for {@link #micro}: per T tokens (the last token repeated past {@code te}), each chunk
      * {@code j} of the reduction order as T vectors of L floats, one per token, at
-     * {@code (j T + i) L}. The T vectors of a chunk then share cache lines, and the block the
+     * {@code (j T + i) L} past {@link Scratch#LINE_START}. The T vectors of a chunk then share cache lines, and the block the
      * tile reuses lies in one piece that stays in L1.
      */
     private static float[] packInput(DType dtype, float[] x, int cols, int main, int tg, int te, float[] dst) {
         int chunks = main / L;
         for (int t = tg; t < tg + (te - tg + T - 1) / T * T; t++) {
-            int o = Math.min(t, te - 1) * cols, to = ((t - tg) / T * chunks * T + (t - tg) % T) * L;
+            int o = Math.min(t, te - 1) * cols, to = Scratch.LINE_START + ((t - tg) / T * chunks * T + (t - tg) % T) * L;
             for (int j = 0; j < chunks; j++, to += T * L) {
                 if (dtype == DType.BF16) {
                     // chunk j: the even (j even) or odd columns of the block of 2L columns j / 2
@@ -618,16 +620,17 @@ final class VectorKernel implements Kernel {
 
     /**
      * Rows {@code [rb, rb + nr)} of the matrix, columns {@code [cb, cb + n)} (whole chunks, cb a
-     * multiple of 2L), as float32 into {@code dst} for {@link #micro}: per R rows (the last row
-     * repeated past the end), {@code KC * R} floats holding the block's even chunks, then its odd
-     * ones, each chunk as R vectors of L floats, one per row. Widening here, once per block,
+     * multiple of 2L), as float32 into {@code dst} from {@link Scratch#LINE_START} for
+     * {@link #micro}: per R rows (the last row repeated past the end), {@code KC * R} floats
+     * holding the block's even chunks, then its odd ones, each chunk as R vectors of L floats,
+     * one per row. Widening here, once per block,
      * costs one pass for all the tokens that then read the block.
      */
     private static void packRows(DType dtype, MemorySegment w, long rowBytes, int rows, int rb, int nr, int cb, int n, float[] dst) {
         int chunks = n / L, even = (chunks + 1) / 2;
         for (int i = 0; i < (nr + R - 1) / R * R; i++) {
             long src = Math.min(rb + i, rows - 1) * rowBytes + (long) cb * dtype.bytes();
-            int base = i / R * R * KC + i % R * L;
+            int base = Scratch.LINE_START + i / R * R * KC + i % R * L;
             int evenAt = base, oddAt = base + R * L * even, step = R * L;
             switch (dtype) {
                 case F32 -> {
