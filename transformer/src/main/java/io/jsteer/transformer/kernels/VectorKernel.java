@@ -57,7 +57,10 @@ final class VectorKernel implements Kernel {
     private static final int FT = 4, FR = 2;
     /** Fewest tokens for which {@link #matmul} packs the rows (see {@link #matmulFew}). */
     private static final int PACKED_TOKENS = 16;
-    /** Rows per block of {@link #matmul}, whose partial accumulators stay in L2 across column blocks. */
+    /**
+     * Rows per block of {@link #matmul} when the columns fit one block (twice as many past one),
+     * whose partial accumulators stay in L2 across column blocks.
+     */
     private static final int MC = 16;
     /**
      * Columns per block of {@link #matmul}: the x of T tokens over one block (24 KB at 1024
@@ -337,15 +340,16 @@ final class VectorKernel implements Kernel {
         int ps = group * 2 * L;
         // every block starts at its array's first cache-line-aligned element (see Scratch)
         int a = Scratch.LINE_START;
-        Scratch s = Scratch.of(a + MC * ps, a + MC * KC, a + group * main);
+        // rows per block: past one block of columns, twice as many halve the passes over the tokens
+        int mc = main > KC ? 2 * MC : MC;
+        Scratch s = Scratch.of(a + mc * ps, a + mc * KC, a + group * main);
         float[] p = s.partials;
         for (int tg = 0; tg < tokens; tg += group) {
             int te = Math.min(tokens, tg + group);
             float[] xp = s.input(product, tg);
             if (xp == null) xp = packInput(dtype, x, cols, main, tg, te, s.claimInput(product, tg));
-            for (int rb = r0; rb < r1; rb += MC) {
-                int nr = Math.min(MC, r1 - rb);
-                java.util.Arrays.fill(p, a, a + (nr + R - 1) / R * R * ps, 0f);
+            for (int rb = r0; rb < r1; rb += mc) {
+                int nr = Math.min(mc, r1 - rb);
                 for (int cb = 0; cb < main; cb += KC) {
                     int n = Math.min(KC, main - cb);
                     // chunks of L columns in the block: the even ones, then the odd ones, per parity pass
@@ -356,15 +360,16 @@ final class VectorKernel implements Kernel {
                         int xo = a + ((t - tg) / T * (main / L) + cb / L) * T * L;
                         for (int i = 0; i < nr; i += R) {
                             int po = a + i * ps + (t - tg) * 2 * L, wo = a + i * KC;
-                            micro(s.rows, wo, even, xp, xo, p, po, ps);
-                            if (odd > 0) micro(s.rows, wo + R * L * even, odd, xp, xo + T * L, p, po + L, ps);
+                            micro(s.rows, wo, even, xp, xo, p, po, ps, cb == 0);
+                            micro(s.rows, wo + R * L * even, odd, xp, xo + T * L, p, po + L, ps, cb == 0);
                         }
                     }
                 }
-                for (int i = 0; i < nr; i++) {
-                    long row = (rb + i) * rowBytes;
-                    for (int t = tg; t < te; t++) {
-                        out[t * rows + rb + i] = combine(p, a + i * ps + (t - tg) * 2 * L) + tail(dtype, w, row, x, t * cols, main, cols);
+                for (int t = tg; t < te; t++) {
+                    for (int i = 0; i < nr; i++) {
+                        // with no whole chunk (main == 0) no tile has run and the sum of chunks is 0
+                        float chunks = main == 0 ? 0f : combine(p, a + i * ps + (t - tg) * 2 * L);
+                        out[t * rows + rb + i] = chunks + tail(dtype, w, (rb + i) * rowBytes, x, t * cols, main, cols);
                     }
                 }
             }
@@ -658,23 +663,25 @@ final class VectorKernel implements Kernel {
     }
 
     /**
-     * {@code m} chunks of one parity: R rows packed by {@link #packRows} from byte {@code wo} of
-     * {@code wp} (R vectors per chunk) by 6 tokens whose first chunk is at bytes {@code x0..x5}
-     * of {@code xp} (their next chunk of the same parity 2L floats further), continuing the
-     * accumulators kept in {@code p}: row {@code i}, token {@code j} at {@code po + i ps + 2L j}.
+     * {@code m} chunks of one parity (none is allowed): R rows packed by {@link #packRows} from
+     * element {@code wo} of {@code wp} (R vectors per chunk) by 6 tokens whose first chunks lie
+     * one after another from element {@code xo} of {@code xp} (laid out by {@link #packInput};
+     * their next chunk of the same parity 2T vectors further), continuing the accumulators kept
+     * in {@code p}, or starting them from zero when {@code fresh}: row {@code i}, token {@code j}
+     * at {@code po + i ps + 2L j}.
      * Each product is a dot product along the columns, so every FMA takes a vector of weights and
      * a vector of x, and 24 accumulators reuse 4 loads of weights and 6 of x.
      */
-    private static void micro(float[] wp, int wo, int m, float[] xp, int xo, float[] p, int po, int ps) {
+    private static void micro(float[] wp, int wo, int m, float[] xp, int xo, float[] p, int po, int ps, boolean fresh) {
         int q = po + ps, r = q + ps, u = r + ps;
-        FloatVector a00 = FloatVector.fromArray(F, p, po), a01 = FloatVector.fromArray(F, p, po + 2 * L), a02 = FloatVector.fromArray(F, p, po + 4 * L);
-        FloatVector a03 = FloatVector.fromArray(F, p, po + 6 * L), a04 = FloatVector.fromArray(F, p, po + 8 * L), a05 = FloatVector.fromArray(F, p, po + 10 * L);
-        FloatVector a10 = FloatVector.fromArray(F, p, q), a11 = FloatVector.fromArray(F, p, q + 2 * L), a12 = FloatVector.fromArray(F, p, q + 4 * L);
-        FloatVector a13 = FloatVector.fromArray(F, p, q + 6 * L), a14 = FloatVector.fromArray(F, p, q + 8 * L), a15 = FloatVector.fromArray(F, p, q + 10 * L);
-        FloatVector a20 = FloatVector.fromArray(F, p, r), a21 = FloatVector.fromArray(F, p, r + 2 * L), a22 = FloatVector.fromArray(F, p, r + 4 * L);
-        FloatVector a23 = FloatVector.fromArray(F, p, r + 6 * L), a24 = FloatVector.fromArray(F, p, r + 8 * L), a25 = FloatVector.fromArray(F, p, r + 10 * L);
-        FloatVector a30 = FloatVector.fromArray(F, p, u), a31 = FloatVector.fromArray(F, p, u + 2 * L), a32 = FloatVector.fromArray(F, p, u + 4 * L);
-        FloatVector a33 = FloatVector.fromArray(F, p, u + 6 * L), a34 = FloatVector.fromArray(F, p, u + 8 * L), a35 = FloatVector.fromArray(F, p, u + 10 * L);
+        FloatVector a00 = acc(p, po, fresh), a01 = acc(p, po + 2 * L, fresh), a02 = acc(p, po + 4 * L, fresh);
+        FloatVector a03 = acc(p, po + 6 * L, fresh), a04 = acc(p, po + 8 * L, fresh), a05 = acc(p, po + 10 * L, fresh);
+        FloatVector a10 = acc(p, q, fresh), a11 = acc(p, q + 2 * L, fresh), a12 = acc(p, q + 4 * L, fresh);
+        FloatVector a13 = acc(p, q + 6 * L, fresh), a14 = acc(p, q + 8 * L, fresh), a15 = acc(p, q + 10 * L, fresh);
+        FloatVector a20 = acc(p, r, fresh), a21 = acc(p, r + 2 * L, fresh), a22 = acc(p, r + 4 * L, fresh);
+        FloatVector a23 = acc(p, r + 6 * L, fresh), a24 = acc(p, r + 8 * L, fresh), a25 = acc(p, r + 10 * L, fresh);
+        FloatVector a30 = acc(p, u, fresh), a31 = acc(p, u + 2 * L, fresh), a32 = acc(p, u + 4 * L, fresh);
+        FloatVector a33 = acc(p, u + 6 * L, fresh), a34 = acc(p, u + 8 * L, fresh), a35 = acc(p, u + 10 * L, fresh);
         for (int k = 0; k < m; k++) {
             // offsets written from k itself, so that C2 proves them in bounds once per loop
             int xk = xo + k * 2 * T * L, wk = wo + k * R * L;
@@ -735,6 +742,11 @@ final class VectorKernel implements Kernel {
         a33.intoArray(p, u + 6 * L);
         a34.intoArray(p, u + 8 * L);
         a35.intoArray(p, u + 10 * L);
+    }
+
+    /** The accumulator kept at {@code p[at..at + L)}, or zero when the tile starts afresh. */
+    private static FloatVector acc(float[] p, int at, boolean fresh) {
+        return fresh ? FloatVector.zero(F) : FloatVector.fromArray(F, p, at);
     }
 
     /** {@code sum(a0.add(a1))} of the two accumulators stored at {@code p[at..at + 2L)}. */
