@@ -5,8 +5,11 @@
 package io.jsteer.transformer.kernels;
 
 import static jdk.incubator.vector.VectorOperators.B2F;
+import static jdk.incubator.vector.VectorOperators.B2I;
+import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
+import static jdk.incubator.vector.VectorOperators.ROL;
 
 import io.jsteer.weights.DType;
 import io.jsteer.weights.Quants;
@@ -15,6 +18,8 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -33,6 +38,8 @@ import jdk.incubator.vector.VectorSpecies;
  * the scratch holds exactly {@link Quants}' values; each token then takes a fixed-order dot
  * product with it. A single token (decode) skips the scratch for Q4_K and Q6_K: each decoded
  * vector goes straight into that same dot product, in the same order, so the sums are the same.
+ * There the scale products are formed first, a row at a time, and a Q4_K quant's value is looked
+ * up in its sub-block's table of 16 rather than converted and scaled.
  *
  * <p>Vectors are as wide as those of the BF16 products, but at least 256 bits: a load of 16
  * (or 8) bytes widens to one float vector. The width is part of the order of the sums, so it is
@@ -50,6 +57,22 @@ final class QuantKernel {
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final VectorShuffle<Float> ROT8 = VectorShuffle.iota(F, 8, 1, true), ROT4 = VectorShuffle.iota(F, 4, 1, true),
             ROT2 = VectorShuffle.iota(F, 2, 1, true), ROT1 = VectorShuffle.iota(F, 1, 1, true);
+    /** Int lanes as many as the float ones. */
+    private static final VectorSpecies<Integer> I = F.length() == 16 ? IntVector.SPECIES_512 : IntVector.SPECIES_256;
+    /** 0, 1, 2, ...: at 16 lanes the 16 values of a 4-bit quant, as floats. */
+    private static final FloatVector IOTA = FloatVector.zero(F).addIndex(1);
+    /** Eight int lanes (Q4_K's eight sub-blocks, whatever {@link #L}) and eight float ones. */
+    private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
+    private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+    /**
+     * For {@link #scalesQ4K}, ggml's {@code get_scale_min_k4} on eight lanes: sub-block
+     * {@code j < 4} takes the low 6 bits of a byte, {@code j >= 4} a nibble and two bits of
+     * another byte, moved up to bits 4 and 5.
+     */
+    private static final VectorMask<Integer> UPPER4 = VectorMask.fromLong(I8, 0xf0L);
+    private static final IntVector LOW6_OR_NIBBLE = IntVector.fromArray(I8, new int[] {63, 63, 63, 63, 15, 15, 15, 15}, 0),
+            HIGH2 = IntVector.fromArray(I8, new int[] {0, 0, 0, 0, 0x30, 0x30, 0x30, 0x30}, 0);
+    private static final VectorShuffle<Integer> LOWER4_UP = VectorShuffle.fromValues(I8, 0, 0, 0, 0, 0, 1, 2, 3);
 
     /**
      * {@code out[t][r] = sum_c W[r][c] * x[t][c]} for {@code t < tokens} and rows {@code [r0, r1)}
@@ -61,6 +84,10 @@ final class QuantKernel {
             case Q8_0, Q4_0 -> {
                 boolean q8 = dtype == DType.Q8_0;
                 int blocks = cols / 32;
+                if (q8 && tokens == 1 && L == 16) { // at 8 lanes: one row at a time below
+                    rowsQ8(w, rowBytes, x, blocks, out, r0, r1);
+                    return;
+                }
                 float[] acc = new float[4];
                 for (int r = r0; r < r1; r++) {
                     long at = r * rowBytes;
@@ -77,9 +104,8 @@ final class QuantKernel {
                 if (tokens == 1 && (dtype == DType.Q4_K || dtype == DType.Q6_K)) {
                     // one token: each decoded vector goes straight into the product, in the scratch
                     // row's order, so the scratch's stores and loads are saved and the sums are dot's
-                    int[] scMin = new int[2];
-                    for (int r = r0; r < r1; r++)
-                        out[r] = dtype == DType.Q6_K ? rowQ6K(w, r * rowBytes, x, cols) : rowQ4K(w, r * rowBytes, x, cols, scMin);
+                    if (dtype == DType.Q6_K) rowsQ6K(w, rowBytes, cols, x, out, r0, r1);
+                    else rowsQ4K(w, rowBytes, cols, x, out, r0, r1);
                     return;
                 }
                 float[] row = new float[cols];
@@ -139,21 +165,62 @@ final class QuantKernel {
         return block(q8(w, o + 2), q8(w, o + 10), q8(w, o + 18), q8(w, o + 26), x, c);
     }
 
-    /** One Q8_0 row (34-byte blocks: float16 d, 32 int8) times {@code x[xo..]}: block {@code b} into accumulator {@code b % 2}. */
+    /**
+     * One Q8_0 row (34-byte blocks: float16 d, 32 int8) times {@code x[xo..]}: block {@code b}
+     * into accumulator {@code b % 2} (here by swapping them after each block). One block per loop
+     * body: a plain counted loop, whose bounds C2 checks once rather than at every load.
+     */
     private static float rowQ8(MemorySegment w, long at, float[] x, int xo, int blocks) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        int b = 0;
-        for (; b + 2 <= blocks; b += 2) {
+        for (int b = 0; b < blocks; b++) {
             long o = at + 34L * b;
-            int c = xo + 32 * b;
-            a0 = blockQ8(w, o, x, c).fma(scale(w, o), a0);
-            a1 = blockQ8(w, o + 34, x, c + 32).fma(scale(w, o + 34), a1);
-        }
-        if (b < blocks) {
-            long o = at + 34L * b;
-            a0 = blockQ8(w, o, x, xo + 32 * b).fma(scale(w, o), a0);
+            FloatVector v = blockQ8(w, o, x, xo + 32 * b).fma(scale(w, o), a0);
+            a0 = a1;
+            a1 = v;
         }
         return sum(a0.add(a1));
+    }
+
+    /**
+     * Rows {@code [r0, r1)} of Q8_0 times one token at 16 lanes: four rows at a time
+     * ({@link #quadQ8}), each summed as {@link #rowQ8} sums it.
+     */
+    private static void rowsQ8(MemorySegment w, long rowBytes, float[] x, int blocks, float[] out, int r0, int r1) {
+        int r = r0;
+        for (; r + 4 <= r1; r += 4) quadQ8(w, r * rowBytes, rowBytes, x, blocks, out, r);
+        for (; r < r1; r++) out[r] = rowQ8(w, r * rowBytes, x, 0, blocks);
+    }
+
+    /**
+     * Q8_0 rows {@code r..r + 3} (the first at {@code at}) times {@code x} into
+     * {@code out[r..r + 4)}, each in {@link #rowQ8}'s order. Four streams of weights keep more
+     * loads from memory in flight than one, and each load of x serves the four rows.
+     */
+    private static void quadQ8(MemorySegment w, long at, long rowBytes, float[] x, int blocks, float[] out, int r) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
+        for (int b = 0; b < blocks; b++) {
+            long o = at + 34L * b, p = o + rowBytes, q = p + rowBytes, s = q + rowBytes;
+            FloatVector x0 = xv(x, 32 * b), x1 = xv(x, 32 * b + 16);
+            FloatVector u = blockQ8(w, o, x0, x1).fma(scale(w, o), a0), v = blockQ8(w, p, x0, x1).fma(scale(w, p), b0);
+            FloatVector y = blockQ8(w, q, x0, x1).fma(scale(w, q), c0), z = blockQ8(w, s, x0, x1).fma(scale(w, s), d0);
+            a0 = a1;
+            a1 = u;
+            b0 = b1;
+            b1 = v;
+            c0 = c1;
+            c1 = y;
+            d0 = d1;
+            d1 = z;
+        }
+        out[r] = sum(a0.add(a1));
+        out[r + 1] = sum(b0.add(b1));
+        out[r + 2] = sum(c0.add(c1));
+        out[r + 3] = sum(d0.add(d1));
+    }
+
+    /** {@link #blockQ8} at 16 lanes with x's two vectors given: {@code w1 x1 + w0 x0} fused. */
+    private static FloatVector blockQ8(MemorySegment w, long o, FloatVector x0, FloatVector x1) {
+        return q8(w, o + 18).fma(x1, q8(w, o + 2).mul(x0));
     }
 
     /**
@@ -332,59 +399,179 @@ final class QuantKernel {
     }
 
     /**
-     * One Q4_K row times {@code x[0..cols)}: {@link #decodeQ45K}'s values taken in column order
-     * into {@link #dot}'s two accumulators (vector {@code i} into accumulator {@code i % 2}, here by
-     * swapping them after each vector), so the result is bit for bit that of decode, then dot. One
-     * vector per loop body: with more, the method passes C2's node budget for inlining
+     * Rows {@code [r0, r1)} of Q4_K times one token {@code x}. Each row is taken in two passes,
+     * each a method of its own: the sub-blocks' tables of values ({@link #tablesQ4K}), then the
+     * product ({@link #rowQ4K}). In one loop body the two pass C2's node budget for inlining
      * ({@code NodeCountInliningCutoff}), and the vector calls left out box their vectors.
      */
-    private static float rowQ4K(MemorySegment w, long at, float[] x, int cols, int[] scMin) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        for (int b = 0, c = 0; b < cols / Quants.QK_K; b++) {
-            long o = at + (long) b * DType.Q4_K.blockBytes();
-            float d = Float.float16ToFloat(w.get(U16, o)), min = Float.float16ToFloat(w.get(U16, o + 2));
-            for (int s = 0; s < 8; s++) {
-                Quants.scaleMinK4(s, w, o + 4, scMin);
-                float ds = d * scMin[0], ms = min * scMin[1];
-                long ql = o + 16 + 32L * (s >> 1);
-                for (int l = 0; l < 32; l += L, c += L) {
-                    ByteVector q = bytes(w, ql + l);
-                    FloatVector v = toFloat((s & 1) == 0 ? q.and((byte) 0xf) : q.lanewise(LSHR, 4)).mul(ds).sub(ms).fma(xv(x, c), a0);
-                    a0 = a1;
-                    a1 = v;
-                }
-            }
+    private static void rowsQ4K(MemorySegment w, long rowBytes, int cols, float[] x, float[] out, int r0, int r1) {
+        float[] scales = new float[cols / 16], tables = new float[cols / 2];
+        for (int r = r0; r < r1; r++) {
+            tablesQ4K(w, r * rowBytes, cols, scales, tables);
+            out[r] = rowQ4K(w, r * rowBytes, x, cols, scales, tables);
         }
-        return sum(a0.add(a1));
     }
 
     /**
-     * One Q6_K row times {@code x[0..cols)}, as {@link #rowQ4K} for {@link #decodeQ6K}'s values:
-     * quarter {@code k} of each 128-element half takes the low (k < 2) or high nibbles and bits
-     * {@code 2k, 2k + 1} of the high-bit bytes, each picked by constant shifts (a byte shift by a
-     * variable count is not intrinsified).
+     * The Q4_K row at {@code at}'s scale products ({@link #scalesQ4K}, 16 per super-block) into
+     * {@code scales}, and at 16 lanes for each of its sub-blocks {@code j} the 16 values its
+     * quants stand for, {@code d * sc_j * q - dmin * m_j} for {@code q < 16} formed as ggml forms
+     * them, into {@code tables[16 j..16 j + 16)} (at 8 lanes {@link #rowQ4K} reads only the scales).
      */
-    private static float rowQ6K(MemorySegment w, long at, float[] x, int cols) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        for (int b = 0, c = 0; b < cols / Quants.QK_K; b++) {
-            long o = at + (long) b * DType.Q6_K.blockBytes();
-            float d = Float.float16ToFloat(w.get(U16, o + 208));
-            for (int n = 0; n < 2; n++) {
-                for (int k = 0; k < 4; k++) {
-                    long ql = o + 64L * n + 32 * (k & 1), qh = o + 128 + 32L * n, sc = o + 192 + 8L * n + 2 * k;
+    private static void tablesQ4K(MemorySegment w, long at, int cols, float[] scales, float[] tables) {
+        for (int b = 0; b < cols / Quants.QK_K; b++) {
+            scalesQ4K(w, at + (long) b * DType.Q4_K.blockBytes(), scales, 16 * b);
+            for (int j = 0; L == 16 && j < 8; j++) IOTA.mul(scales[16 * b + j]).sub(scales[16 * b + 8 + j]).intoArray(tables, 128 * b + 16 * j);
+        }
+    }
+
+    /**
+     * Super-block {@code o}'s scale products as {@link #decodeQ45K} forms them for Q4_K, by vector
+     * operations: {@code s[j] = d * sc_j}, {@code s[8 + j] = dmin * m_j} for sub-block {@code j}.
+     * With {@code s0..s11} the 12 scale bytes, {@code sc_j} is {@code s_j & 63} for {@code j < 4},
+     * else {@code (s_{j+4} & 15) | (s_{j-4} >>> 6) << 4}; {@code m_j} is {@code s_{j+4} & 63},
+     * else {@code (s_{j+4} >>> 4) | (s_j >>> 6) << 4}. Into {@code s[i..i + 16)}.
+     */
+    private static void scalesQ4K(MemorySegment w, long o, float[] s, int i) {
+        IntVector lo = bytes8(w, o + 4), hi = bytes8(w, o + 8); // s0..s7, s4..s11
+        IntVector sc = lo.blend(hi, UPPER4).and(LOW6_OR_NIBBLE).or(lo.rearrange(LOWER4_UP).lanewise(LSHR, 2).and(HIGH2));
+        IntVector m = hi.blend(hi.lanewise(LSHR, 4), UPPER4).and(LOW6_OR_NIBBLE).or(lo.lanewise(LSHR, 2).and(HIGH2));
+        ((FloatVector) sc.convertShape(I2F, F8, 0)).mul(Float.float16ToFloat(w.get(U16, o))).intoArray(s, i);
+        ((FloatVector) m.convertShape(I2F, F8, 0)).mul(Float.float16ToFloat(w.get(U16, o + 2))).intoArray(s, i + 8);
+    }
+
+    /** Eight bytes sign-extended to int lanes (only their low 8 bits are used). */
+    private static IntVector bytes8(MemorySegment w, long at) {
+        return (IntVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_64, w, at, LE).convertShape(B2I, I8, 0);
+    }
+
+    /**
+     * One Q4_K row times {@code x[0..cols)}, given its {@link #tablesQ4K}: {@link #decodeQ45K}'s
+     * values taken in column order into {@link #dot}'s two accumulators (vector {@code i} into
+     * accumulator {@code i % 2}), so the result is bit for bit that of decode, then dot.
+     *
+     * <p>At 16 lanes a quant picks its value from its sub-block's table by a lane permutation,
+     * which reads only an index's low 4 bits, so a nibble needs no mask; each 16-byte load serves
+     * two sub-blocks, low and high nibbles. At 8 lanes, where a vector cannot hold a table, each
+     * vector is converted, then scaled, one vector per loop body. Both widths in one method keep
+     * it larger than C2 inlines ({@code FreqInlineSize}): inlined into {@link #rowsQ4K} beside
+     * the tables' pass, it would pass the node budget for inlining
+     * ({@code NodeCountInliningCutoff}), and the vector calls left out box their vectors.
+     */
+    private static float rowQ4K(MemorySegment w, long at, float[] x, int cols, float[] s, float[] tables) {
+        if (L != 16) {
+            FloatVector a0 = FloatVector.zero(F), a1 = a0;
+            for (int b = 0, c = 0; b < cols / Quants.QK_K; b++) {
+                long o = at + (long) b * DType.Q4_K.blockBytes();
+                for (int j = 0; j < 8; j++) {
+                    float ds = s[16 * b + j], ms = s[16 * b + 8 + j];
+                    long ql = o + 16 + 32L * (j >> 1);
                     for (int l = 0; l < 32; l += L, c += L) {
-                        ByteVector lo = bytes(w, ql + l), h = bytes(w, qh + l);
-                        lo = k < 2 ? lo.and((byte) 0xf) : lo.lanewise(LSHR, 4);
-                        h = k == 0 ? h.and((byte) 3).lanewise(LSHL, 4)
-                                : k == 1 ? h.and((byte) 0xc).lanewise(LSHL, 2) : k == 2 ? h.and((byte) 0x30) : h.lanewise(LSHR, 2).and((byte) 0x30);
-                        FloatVector v = toFloat(lo.or(h).sub((byte) 32)).mul(d * w.get(ValueLayout.JAVA_BYTE, sc + l / 16)).fma(xv(x, c), a0);
+                        ByteVector q = bytes(w, ql + l);
+                        FloatVector v = toFloat((j & 1) == 0 ? q.and((byte) 0xf) : q.lanewise(LSHR, 4)).mul(ds).sub(ms).fma(xv(x, c), a0);
                         a0 = a1;
                         a1 = v;
                     }
                 }
             }
+            return sum(a0.add(a1));
+        }
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        // one loop over the row's 64-column groups, two sub-blocks each, rather than loops
+        // nested per super-block: C2 checks the bounds once per row
+        for (int g = 0, c = 0; g < cols / 64; g++, c += 64) {
+            long q = at + (long) (g >> 2) * DType.Q4_K.blockBytes() + 16 + 32L * (g & 3);
+            IntVector lo = table(tables, c >> 1), hi = table(tables, (c >> 1) + 16), q0 = ints(w, q), q1 = ints(w, q + 16);
+            a0 = q0.selectFrom(lo).reinterpretAsFloats().fma(xv(x, c), a0);
+            a1 = q1.selectFrom(lo).reinterpretAsFloats().fma(xv(x, c + 16), a1);
+            a0 = q0.lanewise(LSHR, 4).selectFrom(hi).reinterpretAsFloats().fma(xv(x, c + 32), a0);
+            a1 = q1.lanewise(LSHR, 4).selectFrom(hi).reinterpretAsFloats().fma(xv(x, c + 48), a1);
         }
         return sum(a0.add(a1));
+    }
+
+    /** A sub-block's 16 values from {@link #tablesQ4K}, as float bits. */
+    private static IntVector table(float[] tables, int at) {
+        return FloatVector.fromArray(F, tables, at).reinterpretAsInts();
+    }
+
+    /** L bytes sign-extended to int lanes. */
+    private static IntVector ints(MemorySegment w, long at) {
+        return (IntVector) bytes(w, at).convertShape(B2I, I, 0);
+    }
+
+    /** Rows {@code [r0, r1)} of Q6_K times one token {@code x}, each in two passes as in {@link #rowsQ4K}. */
+    private static void rowsQ6K(MemorySegment w, long rowBytes, int cols, float[] x, float[] out, int r0, int r1) {
+        float[] scales = new float[cols / 16];
+        for (int r = r0; r < r1; r++) {
+            scalesQ6K(w, r * rowBytes, cols, scales);
+            out[r] = rowQ6K(w, r * rowBytes, x, cols, scales);
+        }
+    }
+
+    /** The Q6_K row at {@code at}'s scale products {@code d * sc} as {@link #decodeQ6K} forms them, 16 per super-block, into {@code s}. */
+    private static void scalesQ6K(MemorySegment w, long at, int cols, float[] s) {
+        for (int b = 0; b < cols / Quants.QK_K; b++) {
+            long o = at + (long) b * DType.Q6_K.blockBytes();
+            ByteVector sc = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, o + 192, LE);
+            float d = Float.float16ToFloat(w.get(U16, o + 208));
+            ((FloatVector) sc.convertShape(B2F, F8, 0)).mul(d).intoArray(s, 16 * b);
+            ((FloatVector) sc.convertShape(B2F, F8, 1)).mul(d).intoArray(s, 16 * b + 8);
+        }
+    }
+
+    /**
+     * One Q6_K row times {@code x[0..cols)} given its {@link #scalesQ6K}, as {@link #rowQ4K} for
+     * {@link #decodeQ6K}'s values. At 16 lanes each loop body takes one quarter's two 16-column
+     * vectors, one per accumulator, their 6-bit quants assembled in int lanes, whose shifts x86
+     * has (bytes it has not), the scale products read from {@code s}. At 8 lanes
+     * quarter {@code k} of each 128-element half takes the low (k < 2) or high nibbles and bits
+     * {@code 2k, 2k + 1} of the high-bit bytes, each picked by constant shifts (a byte shift by a
+     * variable count is not intrinsified), one vector per loop body. Both widths in one method:
+     * see {@link #rowQ4K}.
+     */
+    private static float rowQ6K(MemorySegment w, long at, float[] x, int cols, float[] s) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        if (L != 16) {
+            for (int b = 0, c = 0; b < cols / Quants.QK_K; b++) {
+                long o = at + (long) b * DType.Q6_K.blockBytes();
+                for (int n = 0; n < 2; n++) {
+                    for (int k = 0; k < 4; k++) {
+                        long ql = o + 64L * n + 32 * (k & 1), qh = o + 128 + 32L * n;
+                        for (int l = 0; l < 32; l += L, c += L) {
+                            ByteVector lo = bytes(w, ql + l), h = bytes(w, qh + l);
+                            lo = k < 2 ? lo.and((byte) 0xf) : lo.lanewise(LSHR, 4);
+                            h = k == 0 ? h.and((byte) 3).lanewise(LSHL, 4)
+                                    : k == 1 ? h.and((byte) 0xc).lanewise(LSHL, 2) : k == 2 ? h.and((byte) 0x30) : h.lanewise(LSHR, 2).and((byte) 0x30);
+                            FloatVector v = toFloat(lo.or(h).sub((byte) 32)).mul(s[16 * b + 8 * n + 2 * k + l / 16]).fma(xv(x, c), a0);
+                            a0 = a1;
+                            a1 = v;
+                        }
+                    }
+                }
+            }
+            return sum(a0.add(a1));
+        }
+        // 32-column unit u: super-block u / 8, its half n, quarter k; its two vectors (scales
+        // s[2u], s[2u + 1]) go to the two accumulators
+        for (int u = 0; u < cols / 32; u++) {
+            int n = (u >> 2) & 1, k = u & 3;
+            long o = at + (long) (u >> 3) * DType.Q6_K.blockBytes(), ql = o + 64 * n + 32 * (k & 1), qh = o + 128 + 32 * n;
+            a0 = q6(w, ql, qh, k, s[2 * u]).fma(xv(x, 32 * u), a0);
+            a1 = q6(w, ql + 16, qh + 16, k, s[2 * u + 1]).fma(xv(x, 32 * u + 16), a1);
+        }
+        return sum(a0.add(a1));
+    }
+
+    /**
+     * 16 Q6_K weights {@code (q - 32) * scale} as {@link #decodeQ6K} forms them, quarter {@code k}'s
+     * 6-bit quants assembled in int lanes from nibbles at {@code ql} and bit pairs {@code 2k,
+     * 2k + 1} at {@code qh}, the pair rotated into bits 4 and 5 (one instruction where a shift
+     * would need to know its direction).
+     */
+    private static FloatVector q6(MemorySegment w, long ql, long qh, int k, float scale) {
+        IntVector lo = ints(w, ql).lanewise(LSHR, 4 * (k >> 1)).and(0xf), hi = ints(w, qh).lanewise(ROL, 4 - 2 * k).and(0x30);
+        return ((FloatVector) lo.or(hi).sub(32).convertShape(I2F, F, 0)).mul(scale);
     }
 
     /** {@code sum_c row[c] * x[xo + c]} over a decoded row, {@code n} a multiple of 32: two accumulators, alternate vectors. */
