@@ -182,40 +182,34 @@ final class QuantKernel {
     }
 
     /**
-     * Rows {@code [r0, r1)} of Q8_0 times one token at 16 lanes: four rows at a time
-     * ({@link #quadQ8}), each summed as {@link #rowQ8} sums it.
+     * Rows {@code [r0, r1)} of Q8_0 times one token at 16 lanes: two rows at a time
+     * ({@link #pairQ8}), each summed as {@link #rowQ8} sums it.
      */
     private static void rowsQ8(MemorySegment w, long rowBytes, float[] x, int blocks, float[] out, int r0, int r1) {
         int r = r0;
-        for (; r + 4 <= r1; r += 4) quadQ8(w, r * rowBytes, rowBytes, x, blocks, out, r);
-        for (; r < r1; r++) out[r] = rowQ8(w, r * rowBytes, x, 0, blocks);
+        for (; r + 2 <= r1; r += 2) pairQ8(w, r * rowBytes, rowBytes, x, blocks, out, r);
+        if (r < r1) out[r] = rowQ8(w, r * rowBytes, x, 0, blocks);
     }
 
     /**
-     * Q8_0 rows {@code r..r + 3} (the first at {@code at}) times {@code x} into
-     * {@code out[r..r + 4)}, each in {@link #rowQ8}'s order. Four streams of weights keep more
-     * loads from memory in flight than one, and each load of x serves the four rows.
+     * Q8_0 rows {@code r} (at {@code at}) and {@code r + 1} times {@code x} into {@code out[r]},
+     * {@code out[r + 1]}, each in {@link #rowQ8}'s order: two streams of weights keep more loads
+     * from memory in flight than one, and each load of x serves both rows. (Four rows were no
+     * faster, and their compilation passed C2's node budget for inlining at the final sums.)
      */
-    private static void quadQ8(MemorySegment w, long at, long rowBytes, float[] x, int blocks, float[] out, int r) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
+    private static void pairQ8(MemorySegment w, long at, long rowBytes, float[] x, int blocks, float[] out, int r) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0;
         for (int b = 0; b < blocks; b++) {
-            long o = at + 34L * b, p = o + rowBytes, q = p + rowBytes, s = q + rowBytes;
+            long o = at + 34L * b, p = o + rowBytes;
             FloatVector x0 = xv(x, 32 * b), x1 = xv(x, 32 * b + 16);
             FloatVector u = blockQ8(w, o, x0, x1).fma(scale(w, o), a0), v = blockQ8(w, p, x0, x1).fma(scale(w, p), b0);
-            FloatVector y = blockQ8(w, q, x0, x1).fma(scale(w, q), c0), z = blockQ8(w, s, x0, x1).fma(scale(w, s), d0);
             a0 = a1;
             a1 = u;
             b0 = b1;
             b1 = v;
-            c0 = c1;
-            c1 = y;
-            d0 = d1;
-            d1 = z;
         }
         out[r] = sum(a0.add(a1));
         out[r + 1] = sum(b0.add(b1));
-        out[r + 2] = sum(c0.add(c1));
-        out[r + 3] = sum(d0.add(d1));
     }
 
     /** {@link #blockQ8} at 16 lanes with x's two vectors given: {@code w1 x1 + w0 x0} fused. */
