@@ -177,7 +177,8 @@ public final class MatMul {
         MemorySegment data = w.data();
         int quads = (rows + B - 1) / B;
         if (dtype.isQuantized()) {
-            return new Parallel.Loop(quads, 1, (q0, q1) -> QuantKernel.matmul(dtype, data, rows, cols, x, out, tokens, q0 * B, Math.min(rows, q1 * B)));
+            Object product = new Object();
+            return new Parallel.Loop(quads, 1, (q0, q1) -> QuantKernel.matmul(dtype, data, rows, cols, x, out, tokens, q0 * B, Math.min(rows, q1 * B), product));
         }
         Kernel k = kernel[dtype.ordinal()];
         if (tokens > 1) {

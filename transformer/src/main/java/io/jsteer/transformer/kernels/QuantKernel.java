@@ -78,7 +78,12 @@ final class QuantKernel {
      * {@code out[t][r] = sum_c W[r][c] * x[t][c]} for {@code t < tokens} and rows {@code [r0, r1)}
      * of {@code W[rows][cols]} stored as {@code dtype} at the start of {@code w}.
      */
-    static void matmul(DType dtype, MemorySegment w, int rows, int cols, float[] x, float[] out, int tokens, int r0, int r1) {
+    /**
+     * {@code out[t][r] = W[r] . x[t]} for the rows {@code [r0, r1)} of the block-format matrix
+     * {@code w}; {@code product} identifies the call among a product's row ranges on one thread
+     * (see {@link Kernel#matmul}).
+     */
+    static void matmul(DType dtype, MemorySegment w, int rows, int cols, float[] x, float[] out, int tokens, int r0, int r1, Object product) {
         long rowBytes = dtype.bytesOf(cols);
         switch (dtype) {
             case Q8_0, Q4_0 -> {
@@ -88,8 +93,41 @@ final class QuantKernel {
                     rowsQ8(w, rowBytes, x, blocks, out, r0, r1);
                     return;
                 }
-                float[] acc = new float[4];
-                for (int r = r0; r < r1; r++) {
+                float[] acc = new float[8];
+                int r = r0;
+                if (q8 && L == 16 && tokens >= 4) {
+                    // two rows at a time, four tokens per tile; the tokens left over one by one.
+                    // The tiles read x from a copy that starts on a cache line (see Scratch), and so
+                    // does every token's row of it: cols is a multiple of 32.
+                    int a = Scratch.LINE_START;
+                    Scratch s = Scratch.of(0, 0, a + tokens * cols);
+                    float[] xa = s.input(product, 0);
+                    if (xa == null) {
+                        xa = s.claimInput(product, 0);
+                        System.arraycopy(x, 0, xa, a, tokens * cols);
+                    }
+                    float[] scales = new float[2 * blocks];
+                    for (; r + 2 <= r1; r += 2) {
+                        long at = r * rowBytes;
+                        for (int b = 0; b < blocks; b++) {
+                            scales[2 * b] = Float.float16ToFloat(w.get(U16, at + 34L * b));
+                            scales[2 * b + 1] = Float.float16ToFloat(w.get(U16, at + rowBytes + 34L * b));
+                        }
+                        int t = 0;
+                        for (; t + 4 <= tokens; t += 4) {
+                            pairTileQ8(w, at, rowBytes, scales, xa, a + t * cols, cols, blocks, acc);
+                            for (int j = 0; j < 4; j++) {
+                                out[(t + j) * rows + r] = acc[j];
+                                out[(t + j) * rows + r + 1] = acc[4 + j];
+                            }
+                        }
+                        for (; t < tokens; t++) {
+                            out[t * rows + r] = rowQ8(w, at, x, t * cols, blocks);
+                            out[t * rows + r + 1] = rowQ8(w, at + rowBytes, x, t * cols, blocks);
+                        }
+                    }
+                }
+                for (; r < r1; r++) {
                     long at = r * rowBytes;
                     int t = 0;
                     for (; t + 4 <= tokens; t += 4) {
@@ -255,6 +293,61 @@ final class QuantKernel {
         acc[1] = sum(b0.add(b1));
         acc[2] = sum(c0.add(c1));
         acc[3] = sum(d0.add(d1));
+    }
+
+    /**
+     * Q8_0 rows at {@code at} and {@code at + rowBytes} times four tokens {@code x[xo..]},
+     * {@code x[xo + cols..]}, ... into {@code acc[0..4)} (first row) and {@code acc[4..8)}, at 16
+     * lanes, with the rows' block scales already widened into {@code scales} (row 0's of block
+     * {@code b} at {@code 2b}, row 1's at {@code 2b + 1}): each token's arithmetic that of
+     * {@link #rowQ8} (block {@code b} into accumulator {@code b % 2}, by swapping them after each
+     * block), each block decoded once for four tokens, each load of x serving both rows.
+     */
+    private static void pairTileQ8(MemorySegment w, long at, long rowBytes, float[] scales, float[] x, int xo, int cols, int blocks, float[] acc) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a0 = z, a1 = z, b0 = z, b1 = z, c0 = z, c1 = z, d0 = z, d1 = z;
+        FloatVector e0 = z, e1 = z, f0 = z, f1 = z, g0 = z, g1 = z, h0 = z, h1 = z;
+        for (int b = 0; b < blocks; b++) {
+            int c = 32 * b;
+            long o = at + 34L * b, p = o + rowBytes;
+            FloatVector u0 = q8(w, o + 2), u1 = q8(w, o + 18), v0 = q8(w, p + 2), v1 = q8(w, p + 18);
+            FloatVector du = FloatVector.broadcast(F, scales[2 * b]), dv = FloatVector.broadcast(F, scales[2 * b + 1]);
+            FloatVector x0 = xv(x, xo + c), x1 = xv(x, xo + c + 16);
+            FloatVector a = u1.fma(x1, u0.mul(x0)).fma(du, a0), e = v1.fma(x1, v0.mul(x0)).fma(dv, e0);
+            x0 = xv(x, xo + cols + c);
+            x1 = xv(x, xo + cols + c + 16);
+            FloatVector bb = u1.fma(x1, u0.mul(x0)).fma(du, b0), f = v1.fma(x1, v0.mul(x0)).fma(dv, f0);
+            x0 = xv(x, xo + 2 * cols + c);
+            x1 = xv(x, xo + 2 * cols + c + 16);
+            FloatVector cc = u1.fma(x1, u0.mul(x0)).fma(du, c0), g = v1.fma(x1, v0.mul(x0)).fma(dv, g0);
+            x0 = xv(x, xo + 3 * cols + c);
+            x1 = xv(x, xo + 3 * cols + c + 16);
+            FloatVector d = u1.fma(x1, u0.mul(x0)).fma(du, d0), h = v1.fma(x1, v0.mul(x0)).fma(dv, h0);
+            a0 = a1;
+            a1 = a;
+            b0 = b1;
+            b1 = bb;
+            c0 = c1;
+            c1 = cc;
+            d0 = d1;
+            d1 = d;
+            e0 = e1;
+            e1 = e;
+            f0 = f1;
+            f1 = f;
+            g0 = g1;
+            g1 = g;
+            h0 = h1;
+            h1 = h;
+        }
+        acc[0] = sum(a0.add(a1));
+        acc[1] = sum(b0.add(b1));
+        acc[2] = sum(c0.add(c1));
+        acc[3] = sum(d0.add(d1));
+        acc[4] = sum(e0.add(e1));
+        acc[5] = sum(f0.add(f1));
+        acc[6] = sum(g0.add(g1));
+        acc[7] = sum(h0.add(h1));
     }
 
     /**
