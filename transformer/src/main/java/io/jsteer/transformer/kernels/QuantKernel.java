@@ -97,15 +97,8 @@ final class QuantKernel {
                 int r = r0;
                 if (q8 && L == 16 && tokens >= 4) {
                     // two rows at a time, four tokens per tile; the tokens left over one by one.
-                    // The tiles read x from a copy that starts on a cache line (see Scratch), and so
-                    // does every token's row of it: cols is a multiple of 32.
+                    float[] xa = aligned(x, tokens * cols, product);
                     int a = Scratch.LINE_START;
-                    Scratch s = Scratch.of(0, 0, a + tokens * cols);
-                    float[] xa = s.input(product, 0);
-                    if (xa == null) {
-                        xa = s.claimInput(product, 0);
-                        System.arraycopy(x, 0, xa, a, tokens * cols);
-                    }
                     float[] scales = new float[2 * blocks];
                     for (; r + 2 <= r1; r += 2) {
                         long at = r * rowBytes;
@@ -146,8 +139,30 @@ final class QuantKernel {
                     else rowsQ4K(w, rowBytes, cols, x, out, r0, r1);
                     return;
                 }
-                float[] row = new float[cols];
-                for (int r = r0; r < r1; r++) {
+                float[] row = new float[cols], next = new float[cols], acc = new float[8];
+                int r = r0;
+                if (tokens >= 4) {
+                    // two decoded rows at a time times four tokens per tile; the rest one by one
+                    float[] xa = aligned(x, tokens * cols, product);
+                    int a = Scratch.LINE_START;
+                    for (; r + 2 <= r1; r += 2) {
+                        decodeRow(dtype, w, r * rowBytes, cols, row);
+                        decodeRow(dtype, w, (r + 1) * rowBytes, cols, next);
+                        int t = 0;
+                        for (; t + 4 <= tokens; t += 4) {
+                            dots(row, next, xa, a + t * cols, cols, acc);
+                            for (int j = 0; j < 4; j++) {
+                                out[(t + j) * rows + r] = acc[j];
+                                out[(t + j) * rows + r + 1] = acc[4 + j];
+                            }
+                        }
+                        for (; t < tokens; t++) {
+                            out[t * rows + r] = dot(row, x, t * cols, cols);
+                            out[t * rows + r + 1] = dot(next, x, t * cols, cols);
+                        }
+                    }
+                }
+                for (; r < r1; r++) {
                     decodeRow(dtype, w, r * rowBytes, cols, row);
                     for (int t = 0; t < tokens; t++) out[t * rows + r] = dot(row, x, t * cols, cols);
                 }
@@ -669,5 +684,66 @@ final class QuantKernel {
             a1 = xv(row, c + L).fma(xv(x, xo + c + L), a1);
         }
         return sum(a0.add(a1));
+    }
+
+    /**
+     * {@link #dot} of rows {@code u} and {@code v} with four tokens {@code x[xo..]},
+     * {@code x[xo + n..]}, ... into {@code acc[0..4)} and {@code acc[4..8)}: each pair's
+     * arithmetic exactly {@link #dot}'s, each load of a row serving four tokens and each load of
+     * x two rows.
+     */
+    private static void dots(float[] u, float[] v, float[] x, int xo, int n, float[] acc) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a0 = z, a1 = z, b0 = z, b1 = z, c0 = z, c1 = z, d0 = z, d1 = z;
+        FloatVector e0 = z, e1 = z, f0 = z, f1 = z, g0 = z, g1 = z, h0 = z, h1 = z;
+        for (int c = 0; c < n; c += 2 * L) {
+            FloatVector u0 = xv(u, c), u1 = xv(u, c + L), v0 = xv(v, c), v1 = xv(v, c + L);
+            FloatVector x0 = xv(x, xo + c), x1 = xv(x, xo + c + L);
+            a0 = u0.fma(x0, a0);
+            a1 = u1.fma(x1, a1);
+            e0 = v0.fma(x0, e0);
+            e1 = v1.fma(x1, e1);
+            x0 = xv(x, xo + n + c);
+            x1 = xv(x, xo + n + c + L);
+            b0 = u0.fma(x0, b0);
+            b1 = u1.fma(x1, b1);
+            f0 = v0.fma(x0, f0);
+            f1 = v1.fma(x1, f1);
+            x0 = xv(x, xo + 2 * n + c);
+            x1 = xv(x, xo + 2 * n + c + L);
+            c0 = u0.fma(x0, c0);
+            c1 = u1.fma(x1, c1);
+            g0 = v0.fma(x0, g0);
+            g1 = v1.fma(x1, g1);
+            x0 = xv(x, xo + 3 * n + c);
+            x1 = xv(x, xo + 3 * n + c + L);
+            d0 = u0.fma(x0, d0);
+            d1 = u1.fma(x1, d1);
+            h0 = v0.fma(x0, h0);
+            h1 = v1.fma(x1, h1);
+        }
+        acc[0] = sum(a0.add(a1));
+        acc[1] = sum(b0.add(b1));
+        acc[2] = sum(c0.add(c1));
+        acc[3] = sum(d0.add(d1));
+        acc[4] = sum(e0.add(e1));
+        acc[5] = sum(f0.add(f1));
+        acc[6] = sum(g0.add(g1));
+        acc[7] = sum(h0.add(h1));
+    }
+
+    /**
+     * The {@code n} floats of {@code x} copied once per product and thread to a scratch block
+     * from {@link Scratch#LINE_START}, where they start a cache line (so do the tokens' rows of
+     * x, whose lengths are multiples of a block of 32).
+     */
+    private static float[] aligned(float[] x, int n, Object product) {
+        Scratch s = Scratch.of(0, 0, Scratch.LINE_START + n);
+        float[] xa = s.input(product, 0);
+        if (xa == null) {
+            xa = s.claimInput(product, 0);
+            System.arraycopy(x, 0, xa, Scratch.LINE_START, n);
+        }
+        return xa;
     }
 }
