@@ -29,14 +29,14 @@ import jdk.incubator.vector.VectorSpecies;
  * and each block's sum is scaled once by its float16 scale.
  *
  * <p>Every {@code out[t][r]} is computed by the same operations in the same order however many
- * tokens share the call and wherever the token falls in a tile: a row is multiplied into up to four
- * tokens at a time (the row's bytes decoded once for the four), and the per-token arithmetic of
- * that tile is exactly the one-token loop's. Within a block the partial products are added as a
+ * tokens share the call and wherever the token falls in a tile: a row (two rows for Q8_0 at 16
+ * lanes) is multiplied into up to four tokens at a time (the bytes decoded once for the four), and
+ * the per-token arithmetic of that tile is exactly the one-token loop's. Within a block the partial products are added as a
  * fixed tree; blocks alternate between two accumulators, which are added, then their lanes summed
  * in a fixed order. The K-quants (256-element super-blocks with 6- or 8-bit sub-block scales) are
  * decoded a row at a time into a float32 scratch row, vectorised but with ggml's own operations, so
  * the scratch holds exactly {@link Quants}' values; each token then takes a fixed-order dot
- * product with it. A single token (decode) skips the scratch for Q4_K and Q6_K: each decoded
+ * product with it (four tokens with two decoded rows at once, in that same order). A single token (decode) skips the scratch for Q4_K and Q6_K: each decoded
  * vector goes straight into that same dot product, in the same order, so the sums are the same.
  * There the scale products are formed first, a row at a time, and a Q4_K quant's value is looked
  * up in its sub-block's table of 16 rather than converted and scaled.
