@@ -30,14 +30,16 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Every {@code out[t][r]} is computed by the same operations in the same order however many
  * tokens share the call and wherever the token falls in a tile: a row (two rows for Q8_0 at 16
- * lanes) is multiplied into up to four tokens at a time (the bytes decoded once for the four), and
- * the per-token arithmetic of that tile is exactly the one-token loop's. Within a block the partial products are added as a
- * fixed tree; blocks alternate between two accumulators, which are added, then their lanes summed
- * in a fixed order. The K-quants (256-element super-blocks with 6- or 8-bit sub-block scales) are
- * decoded a row at a time into a float32 scratch row, vectorised but with ggml's own operations, so
- * the scratch holds exactly {@link Quants}' values; each token then takes a fixed-order dot
- * product with it (four tokens with two decoded rows at once, in that same order). A single token (decode) skips the scratch for Q4_K and Q6_K: each decoded
- * vector goes straight into that same dot product, in the same order, so the sums are the same.
+ * lanes) is multiplied into up to four tokens at a time (the bytes decoded once for the four),
+ * and the per-token arithmetic of that tile is exactly the one-token loop's. Within a block the
+ * partial products are added as a fixed tree; blocks alternate between two accumulators, which
+ * are added, then their lanes summed in a fixed order. The K-quants (256-element super-blocks
+ * with 6- or 8-bit sub-block scales) are decoded a row at a time into a float32 scratch row,
+ * vectorised but with ggml's own operations, so the scratch holds exactly {@link Quants}'
+ * values; each token then takes a fixed-order dot product with it (four tokens with two decoded
+ * rows at once, in that same order). A single token (decode) skips the scratch for Q4_K and
+ * Q6_K: each decoded vector goes straight into that same dot product, in the same order, so the
+ * sums are the same.
  * There the scale products are formed first, a row at a time, and a Q4_K quant's value is looked
  * up in its sub-block's table of 16 rather than converted and scaled.
  *
@@ -76,12 +78,8 @@ final class QuantKernel {
 
     /**
      * {@code out[t][r] = sum_c W[r][c] * x[t][c]} for {@code t < tokens} and rows {@code [r0, r1)}
-     * of {@code W[rows][cols]} stored as {@code dtype} at the start of {@code w}.
-     */
-    /**
-     * {@code out[t][r] = W[r] . x[t]} for the rows {@code [r0, r1)} of the block-format matrix
-     * {@code w}; {@code product} identifies the call among a product's row ranges on one thread
-     * (see {@link Kernel#matmul}).
+     * of {@code W[rows][cols]} stored as {@code dtype} at the start of {@code w}; {@code product}
+     * identifies the call among a product's row ranges on one thread (see {@link Kernel#matmul}).
      */
     static void matmul(DType dtype, MemorySegment w, int rows, int cols, float[] x, float[] out, int tokens, int r0, int r1, Object product) {
         long rowBytes = dtype.bytesOf(cols);
@@ -109,10 +107,7 @@ final class QuantKernel {
                         int t = 0;
                         for (; t + 4 <= tokens; t += 4) {
                             pairTileQ8(w, at, rowBytes, scales, xa, a + t * cols, cols, blocks, acc);
-                            for (int j = 0; j < 4; j++) {
-                                out[(t + j) * rows + r] = acc[j];
-                                out[(t + j) * rows + r + 1] = acc[4 + j];
-                            }
+                            storeTile(acc, out, rows, r, t);
                         }
                         for (; t < tokens; t++) {
                             out[t * rows + r] = rowQ8(w, at, x, t * cols, blocks);
@@ -151,10 +146,7 @@ final class QuantKernel {
                         int t = 0;
                         for (; t + 4 <= tokens; t += 4) {
                             dots(row, next, xa, a + t * cols, cols, acc);
-                            for (int j = 0; j < 4; j++) {
-                                out[(t + j) * rows + r] = acc[j];
-                                out[(t + j) * rows + r + 1] = acc[4 + j];
-                            }
+                            storeTile(acc, out, rows, r, t);
                         }
                         for (; t < tokens; t++) {
                             out[t * rows + r] = dot(row, x, t * cols, cols);
@@ -684,6 +676,14 @@ final class QuantKernel {
             a1 = xv(row, c + L).fma(xv(x, xo + c + L), a1);
         }
         return sum(a0.add(a1));
+    }
+
+    /** A tile's {@code acc} (four tokens of row {@code r}, then of row {@code r + 1}) into {@code out} from token {@code t}. */
+    private static void storeTile(float[] acc, float[] out, int rows, int r, int t) {
+        for (int j = 0; j < 4; j++) {
+            out[(t + j) * rows + r] = acc[j];
+            out[(t + j) * rows + r + 1] = acc[4 + j];
+        }
     }
 
     /**

@@ -603,8 +603,8 @@ final class VectorKernel implements Kernel {
      * Tokens {@code [tg, te)} of x, their first {@code main} columns, as float32 into {@code dst}
      * for {@link #micro}: per T tokens (the last token repeated past {@code te}), each chunk
      * {@code j} of the reduction order as T vectors of L floats, one per token, at
-     * {@code (j T + i) L} past {@link Scratch#LINE_START}. The T vectors of a chunk then share cache lines, and the block the
-     * tile reuses lies in one piece that stays in L1.
+     * {@code (j T + i) L} past {@link Scratch#LINE_START}. The T vectors of a chunk then share
+     * cache lines, and the block the tile reuses lies in one piece that stays in L1.
      */
     private static float[] packInput(DType dtype, float[] x, int cols, int main, int tg, int te, float[] dst) {
         int chunks = main / L;
@@ -628,8 +628,8 @@ final class VectorKernel implements Kernel {
      * multiple of 2L), as float32 into {@code dst} from {@link Scratch#LINE_START} for
      * {@link #micro}: per R rows (the last row repeated past the end), {@code KC * R} floats
      * holding the block's even chunks, then its odd ones, each chunk as R vectors of L floats,
-     * one per row. Widening here, once per block,
-     * costs one pass for all the tokens that then read the block.
+     * one per row. Widening here, once per block, costs one pass for all the tokens that then read
+     * the block.
      */
     private static void packRows(DType dtype, MemorySegment w, long rowBytes, int rows, int rb, int nr, int cb, int n, float[] dst) {
         int chunks = n / L, even = (chunks + 1) / 2;
