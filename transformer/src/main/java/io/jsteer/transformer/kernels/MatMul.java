@@ -57,8 +57,11 @@ import java.lang.foreign.MemorySegment;
  * chunks of one parity: the even chunks into accumulator 0, then the odd ones into accumulator 1,
  * which is again the order above, with one vector register per result instead of two.
  *
- * <p>Weights in ggml's block formats (Q8_0, Q4_0, K-quants) go to {@link QuantKernel}, which keeps
- * the same batch invariance with an order of its own.
+ * <p>Weights in ggml's block formats (Q8_0, Q4_0, K-quants) go to {@link QuantKernel}, which sums
+ * in this same order over the weights as ggml decodes them (chunks of L columns, whole blocks
+ * always), at the width of the BF16 products but at least 256 bits: each output is bit for bit
+ * the F32 product, at that width, of the decoded matrix. With many tokens the decoded rows fill
+ * the packed panels above, and the same tile runs on them.
  */
 public final class MatMul {
     private static final MatMul PREFERRED = preferredWidths();

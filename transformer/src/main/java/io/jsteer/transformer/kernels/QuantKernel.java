@@ -25,23 +25,27 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Products against weights in ggml's block formats ({@link DType#isQuantized()}), decoded in
- * registers as they are loaded: 16 (or 8) int8 or 4-bit values widen to a float vector, multiply x,
- * and each block's sum is scaled once by its float16 scale.
+ * registers as they are loaded.
  *
- * <p>Every {@code out[t][r]} is computed by the same operations in the same order however many
- * tokens share the call and wherever the token falls in a tile: a row (two rows for Q8_0 at 16
- * lanes) is multiplied into up to four tokens at a time (the bytes decoded once for the four),
- * and the per-token arithmetic of that tile is exactly the one-token loop's. Within a block the
- * partial products are added as a fixed tree; blocks alternate between two accumulators, which
- * are added, then their lanes summed in a fixed order. The K-quants (256-element super-blocks
- * with 6- or 8-bit sub-block scales) are decoded a row at a time into a float32 scratch row,
- * vectorised but with ggml's own operations, so the scratch holds exactly {@link Quants}'
- * values; each token then takes a fixed-order dot product with it (four tokens with two decoded
- * rows at once, in that same order). A single token (decode) skips the scratch for Q4_K and
- * Q6_K: each decoded vector goes straight into that same dot product, in the same order, so the
- * sums are the same.
- * There the scale products are formed first, a row at a time, and a Q4_K quant's value is looked
- * up in its sub-block's table of 16 rather than converted and scaled.
+ * <p>Every {@code out[t][r]} is bit for bit the float32 product, in {@link MatMul}'s order at
+ * this class's vector width, of x with the row as ggml decodes it ({@link Quants}: {@code q * d}
+ * for Q8_0, {@code d * sc * q - dmin * m} for Q4_K, ...): chunk {@code j} of L decoded weights
+ * goes into accumulator {@code j % 2} by a fused multiply-add, the two accumulators are added,
+ * then their lanes in a fixed tree. A quantized matrix therefore gives exactly what its decoded
+ * float32 copy gives ({@code QuantKernelTest}), however many tokens share the call. The kernels
+ * differ only in where the decoded values come from:
+ * <ul>
+ * <li>one token (decode): Q8_0 and Q4_0 widen each block's quants and multiply them by its scale
+ *     in registers, two Q8_0 rows at a time at 16 lanes; Q4_K and Q6_K first form a row's scale
+ *     products, then look a Q4_K quant's value up in its sub-block's table of 16, or assemble
+ *     Q6_K's 6-bit quants in int lanes;</li>
+ * <li>a few tokens (a batch of decoded sequences), and Q5_0 and Q5_K: each row is decoded once
+ *     into a float32 scratch row, vectorised but with ggml's own operations, and four tokens take
+ *     their dot products with two decoded rows at once;</li>
+ * <li>many tokens (prefill): the rows of a block are decoded into the packed panels of the dense
+ *     products' tile ({@code VectorKernel}), which runs unchanged on them, so a quantized prefill
+ *     costs a float32 one plus one decoding of each weight.</li>
+ * </ul>
  *
  * <p>Vectors are as wide as those of the BF16 products, but at least 256 bits: a load of 16
  * (or 8) bytes widens to one float vector. The width is part of the order of the sums, so it is
@@ -55,6 +59,12 @@ final class QuantKernel {
     /** One byte per float lane: a load widens to one float vector. */
     private static final VectorSpecies<Byte> B = F.length() == 16 ? ByteVector.SPECIES_128 : ByteVector.SPECIES_64;
     private static final int L = F.length();
+    /**
+     * The dense products' kernel at this class's width, whose packed tile runs the many-token
+     * products on decoded rows; null where the JIT's vectors are narrower (then the decoded rows'
+     * dot products serve every token count).
+     */
+    private static final Kernel PACKED = F.vectorBitSize() <= Kernels.maxBits() ? Kernels.of(F.vectorBitSize()) : null;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final VectorShuffle<Float> ROT8 = VectorShuffle.iota(F, 8, 1, true), ROT4 = VectorShuffle.iota(F, 4, 1, true),
@@ -82,84 +92,60 @@ final class QuantKernel {
      * identifies the call among a product's row ranges on one thread (see {@link Kernel#matmul}).
      */
     static void matmul(DType dtype, MemorySegment w, int rows, int cols, float[] x, float[] out, int tokens, int r0, int r1, Object product) {
+        if (!dtype.isQuantized()) throw new IllegalArgumentException(dtype + " is not a block format");
+        if (tokens >= VectorKernel.PACKED_TOKENS && PACKED != null) {
+            PACKED.matmul(dtype, w, rows, cols, x, out, tokens, r0, r1, product);
+            return;
+        }
         long rowBytes = dtype.bytesOf(cols);
-        switch (dtype) {
-            case Q8_0, Q4_0 -> {
-                boolean q8 = dtype == DType.Q8_0;
-                int blocks = cols / 32;
-                if (q8 && tokens == 1 && L == 16) { // at 8 lanes: one row at a time below
-                    rowsQ8(w, rowBytes, x, blocks, out, r0, r1);
+        if (tokens == 1) {
+            switch (dtype) {
+                case Q8_0 -> {
+                    int r = r0;
+                    for (; L == 16 && r + 2 <= r1; r += 2) pairQ8(w, r * rowBytes, rowBytes, x, cols / 32, out, r);
+                    for (; r < r1; r++) out[r] = rowQ8(w, r * rowBytes, x, cols / 32);
                     return;
                 }
-                float[] acc = new float[8];
-                int r = r0;
-                if (q8 && L == 16 && tokens >= 4) {
-                    // two rows at a time, four tokens per tile; the tokens left over one by one.
-                    float[] xa = aligned(x, tokens * cols, product);
-                    int a = Scratch.LINE_START;
-                    float[] scales = new float[2 * blocks];
-                    for (; r + 2 <= r1; r += 2) {
-                        long at = r * rowBytes;
-                        for (int b = 0; b < blocks; b++) {
-                            scales[2 * b] = Float.float16ToFloat(w.get(U16, at + 34L * b));
-                            scales[2 * b + 1] = Float.float16ToFloat(w.get(U16, at + rowBytes + 34L * b));
-                        }
-                        int t = 0;
-                        for (; t + 4 <= tokens; t += 4) {
-                            pairTileQ8(w, at, rowBytes, scales, xa, a + t * cols, cols, blocks, acc);
-                            storeTile(acc, out, rows, r, t);
-                        }
-                        for (; t < tokens; t++) {
-                            out[t * rows + r] = rowQ8(w, at, x, t * cols, blocks);
-                            out[t * rows + r + 1] = rowQ8(w, at + rowBytes, x, t * cols, blocks);
-                        }
-                    }
-                }
-                for (; r < r1; r++) {
-                    long at = r * rowBytes;
-                    int t = 0;
-                    for (; t + 4 <= tokens; t += 4) {
-                        if (q8) tileQ8(w, at, x, t * cols, cols, blocks, acc);
-                        else tileQ4(w, at, x, t * cols, cols, blocks, acc);
-                        for (int j = 0; j < 4; j++) out[(t + j) * rows + r] = acc[j];
-                    }
-                    for (; t < tokens; t++) out[t * rows + r] = q8 ? rowQ8(w, at, x, t * cols, blocks) : rowQ4(w, at, x, t * cols, blocks);
-                }
-            }
-            case Q5_0, Q4_K, Q5_K, Q6_K -> {
-                if (tokens == 1 && (dtype == DType.Q4_K || dtype == DType.Q6_K)) {
-                    // one token: each decoded vector goes straight into the product, in the scratch
-                    // row's order, so the scratch's stores and loads are saved and the sums are dot's
-                    if (dtype == DType.Q6_K) rowsQ6K(w, rowBytes, cols, x, out, r0, r1);
-                    else rowsQ4K(w, rowBytes, cols, x, out, r0, r1);
+                case Q4_0 -> {
+                    for (int r = r0; r < r1; r++) out[r] = rowQ4(w, r * rowBytes, x, cols / 32);
                     return;
                 }
-                float[] row = new float[cols], next = new float[cols], acc = new float[8];
-                int r = r0;
-                if (tokens >= 4) {
-                    // two decoded rows at a time times four tokens per tile; the rest one by one
-                    float[] xa = aligned(x, tokens * cols, product);
-                    int a = Scratch.LINE_START;
-                    for (; r + 2 <= r1; r += 2) {
-                        decodeRow(dtype, w, r * rowBytes, cols, row);
-                        decodeRow(dtype, w, (r + 1) * rowBytes, cols, next);
-                        int t = 0;
-                        for (; t + 4 <= tokens; t += 4) {
-                            dots(row, next, xa, a + t * cols, cols, acc);
-                            storeTile(acc, out, rows, r, t);
-                        }
-                        for (; t < tokens; t++) {
-                            out[t * rows + r] = dot(row, x, t * cols, cols);
-                            out[t * rows + r + 1] = dot(next, x, t * cols, cols);
-                        }
-                    }
+                case Q4_K -> {
+                    rowsQ4K(w, rowBytes, cols, x, out, r0, r1);
+                    return;
                 }
-                for (; r < r1; r++) {
-                    decodeRow(dtype, w, r * rowBytes, cols, row);
-                    for (int t = 0; t < tokens; t++) out[t * rows + r] = dot(row, x, t * cols, cols);
+                case Q6_K -> {
+                    rowsQ6K(w, rowBytes, cols, x, out, r0, r1);
+                    return;
+                }
+                default -> {
+                    // Q5_0 and Q5_K: decoded into a scratch row below
                 }
             }
-            default -> throw new IllegalArgumentException(dtype + " is not a block format");
+        }
+        float[] row = new float[cols], next = new float[cols], acc = new float[8];
+        int r = r0;
+        if (tokens >= 4) {
+            // two decoded rows at a time times four tokens per tile; the rest one by one
+            float[] xa = aligned(x, tokens * cols, product);
+            int a = Scratch.LINE_START;
+            for (; r + 2 <= r1; r += 2) {
+                decodeRow(dtype, w, r * rowBytes, cols, row);
+                decodeRow(dtype, w, (r + 1) * rowBytes, cols, next);
+                int t = 0;
+                for (; t + 4 <= tokens; t += 4) {
+                    dots(row, next, xa, a + t * cols, cols, acc);
+                    storeTile(acc, out, rows, r, t);
+                }
+                for (; t < tokens; t++) {
+                    out[t * rows + r] = dot(row, x, t * cols, cols);
+                    out[t * rows + r + 1] = dot(next, x, t * cols, cols);
+                }
+            }
+        }
+        for (; r < r1; r++) {
+            decodeRow(dtype, w, r * rowBytes, cols, row);
+            for (int t = 0; t < tokens; t++) out[t * rows + r] = dot(row, x, t * cols, cols);
         }
     }
 
@@ -175,8 +161,9 @@ final class QuantKernel {
         return FloatVector.fromArray(F, x, at);
     }
 
-    private static FloatVector scale(MemorySegment w, long at) {
-        return FloatVector.broadcast(F, Float.float16ToFloat(w.get(U16, at)));
+    /** The float16 scale at byte {@code at}. */
+    private static float half(MemorySegment w, long at) {
+        return Float.float16ToFloat(w.get(U16, at));
     }
 
     /** L int8 values widened to floats. */
@@ -195,230 +182,70 @@ final class QuantKernel {
     }
 
     /**
-     * One block's 32 weights {@code w0..} (L each, in column order; {@code w2, w3} unused at 16
-     * lanes) times {@code x[c..c + 32)}: at 16 lanes {@code w1 x1 + w0 x0} fused, at 8 lanes
-     * {@code (w0 x0 + w1 x1) + (w2 x2 + w3 x3)}, unfused.
+     * One Q8_0 row (34-byte blocks: float16 d, 32 int8) times {@code x}: each chunk of L quants
+     * widened and multiplied by d (exactly: an int8 times a float16 fits a float32), then into
+     * its accumulator, as {@link #decodeQ8} and {@link #dot} would take it.
      */
-    private static FloatVector block(FloatVector w0, FloatVector w1, FloatVector w2, FloatVector w3, float[] x, int c) {
-        if (L == 16) return w1.fma(xv(x, c + 16), w0.mul(xv(x, c)));
-        return w0.mul(xv(x, c)).add(w1.mul(xv(x, c + 8))).add(w2.mul(xv(x, c + 16)).add(w3.mul(xv(x, c + 24))));
-    }
-
-    /** The 32 weights of the Q8_0 block at {@code o} times {@code x[c..]} (see {@link #block}). */
-    private static FloatVector blockQ8(MemorySegment w, long o, float[] x, int c) {
-        if (L == 16) return block(q8(w, o + 2), q8(w, o + 18), null, null, x, c);
-        return block(q8(w, o + 2), q8(w, o + 10), q8(w, o + 18), q8(w, o + 26), x, c);
-    }
-
-    /**
-     * One Q8_0 row (34-byte blocks: float16 d, 32 int8) times {@code x[xo..]}: block {@code b}
-     * into accumulator {@code b % 2} (here by swapping them after each block). One block per loop
-     * body: a plain counted loop, whose bounds C2 checks once rather than at every load.
-     */
-    private static float rowQ8(MemorySegment w, long at, float[] x, int xo, int blocks) {
+    private static float rowQ8(MemorySegment w, long at, float[] x, int blocks) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         for (int b = 0; b < blocks; b++) {
             long o = at + 34L * b;
-            FloatVector v = blockQ8(w, o, x, xo + 32 * b).fma(scale(w, o), a0);
-            a0 = a1;
-            a1 = v;
+            float d = half(w, o);
+            int c = 32 * b;
+            a0 = q8(w, o + 2).mul(d).fma(xv(x, c), a0);
+            a1 = q8(w, o + 2 + L).mul(d).fma(xv(x, c + L), a1);
+            if (L == 8) {
+                a0 = q8(w, o + 18).mul(d).fma(xv(x, c + 16), a0);
+                a1 = q8(w, o + 26).mul(d).fma(xv(x, c + 24), a1);
+            }
         }
         return sum(a0.add(a1));
     }
 
     /**
-     * Rows {@code [r0, r1)} of Q8_0 times one token at 16 lanes: two rows at a time
-     * ({@link #pairQ8}), each summed as {@link #rowQ8} sums it.
-     */
-    private static void rowsQ8(MemorySegment w, long rowBytes, float[] x, int blocks, float[] out, int r0, int r1) {
-        int r = r0;
-        for (; r + 2 <= r1; r += 2) pairQ8(w, r * rowBytes, rowBytes, x, blocks, out, r);
-        if (r < r1) out[r] = rowQ8(w, r * rowBytes, x, 0, blocks);
-    }
-
-    /**
      * Q8_0 rows {@code r} (at {@code at}) and {@code r + 1} times {@code x} into {@code out[r]},
-     * {@code out[r + 1]}, each in {@link #rowQ8}'s order: two streams of weights keep more loads
-     * from memory in flight than one, and each load of x serves both rows. (Four rows were no
-     * faster, and their compilation passed C2's node budget for inlining at the final sums.)
+     * {@code out[r + 1]} at 16 lanes, each as {@link #rowQ8} sums it: two streams of weights keep
+     * more loads from memory in flight than one, and each load of x serves both rows.
      */
     private static void pairQ8(MemorySegment w, long at, long rowBytes, float[] x, int blocks, float[] out, int r) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0;
         for (int b = 0; b < blocks; b++) {
             long o = at + 34L * b, p = o + rowBytes;
+            float d = half(w, o), e = half(w, p);
             FloatVector x0 = xv(x, 32 * b), x1 = xv(x, 32 * b + 16);
-            FloatVector u = blockQ8(w, o, x0, x1).fma(scale(w, o), a0), v = blockQ8(w, p, x0, x1).fma(scale(w, p), b0);
-            a0 = a1;
-            a1 = u;
-            b0 = b1;
-            b1 = v;
+            a0 = q8(w, o + 2).mul(d).fma(x0, a0);
+            a1 = q8(w, o + 18).mul(d).fma(x1, a1);
+            b0 = q8(w, p + 2).mul(e).fma(x0, b0);
+            b1 = q8(w, p + 18).mul(e).fma(x1, b1);
         }
         out[r] = sum(a0.add(a1));
         out[r + 1] = sum(b0.add(b1));
     }
 
-    /** {@link #blockQ8} at 16 lanes with x's two vectors given: {@code w1 x1 + w0 x0} fused. */
-    private static FloatVector blockQ8(MemorySegment w, long o, FloatVector x0, FloatVector x1) {
-        return q8(w, o + 18).fma(x1, q8(w, o + 2).mul(x0));
-    }
-
     /**
-     * One Q8_0 row times four tokens {@code x[xo..]}, {@code x[xo + cols..]}, ... into
-     * {@code acc[0..4)}: each block decoded once, each token's arithmetic that of {@link #rowQ8}.
+     * One Q4_0 row (18-byte blocks: float16 d, 16 bytes whose byte {@code i} holds column
+     * {@code i} in its low nibble and {@code i + 16} in its high one) times {@code x}, as
+     * {@link #rowQ8} for {@link #decodeQ4}'s values {@code (q - 8) * d}.
      */
-    private static void tileQ8(MemorySegment w, long at, float[] x, int xo, int cols, int blocks, float[] acc) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
-        int x1 = xo + cols, x2 = x1 + cols, x3 = x2 + cols;
-        for (int b = 0; b < blocks; b++) {
-            long o = at + 34L * b;
-            int c = 32 * b;
-            FloatVector w0, w1, w2 = null, w3 = null, d = scale(w, o);
-            if (L == 16) {
-                w0 = q8(w, o + 2);
-                w1 = q8(w, o + 18);
-            } else {
-                w0 = q8(w, o + 2);
-                w1 = q8(w, o + 10);
-                w2 = q8(w, o + 18);
-                w3 = q8(w, o + 26);
-            }
-            FloatVector s0 = block(w0, w1, w2, w3, x, xo + c), s1 = block(w0, w1, w2, w3, x, x1 + c);
-            FloatVector s2 = block(w0, w1, w2, w3, x, x2 + c), s3 = block(w0, w1, w2, w3, x, x3 + c);
-            if ((b & 1) == 0) {
-                a0 = s0.fma(d, a0);
-                b0 = s1.fma(d, b0);
-                c0 = s2.fma(d, c0);
-                d0 = s3.fma(d, d0);
-            } else {
-                a1 = s0.fma(d, a1);
-                b1 = s1.fma(d, b1);
-                c1 = s2.fma(d, c1);
-                d1 = s3.fma(d, d1);
-            }
-        }
-        acc[0] = sum(a0.add(a1));
-        acc[1] = sum(b0.add(b1));
-        acc[2] = sum(c0.add(c1));
-        acc[3] = sum(d0.add(d1));
-    }
-
-    /**
-     * Q8_0 rows at {@code at} and {@code at + rowBytes} times four tokens {@code x[xo..]},
-     * {@code x[xo + cols..]}, ... into {@code acc[0..4)} (first row) and {@code acc[4..8)}, at 16
-     * lanes, with the rows' block scales already widened into {@code scales} (row 0's of block
-     * {@code b} at {@code 2b}, row 1's at {@code 2b + 1}): each token's arithmetic that of
-     * {@link #rowQ8} (block {@code b} into accumulator {@code b % 2}, by swapping them after each
-     * block), each block decoded once for four tokens, each load of x serving both rows.
-     */
-    private static void pairTileQ8(MemorySegment w, long at, long rowBytes, float[] scales, float[] x, int xo, int cols, int blocks, float[] acc) {
-        FloatVector z = FloatVector.zero(F);
-        FloatVector a0 = z, a1 = z, b0 = z, b1 = z, c0 = z, c1 = z, d0 = z, d1 = z;
-        FloatVector e0 = z, e1 = z, f0 = z, f1 = z, g0 = z, g1 = z, h0 = z, h1 = z;
-        for (int b = 0; b < blocks; b++) {
-            int c = 32 * b;
-            long o = at + 34L * b, p = o + rowBytes;
-            FloatVector u0 = q8(w, o + 2), u1 = q8(w, o + 18), v0 = q8(w, p + 2), v1 = q8(w, p + 18);
-            FloatVector du = FloatVector.broadcast(F, scales[2 * b]), dv = FloatVector.broadcast(F, scales[2 * b + 1]);
-            FloatVector x0 = xv(x, xo + c), x1 = xv(x, xo + c + 16);
-            FloatVector a = u1.fma(x1, u0.mul(x0)).fma(du, a0), e = v1.fma(x1, v0.mul(x0)).fma(dv, e0);
-            x0 = xv(x, xo + cols + c);
-            x1 = xv(x, xo + cols + c + 16);
-            FloatVector bb = u1.fma(x1, u0.mul(x0)).fma(du, b0), f = v1.fma(x1, v0.mul(x0)).fma(dv, f0);
-            x0 = xv(x, xo + 2 * cols + c);
-            x1 = xv(x, xo + 2 * cols + c + 16);
-            FloatVector cc = u1.fma(x1, u0.mul(x0)).fma(du, c0), g = v1.fma(x1, v0.mul(x0)).fma(dv, g0);
-            x0 = xv(x, xo + 3 * cols + c);
-            x1 = xv(x, xo + 3 * cols + c + 16);
-            FloatVector d = u1.fma(x1, u0.mul(x0)).fma(du, d0), h = v1.fma(x1, v0.mul(x0)).fma(dv, h0);
-            a0 = a1;
-            a1 = a;
-            b0 = b1;
-            b1 = bb;
-            c0 = c1;
-            c1 = cc;
-            d0 = d1;
-            d1 = d;
-            e0 = e1;
-            e1 = e;
-            f0 = f1;
-            f1 = f;
-            g0 = g1;
-            g1 = g;
-            h0 = h1;
-            h1 = h;
-        }
-        acc[0] = sum(a0.add(a1));
-        acc[1] = sum(b0.add(b1));
-        acc[2] = sum(c0.add(c1));
-        acc[3] = sum(d0.add(d1));
-        acc[4] = sum(e0.add(e1));
-        acc[5] = sum(f0.add(f1));
-        acc[6] = sum(g0.add(g1));
-        acc[7] = sum(h0.add(h1));
-    }
-
-    /**
-     * The 32 weights of the Q4_0 block at {@code o} times {@code x[c..]} (see {@link #block}):
-     * byte {@code i} of the 16 holds column {@code i} in its low nibble and {@code i + 16} in its high one.
-     */
-    private static FloatVector blockQ4(MemorySegment w, long o, float[] x, int c) {
-        if (L == 16) {
-            ByteVector q = ByteVector.fromMemorySegment(B, w, o + 2, LE);
-            return block(low4(q), high4(q), null, null, x, c);
-        }
-        ByteVector lo = ByteVector.fromMemorySegment(B, w, o + 2, LE), hi = ByteVector.fromMemorySegment(B, w, o + 10, LE);
-        return block(low4(lo), low4(hi), high4(lo), high4(hi), x, c);
-    }
-
-    /** One Q4_0 row (18-byte blocks: float16 d, 16 bytes of nibbles) times {@code x[xo..]}. */
-    private static float rowQ4(MemorySegment w, long at, float[] x, int xo, int blocks) {
+    private static float rowQ4(MemorySegment w, long at, float[] x, int blocks) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         for (int b = 0; b < blocks; b++) {
             long o = at + 18L * b;
-            FloatVector s = blockQ4(w, o, x, xo + 32 * b);
-            if ((b & 1) == 0) a0 = s.fma(scale(w, o), a0);
-            else a1 = s.fma(scale(w, o), a1);
+            float d = half(w, o);
+            int c = 32 * b;
+            if (L == 16) {
+                ByteVector q = bytes(w, o + 2);
+                a0 = low4(q).mul(d).fma(xv(x, c), a0);
+                a1 = high4(q).mul(d).fma(xv(x, c + 16), a1);
+            } else {
+                ByteVector lo = bytes(w, o + 2), hi = bytes(w, o + 10);
+                a0 = low4(lo).mul(d).fma(xv(x, c), a0);
+                a1 = low4(hi).mul(d).fma(xv(x, c + 8), a1);
+                a0 = high4(lo).mul(d).fma(xv(x, c + 16), a0);
+                a1 = high4(hi).mul(d).fma(xv(x, c + 24), a1);
+            }
         }
         return sum(a0.add(a1));
-    }
-
-    /** As {@link #tileQ8} for Q4_0, each token's arithmetic that of {@link #rowQ4}. */
-    private static void tileQ4(MemorySegment w, long at, float[] x, int xo, int cols, int blocks, float[] acc) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
-        int x1 = xo + cols, x2 = x1 + cols, x3 = x2 + cols;
-        for (int b = 0; b < blocks; b++) {
-            long o = at + 18L * b;
-            int c = 32 * b;
-            FloatVector w0, w1, w2 = null, w3 = null, d = scale(w, o);
-            if (L == 16) {
-                ByteVector q = ByteVector.fromMemorySegment(B, w, o + 2, LE);
-                w0 = low4(q);
-                w1 = high4(q);
-            } else {
-                ByteVector lo = ByteVector.fromMemorySegment(B, w, o + 2, LE), hi = ByteVector.fromMemorySegment(B, w, o + 10, LE);
-                w0 = low4(lo);
-                w1 = low4(hi);
-                w2 = high4(lo);
-                w3 = high4(hi);
-            }
-            FloatVector s0 = block(w0, w1, w2, w3, x, xo + c), s1 = block(w0, w1, w2, w3, x, x1 + c);
-            FloatVector s2 = block(w0, w1, w2, w3, x, x2 + c), s3 = block(w0, w1, w2, w3, x, x3 + c);
-            if ((b & 1) == 0) {
-                a0 = s0.fma(d, a0);
-                b0 = s1.fma(d, b0);
-                c0 = s2.fma(d, c0);
-                d0 = s3.fma(d, d0);
-            } else {
-                a1 = s0.fma(d, a1);
-                b1 = s1.fma(d, b1);
-                c1 = s2.fma(d, c1);
-                d1 = s3.fma(d, d1);
-            }
-        }
-        acc[0] = sum(a0.add(a1));
-        acc[1] = sum(b0.add(b1));
-        acc[2] = sum(c0.add(c1));
-        acc[3] = sum(d0.add(d1));
     }
 
     private static ByteVector bytes(MemorySegment w, long at) {
@@ -430,11 +257,19 @@ final class QuantKernel {
     }
 
     /**
-     * Row {@code at} of {@code cols} K-quant elements into {@code row}, element for element the
-     * float ggml's {@code dequantize_row_q4_K / q5_K / q6_K} gives: {@code d * sc * q - dmin * m}
-     * (Q4_K, Q5_K) and {@code d * sc * (q - 32)} (Q6_K), with the scale products formed as there.
+     * The {@code cols} elements stored from byte {@code at} (whole blocks) into {@code row},
+     * element for element the float ggml's {@code dequantize_row_*} gives: {@code q * d} (Q8_0),
+     * {@code (q - 8) * d} (Q4_0), {@code d * sc * q - dmin * m} (Q4_K, Q5_K) and
+     * {@code d * sc * (q - 32)} (Q6_K), with the scale products formed as there.
      */
     static void decodeRow(DType t, MemorySegment w, long at, int cols, float[] row) {
+        if (t == DType.Q8_0 || t == DType.Q4_0) {
+            for (int b = 0; b < cols / 32; b++) {
+                if (t == DType.Q8_0) decodeQ8(w, at + 34L * b, row, 32 * b);
+                else decodeQ4(w, at + 18L * b, row, 32 * b);
+            }
+            return;
+        }
         if (t == DType.Q5_0) {
             // only llama-quantize's fallback for short rows: decoded as the reference does it
             for (int b = 0; b < cols / 32; b++) Quants.dequantizeBlock(t, w, at + (long) b * t.blockBytes(), row, b * 32);
@@ -450,9 +285,25 @@ final class QuantKernel {
         }
     }
 
+    /** The Q8_0 block at {@code o} into {@code row[y..y + 32)}, each value formed as {@link #rowQ8} forms it. */
+    private static void decodeQ8(MemorySegment w, long o, float[] row, int y) {
+        float d = half(w, o);
+        for (int l = 0; l < 32; l += L) q8(w, o + 2 + l).mul(d).intoArray(row, y + l);
+    }
+
+    /** The Q4_0 block at {@code o} into {@code row[y..y + 32)}, each value formed as {@link #rowQ4} forms it. */
+    private static void decodeQ4(MemorySegment w, long o, float[] row, int y) {
+        float d = half(w, o);
+        for (int l = 0; l < 16; l += L) {
+            ByteVector q = bytes(w, o + 2 + l);
+            low4(q).mul(d).intoArray(row, y + l);
+            high4(q).mul(d).intoArray(row, y + 16 + l);
+        }
+    }
+
     /** The Q6_K super-block at {@code o} into {@code row[y..y + 256)}. */
     private static void decodeQ6K(MemorySegment w, long o, float[] row, int y) {
-        float d = Float.float16ToFloat(w.get(U16, o + 208));
+        float d = half(w, o + 208);
         for (int n = 0; n < 2; n++, y += 128) {
             long ql = o + 64L * n, qh = o + 128 + 32L * n, sc = o + 192 + 8L * n;
             for (int l = 0; l < 32; l += L) {
@@ -472,7 +323,7 @@ final class QuantKernel {
 
     /** The Q4_K (or, when {@code five}, Q5_K) super-block at {@code o} into {@code row[y..y + 256)}. */
     private static void decodeQ45K(MemorySegment w, long o, float[] row, int y, boolean five, int[] scMin) {
-        float d = Float.float16ToFloat(w.get(U16, o)), min = Float.float16ToFloat(w.get(U16, o + 2));
+        float d = half(w, o), min = half(w, o + 2);
         long scales = o + 4, qh = o + 16, ql = five ? o + 48 : o + 16;
         for (int j = 0, is = 0; j < 4; j++, is += 2, ql += 32, y += 64) {
             Quants.scaleMinK4(is, w, scales, scMin);
@@ -530,8 +381,8 @@ final class QuantKernel {
         IntVector lo = bytes8(w, o + 4), hi = bytes8(w, o + 8); // s0..s7, s4..s11
         IntVector sc = lo.blend(hi, UPPER4).and(LOW6_OR_NIBBLE).or(lo.rearrange(LOWER4_UP).lanewise(LSHR, 2).and(HIGH2));
         IntVector m = hi.blend(hi.lanewise(LSHR, 4), UPPER4).and(LOW6_OR_NIBBLE).or(lo.lanewise(LSHR, 2).and(HIGH2));
-        ((FloatVector) sc.convertShape(I2F, F8, 0)).mul(Float.float16ToFloat(w.get(U16, o))).intoArray(s, i);
-        ((FloatVector) m.convertShape(I2F, F8, 0)).mul(Float.float16ToFloat(w.get(U16, o + 2))).intoArray(s, i + 8);
+        ((FloatVector) sc.convertShape(I2F, F8, 0)).mul(half(w, o)).intoArray(s, i);
+        ((FloatVector) m.convertShape(I2F, F8, 0)).mul(half(w, o + 2)).intoArray(s, i + 8);
     }
 
     /** Eight bytes sign-extended to int lanes (only their low 8 bits are used). */
@@ -608,7 +459,7 @@ final class QuantKernel {
         for (int b = 0; b < cols / Quants.QK_K; b++) {
             long o = at + (long) b * DType.Q6_K.blockBytes();
             ByteVector sc = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, o + 192, LE);
-            float d = Float.float16ToFloat(w.get(U16, o + 208));
+            float d = half(w, o + 208);
             ((FloatVector) sc.convertShape(B2F, F8, 0)).mul(d).intoArray(s, 16 * b);
             ((FloatVector) sc.convertShape(B2F, F8, 1)).mul(d).intoArray(s, 16 * b + 8);
         }

@@ -55,8 +55,8 @@ final class VectorKernel implements Kernel {
      * the weights where they lie.
      */
     private static final int FT = 4, FR = 2;
-    /** Fewest tokens for which {@link #matmul} packs the rows (see {@link #matmulFew}). */
-    private static final int PACKED_TOKENS = 16;
+    /** Fewest tokens for which {@link #matmul} packs the rows (see {@link #matmulFew}), {@link QuantKernel}'s too. */
+    static final int PACKED_TOKENS = 16;
     /**
      * Rows per block of {@link #matmul} when the columns fit one block (twice as many past one),
      * whose partial accumulators stay in L2 across column blocks.
@@ -184,7 +184,7 @@ final class VectorKernel implements Kernel {
                 else dot4Bf16(w, w0, w1, w2, w3, x, main, acc);
             }
             for (int i = 0; i < Math.min(block, r1 - r); i++) {
-                out[r + i] = acc[i] + tail(dtype, w, Math.min(r + i, rows - 1) * rowBytes, x, 0, main, cols);
+                out[r + i] = withTail(acc[i], dtype, w, Math.min(r + i, rows - 1) * rowBytes, x, 0, main, cols);
             }
         }
     }
@@ -314,7 +314,7 @@ final class VectorKernel implements Kernel {
 
     @Override
     public void matmul(DType dtype, MemorySegment w, int rows, int cols, float[] x, float[] out, int tokens, int r0, int r1, Object product) {
-        if (tokens >= PACKED_TOKENS) {
+        if (tokens >= PACKED_TOKENS || dtype.isQuantized()) {
             matmulPacked(dtype, w, rows, cols, x, out, tokens, r0, r1, product);
         } else if (dtype == DType.BF16) {
             Scratch s = Scratch.of(0, 0, tokens * cols);
@@ -327,12 +327,12 @@ final class VectorKernel implements Kernel {
     }
 
     /**
-     * {@link #matmul} for many tokens (prefill): the rows of a block widened to float32 once into
-     * packed panels, the tokens laid out once per thread, and a tile of 4 rows x 6 tokens (see
-     * {@link #micro}).
+     * {@link #matmul} for many tokens (prefill): the rows of a block widened (or, in a block
+     * format, decoded) to float32 once into packed panels, the tokens laid out once per thread,
+     * and a tile of 4 rows x 6 tokens (see {@link #micro}).
      */
     private static void matmulPacked(DType dtype, MemorySegment w, int rows, int cols, float[] x, float[] out, int tokens, int r0, int r1, Object product) {
-        long rowBytes = (long) cols * dtype.bytes();
+        long rowBytes = dtype.bytesOf(cols);
         int main = main(dtype, cols);
         // equal groups of at most NC tokens, each a multiple of T
         int groups = (tokens + NC - 1) / NC, group = ((tokens + groups - 1) / groups + T - 1) / T * T;
@@ -343,7 +343,7 @@ final class VectorKernel implements Kernel {
         // rows per block: past one block of columns, twice as many halve the passes over the tokens
         int mc = main > KC ? 2 * MC : MC;
         Scratch s = Scratch.of(a + mc * ps, a + mc * KC, a + group * main);
-        float[] p = s.partials;
+        float[] p = s.partials, decoded = dtype.isQuantized() ? new float[KC] : null;
         for (int tg = 0; tg < tokens; tg += group) {
             int te = Math.min(tokens, tg + group);
             float[] xp = s.input(product, tg);
@@ -354,7 +354,7 @@ final class VectorKernel implements Kernel {
                     int n = Math.min(KC, main - cb);
                     // chunks of L columns in the block: the even ones, then the odd ones, per parity pass
                     int chunks = n / L, even = (chunks + 1) / 2, odd = chunks / 2;
-                    packRows(dtype, w, rowBytes, rows, rb, nr, cb, n, s.rows);
+                    packRows(dtype, w, rowBytes, rows, rb, nr, cb, n, s.rows, decoded);
                     for (int t = tg; t < te; t += T) {
                         // this block's first chunk for tokens t..t+T-1
                         int xo = a + ((t - tg) / T * (main / L) + cb / L) * T * L;
@@ -369,7 +369,7 @@ final class VectorKernel implements Kernel {
                     for (int i = 0; i < nr; i++) {
                         // with no whole chunk (main == 0) no tile has run and the sum of chunks is 0
                         float chunks = main == 0 ? 0f : combine(p, a + i * ps + (t - tg) * 2 * L);
-                        out[t * rows + rb + i] = chunks + tail(dtype, w, (rb + i) * rowBytes, x, t * cols, main, cols);
+                        out[t * rows + rb + i] = withTail(chunks, dtype, w, (rb + i) * rowBytes, x, t * cols, main, cols);
                     }
                 }
             }
@@ -420,7 +420,7 @@ final class VectorKernel implements Kernel {
                 for (int i = 0; i < nr; i++) {
                     long row = (rb + i) * rowBytes;
                     for (int t = tg; t < te; t++) {
-                        out[t * rows + rb + i] = combine(p, i * ps + (t - tg) * 2 * L) + tail(dtype, w, row, x, t * cols, main, cols);
+                        out[t * rows + rb + i] = withTail(combine(p, i * ps + (t - tg) * 2 * L), dtype, w, row, x, t * cols, main, cols);
                     }
                 }
             }
@@ -629,12 +629,13 @@ final class VectorKernel implements Kernel {
      * {@link #micro}: per R rows (the last row repeated past the end), {@code KC * R} floats
      * holding the block's even chunks, then its odd ones, each chunk as R vectors of L floats,
      * one per row. Widening here, once per block, costs one pass for all the tokens that then read
-     * the block.
+     * the block. Rows in a block format are first decoded into {@code decoded} ({@code KC}
+     * floats) by {@link QuantKernel#decodeRow}, as its own products decode them.
      */
-    private static void packRows(DType dtype, MemorySegment w, long rowBytes, int rows, int rb, int nr, int cb, int n, float[] dst) {
+    private static void packRows(DType dtype, MemorySegment w, long rowBytes, int rows, int rb, int nr, int cb, int n, float[] dst, float[] decoded) {
         int chunks = n / L, even = (chunks + 1) / 2;
         for (int i = 0; i < (nr + R - 1) / R * R; i++) {
-            long src = Math.min(rb + i, rows - 1) * rowBytes + (long) cb * dtype.bytes();
+            long src = Math.min(rb + i, rows - 1) * rowBytes + dtype.bytesOf(cb);
             int base = Scratch.LINE_START + i / R * R * KC + i % R * L;
             int evenAt = base, oddAt = base + R * L * even, step = R * L;
             switch (dtype) {
@@ -657,7 +658,13 @@ final class VectorKernel implements Kernel {
                         if (j + 1 < chunks) f16(w, src + 2L * (j + 1) * L).intoArray(dst, oddAt);
                     }
                 }
-                default -> throw new IllegalArgumentException(dtype + " products run in QuantKernel");
+                default -> {
+                    QuantKernel.decodeRow(dtype, w, src, n, decoded);
+                    for (int j = 0; j < chunks; j += 2, evenAt += step, oddAt += step) {
+                        FloatVector.fromArray(F, decoded, j * L).intoArray(dst, evenAt);
+                        if (j + 1 < chunks) FloatVector.fromArray(F, decoded, (j + 1) * L).intoArray(dst, oddAt);
+                    }
+                }
             }
         }
     }
@@ -869,6 +876,14 @@ final class VectorKernel implements Kernel {
     /** The odd column of each word of BF16 pairs: the high half, low bits cleared. */
     private static FloatVector odd(IntVector pairs) {
         return pairs.and(0xffff0000).reinterpretAsFloats();
+    }
+
+    /**
+     * {@code chunks} plus the {@link #tail} of the columns {@code [main, cols)}, when there are any
+     * (adding a tail of 0 would turn a sum of -0 into +0 on some paths and not others).
+     */
+    private static float withTail(float chunks, DType dtype, MemorySegment w, long row, float[] x, int xo, int main, int cols) {
+        return main == cols ? chunks : chunks + tail(dtype, w, row, x, xo, main, cols);
     }
 
     /** {@code sum_{c in [from, to)} W[c] * x[xo + c]} for the columns past the last full vector. */

@@ -19,12 +19,16 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Products against ggml block formats: against a double-precision product of the decoded weights
- * ({@link Quants}, itself checked bit for bit against llama.cpp), and every {@code out[t][r]} the
- * same bits whatever the number of tokens in the call and the token's place among them.
+ * ({@link Quants}, itself checked bit for bit against llama.cpp); bit for bit the float32 product
+ * of the decoded matrix at the same vector width; and every {@code out[t][r]} the same bits
+ * whatever the number of tokens in the call and the token's place among them (one token, a few,
+ * and enough for the packed prefill tile).
  */
 class QuantKernelTest {
     private static final int[] ROWS = {1, 3, 4, 5, 17};
-    private static final int[] TOKENS = {1, 2, 3, 4, 5, 8, 9};
+    private static final int[] TOKENS = {1, 2, 3, 4, 5, 8, 9, 16, 23};
+    /** Most tokens of {@link #TOKENS}. */
+    private static final int MOST = 23;
 
     /** Random blocks: random quant bytes, float16 scales of moderate size (random bytes there would give infinities). */
     static Tensor randomTensor(DType t, int rows, int cols, SplittableRandom rnd) {
@@ -80,7 +84,7 @@ class QuantKernelTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"Q4_K", "Q5_K", "Q6_K"})
+    @EnumSource(names = {"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
     void vectorDecodingIsQuantsBitForBit(DType t) {
         SplittableRandom rnd = new SplittableRandom(7 + t.ordinal());
         Tensor w = randomTensor(t, 3, 768, rnd);
@@ -99,11 +103,11 @@ class QuantKernelTest {
         SplittableRandom rnd = new SplittableRandom(100 + t.ordinal());
         int rows = 13, cols = 512 + 256;
         Tensor w = randomTensor(t, rows, cols, rnd);
-        float[] x = randomFloats(9 * cols, rnd);
-        float[][] alone = new float[9][rows];
-        for (int tok = 0; tok < 9; tok++) MatMul.matmul(w, java.util.Arrays.copyOfRange(x, tok * cols, (tok + 1) * cols), alone[tok], 1);
+        float[] x = randomFloats(MOST * cols, rnd);
+        float[][] alone = new float[MOST][rows];
+        for (int tok = 0; tok < MOST; tok++) MatMul.matmul(w, java.util.Arrays.copyOfRange(x, tok * cols, (tok + 1) * cols), alone[tok], 1);
         for (int tokens : TOKENS) {
-            for (int first = 0; first + tokens <= 9; first += 2) {
+            for (int first = 0; first + tokens <= MOST; first += tokens > 9 ? 7 : 2) {
                 float[] out = new float[tokens * rows];
                 MatMul.matmul(w, java.util.Arrays.copyOfRange(x, first * cols, (first + tokens) * cols), out, tokens);
                 for (int tok = 0; tok < tokens; tok++) {
@@ -112,6 +116,33 @@ class QuantKernelTest {
                                 t + ": token " + (first + tok) + " row " + r + " computed among " + tokens + " tokens");
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * The float32 products of the decoded matrix, at the width the quantized products use (that of
+     * the BF16 products, at least 256 bits), are the very same bits: the two share one order of
+     * the sums, so a quantized model is exactly its decoded float32 copy.
+     */
+    @ParameterizedTest
+    @EnumSource(names = {"Q8_0", "Q4_0", "Q5_0", "Q4_K", "Q5_K", "Q6_K"})
+    void productsAreThoseOfTheDecodedFloat32Matrix(DType t) {
+        SplittableRandom rnd = new SplittableRandom(200 + t.ordinal());
+        int rows = 37, cols = 2048 + 256;
+        Tensor w = randomTensor(t, rows, cols, rnd);
+        float[] decoded = w.toFloatArray();
+        MemorySegment f32 = MemorySegment.ofArray(new byte[4 * decoded.length]);
+        for (int i = 0; i < decoded.length; i++) f32.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i, decoded[i]);
+        Tensor dense = new Tensor("w", DType.F32, new long[] {rows, cols}, f32);
+        MatMul width = MatMul.withBits(Math.max(256, MatMul.preferred().bf16Bits()));
+        for (int tokens : TOKENS) {
+            float[] x = randomFloats(tokens * cols, rnd), want = new float[tokens * rows], got = new float[tokens * rows];
+            width.multiply(dense, x, want, tokens);
+            MatMul.matmul(w, x, got, tokens);
+            for (int i = 0; i < want.length; i++) {
+                assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]),
+                        t + " tokens " + tokens + ": out[" + i / rows + "][" + i % rows + "]");
             }
         }
     }
