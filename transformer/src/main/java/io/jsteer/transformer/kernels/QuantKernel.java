@@ -123,15 +123,15 @@ final class QuantKernel {
                 }
             }
         }
-        float[] row = new float[cols], next = new float[cols], acc = new float[8];
+        float[] row = new float[cols], next = new float[cols], acc = new float[8], scales = new float[cols / 16], tables = new float[cols / 2];
         int r = r0;
         if (tokens >= 4) {
             // two decoded rows at a time times four tokens per tile; the rest one by one
             float[] xa = aligned(x, tokens * cols, product);
             int a = Scratch.LINE_START;
             for (; r + 2 <= r1; r += 2) {
-                decodeRow(dtype, w, r * rowBytes, cols, row);
-                decodeRow(dtype, w, (r + 1) * rowBytes, cols, next);
+                decodeRow(dtype, w, r * rowBytes, cols, row, scales, tables);
+                decodeRow(dtype, w, (r + 1) * rowBytes, cols, next, scales, tables);
                 int t = 0;
                 for (; t + 4 <= tokens; t += 4) {
                     dots(row, next, xa, a + t * cols, cols, acc);
@@ -144,7 +144,7 @@ final class QuantKernel {
             }
         }
         for (; r < r1; r++) {
-            decodeRow(dtype, w, r * rowBytes, cols, row);
+            decodeRow(dtype, w, r * rowBytes, cols, row, scales, tables);
             for (int t = 0; t < tokens; t++) out[t * rows + r] = dot(row, x, t * cols, cols);
         }
     }
@@ -263,6 +263,27 @@ final class QuantKernel {
      * {@code d * sc * (q - 32)} (Q6_K), with the scale products formed as there.
      */
     static void decodeRow(DType t, MemorySegment w, long at, int cols, float[] row) {
+        decodeRow(t, w, at, cols, row, new float[cols / 16], new float[cols / 2]);
+    }
+
+    /**
+     * {@link #decodeRow(DType, MemorySegment, long, int, float[])} given scratch for a row's
+     * scale products ({@code cols / 16} floats) and Q4_K tables ({@code cols / 2}). At 16 lanes
+     * Q4_K and Q6_K rows are decoded as the one-token products form their values (a lookup in
+     * each sub-block's table of 16, quants assembled in int lanes), the same floats in about half
+     * the instructions of byte lanes, which x86 cannot shift.
+     */
+    static void decodeRow(DType t, MemorySegment w, long at, int cols, float[] row, float[] scales, float[] tables) {
+        if (L == 16 && t == DType.Q4_K) {
+            tablesQ4K(w, at, cols, scales, tables);
+            tableRowQ4K(w, at, cols, tables, row);
+            return;
+        }
+        if (L == 16 && t == DType.Q6_K) {
+            scalesQ6K(w, at, cols, scales);
+            intRowQ6K(w, at, cols, scales, row);
+            return;
+        }
         if (t == DType.Q8_0 || t == DType.Q4_0) {
             for (int b = 0; b < cols / 32; b++) {
                 if (t == DType.Q8_0) decodeQ8(w, at + 34L * b, row, 32 * b);
@@ -282,6 +303,23 @@ final class QuantKernel {
             // vector calls, which then box their vectors (a Q4_K_M token measured 3x slower)
             if (t == DType.Q6_K) decodeQ6K(w, o, row, b * Quants.QK_K);
             else decodeQ45K(w, o, row, b * Quants.QK_K, t == DType.Q5_K, scMin);
+        }
+    }
+
+    /** Rows of up to a given number of columns decoded into one reused row, with the scratch {@link #decodeRow} needs. */
+    static final class RowDecoder {
+        private final float[] row, scales, tables;
+
+        RowDecoder(int cols) {
+            row = new float[cols];
+            scales = new float[cols / 16];
+            tables = new float[cols / 2];
+        }
+
+        /** The {@code cols} elements stored from byte {@code at} of {@code w}, decoded into this decoder's row, which is returned. */
+        float[] decode(DType t, MemorySegment w, long at, int cols) {
+            decodeRow(t, w, at, cols, row, scales, tables);
+            return row;
         }
     }
 
@@ -435,6 +473,18 @@ final class QuantKernel {
         return sum(a0.add(a1));
     }
 
+    /** The Q4_K row at {@code at} into {@code row} at 16 lanes, given its {@link #tablesQ4K}: {@link #rowQ4K}'s values, stored. */
+    private static void tableRowQ4K(MemorySegment w, long at, int cols, float[] tables, float[] row) {
+        for (int g = 0, c = 0; g < cols / 64; g++, c += 64) {
+            long q = at + (long) (g >> 2) * DType.Q4_K.blockBytes() + 16 + 32L * (g & 3);
+            IntVector lo = table(tables, c >> 1), hi = table(tables, (c >> 1) + 16), q0 = ints(w, q), q1 = ints(w, q + 16);
+            q0.selectFrom(lo).reinterpretAsFloats().intoArray(row, c);
+            q1.selectFrom(lo).reinterpretAsFloats().intoArray(row, c + 16);
+            q0.lanewise(LSHR, 4).selectFrom(hi).reinterpretAsFloats().intoArray(row, c + 32);
+            q1.lanewise(LSHR, 4).selectFrom(hi).reinterpretAsFloats().intoArray(row, c + 48);
+        }
+    }
+
     /** A sub-block's 16 values from {@link #tablesQ4K}, as float bits. */
     private static IntVector table(float[] tables, int at) {
         return FloatVector.fromArray(F, tables, at).reinterpretAsInts();
@@ -506,6 +556,16 @@ final class QuantKernel {
             a1 = q6(w, ql + 16, qh + 16, k, s[2 * u + 1]).fma(xv(x, 32 * u + 16), a1);
         }
         return sum(a0.add(a1));
+    }
+
+    /** The Q6_K row at {@code at} into {@code row} at 16 lanes, given its {@link #scalesQ6K}: {@link #rowQ6K}'s values, stored. */
+    private static void intRowQ6K(MemorySegment w, long at, int cols, float[] s, float[] row) {
+        for (int u = 0; u < cols / 32; u++) {
+            int n = (u >> 2) & 1, k = u & 3;
+            long o = at + (long) (u >> 3) * DType.Q6_K.blockBytes(), ql = o + 64 * n + 32 * (k & 1), qh = o + 128 + 32 * n;
+            q6(w, ql, qh, k, s[2 * u]).intoArray(row, 32 * u);
+            q6(w, ql + 16, qh + 16, k, s[2 * u + 1]).intoArray(row, 32 * u + 16);
+        }
     }
 
     /**

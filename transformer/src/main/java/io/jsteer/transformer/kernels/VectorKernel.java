@@ -343,7 +343,8 @@ final class VectorKernel implements Kernel {
         // rows per block: past one block of columns, twice as many halve the passes over the tokens
         int mc = main > KC ? 2 * MC : MC;
         Scratch s = Scratch.of(a + mc * ps, a + mc * KC, a + group * main);
-        float[] p = s.partials, decoded = dtype.isQuantized() ? new float[KC] : null;
+        float[] p = s.partials;
+        QuantKernel.RowDecoder decoder = dtype.isQuantized() ? new QuantKernel.RowDecoder(KC) : null;
         for (int tg = 0; tg < tokens; tg += group) {
             int te = Math.min(tokens, tg + group);
             float[] xp = s.input(product, tg);
@@ -354,7 +355,7 @@ final class VectorKernel implements Kernel {
                     int n = Math.min(KC, main - cb);
                     // chunks of L columns in the block: the even ones, then the odd ones, per parity pass
                     int chunks = n / L, even = (chunks + 1) / 2, odd = chunks / 2;
-                    packRows(dtype, w, rowBytes, rows, rb, nr, cb, n, s.rows, decoded);
+                    packRows(dtype, w, rowBytes, rows, rb, nr, cb, n, s.rows, decoder);
                     for (int t = tg; t < te; t += T) {
                         // this block's first chunk for tokens t..t+T-1
                         int xo = a + ((t - tg) / T * (main / L) + cb / L) * T * L;
@@ -629,10 +630,10 @@ final class VectorKernel implements Kernel {
      * {@link #micro}: per R rows (the last row repeated past the end), {@code KC * R} floats
      * holding the block's even chunks, then its odd ones, each chunk as R vectors of L floats,
      * one per row. Widening here, once per block, costs one pass for all the tokens that then read
-     * the block. Rows in a block format are first decoded into {@code decoded} ({@code KC}
-     * floats) by {@link QuantKernel#decodeRow}, as its own products decode them.
+     * the block. Rows in a block format are first decoded by {@code decoder}, as
+     * {@link QuantKernel}'s own products decode them.
      */
-    private static void packRows(DType dtype, MemorySegment w, long rowBytes, int rows, int rb, int nr, int cb, int n, float[] dst, float[] decoded) {
+    private static void packRows(DType dtype, MemorySegment w, long rowBytes, int rows, int rb, int nr, int cb, int n, float[] dst, QuantKernel.RowDecoder decoder) {
         int chunks = n / L, even = (chunks + 1) / 2;
         for (int i = 0; i < (nr + R - 1) / R * R; i++) {
             long src = Math.min(rb + i, rows - 1) * rowBytes + dtype.bytesOf(cb);
@@ -659,7 +660,7 @@ final class VectorKernel implements Kernel {
                     }
                 }
                 default -> {
-                    QuantKernel.decodeRow(dtype, w, src, n, decoded);
+                    float[] decoded = decoder.decode(dtype, w, src, n);
                     for (int j = 0; j < chunks; j += 2, evenAt += step, oddAt += step) {
                         FloatVector.fromArray(F, decoded, j * L).intoArray(dst, evenAt);
                         if (j + 1 < chunks) FloatVector.fromArray(F, decoded, (j + 1) * L).intoArray(dst, oddAt);
