@@ -25,8 +25,10 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * A several-token product over the first {@code rows} rows of the mapped
- * {@value ModelGenerator#MATRIX_ROWS} x {@value ModelGenerator#MATRIX_COLS} matrix, both cores:
- * GFLOP/s = 2 x rows x cols x tokens / time. Compare with {@link FmaPeakBench}.
+ * {@value ModelGenerator#MATRIX_ROWS} x {@value ModelGenerator#MATRIX_COLS} matrix (read as
+ * {@code cols} columns when given, for a model's shapes, e.g. {@code -p rows=9216 -p cols=2304}
+ * for Gemma-2-2B's MLP), both cores: GFLOP/s = 2 x rows x cols x tokens / time. Compare with
+ * {@link FmaPeakBench}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -50,6 +52,10 @@ public class GemmBench {
     @Param({"2048"})
     public int rows;
 
+    /** Columns of the product; 0 for the matrix's own. */
+    @Param({"0"})
+    public int cols;
+
     private SafeTensorsFile file;
     private Tensor w;
     private MatMul mm;
@@ -59,10 +65,10 @@ public class GemmBench {
     public void open() {
         file = SafeTensorsFile.open(ModelGenerator.matrix(Path.of(dir), DType.valueOf(dtype)));
         Tensor all = file.tensor("w");
-        int cols = all.dim(1);
-        w = new Tensor("w", all.dtype(), new long[] {rows, cols}, all.data().asSlice(0, (long) rows * cols * all.dtype().bytes()));
+        int n = cols == 0 ? all.dim(1) : cols;
+        w = new Tensor("w", all.dtype(), new long[] {rows, n}, all.data().asSlice(0, (long) rows * n * all.dtype().bytes()));
         mm = MatMul.withBits(bits);
-        x = new float[tokens * cols];
+        x = new float[tokens * n];
         for (int i = 0; i < x.length; i++) x[i] = (float) Math.sin(i);
         out = new float[tokens * rows];
     }
