@@ -127,8 +127,9 @@ final class QuantKernel {
         int r = r0;
         if (tokens >= 4) {
             // two decoded rows at a time times four tokens per tile; the rest one by one
-            float[] xa = aligned(x, tokens * cols, product);
-            int a = Scratch.LINE_START;
+            Scratch s = aligned(x, tokens * cols, product);
+            float[] xa = s.input(product, 0);
+            int a = s.inputStart();
             for (; r + 2 <= r1; r += 2) {
                 decodeRow(dtype, w, r * rowBytes, cols, row, scales, tables);
                 decodeRow(dtype, w, (r + 1) * rowBytes, cols, next, scales, tables);
@@ -644,17 +645,13 @@ final class QuantKernel {
     }
 
     /**
-     * The {@code n} floats of {@code x} copied once per product and thread to a scratch block
-     * from {@link Scratch#LINE_START}, where they start a cache line (so do the tokens' rows of
-     * x, whose lengths are multiples of a block of 32).
+     * This thread's scratch, whose input block holds the {@code n} floats of {@code x}, copied once
+     * per product and thread from {@link Scratch#inputStart()}, where they start a cache line (so
+     * do the tokens' rows of x, whose lengths are multiples of a block of 32).
      */
-    private static float[] aligned(float[] x, int n, Object product) {
-        Scratch s = Scratch.of(0, 0, Scratch.LINE_START + n);
-        float[] xa = s.input(product, 0);
-        if (xa == null) {
-            xa = s.claimInput(product, 0);
-            System.arraycopy(x, 0, xa, Scratch.LINE_START, n);
-        }
-        return xa;
+    private static Scratch aligned(float[] x, int n, Object product) {
+        Scratch s = Scratch.of(0, 0, n);
+        if (s.input(product, 0) == null) System.arraycopy(x, 0, s.claimInput(product, 0), s.inputStart(), n);
+        return s;
     }
 }

@@ -338,29 +338,30 @@ final class VectorKernel implements Kernel {
         int groups = (tokens + NC - 1) / NC, group = ((tokens + groups - 1) / groups + T - 1) / T * T;
         // floats of partial accumulators per row of a block: two vectors per token of the group
         int ps = group * 2 * L;
-        // every block starts at its array's first cache-line-aligned element (see Scratch)
-        int a = Scratch.LINE_START;
         // rows per block: past one block of columns, twice as many halve the passes over the tokens
         int mc = main > KC ? 2 * MC : MC;
-        Scratch s = Scratch.of(a + mc * ps, a + mc * KC, a + group * main);
+        Scratch s = Scratch.of(mc * ps, mc * KC, group * main);
         float[] p = s.partials;
+        // every block starts at its array's first element on a cache line (see Scratch)
+        int ap = Scratch.lineStart(p), ar = Scratch.lineStart(s.rows);
         QuantKernel.RowDecoder decoder = dtype.isQuantized() ? new QuantKernel.RowDecoder(KC) : null;
         for (int tg = 0; tg < tokens; tg += group) {
             int te = Math.min(tokens, tg + group);
             float[] xp = s.input(product, tg);
-            if (xp == null) xp = packInput(dtype, x, cols, main, tg, te, s.claimInput(product, tg));
+            if (xp == null) xp = packInput(dtype, x, cols, main, tg, te, s.claimInput(product, tg), s.inputStart());
+            int ax = s.inputStart();
             for (int rb = r0; rb < r1; rb += mc) {
                 int nr = Math.min(mc, r1 - rb);
                 for (int cb = 0; cb < main; cb += KC) {
                     int n = Math.min(KC, main - cb);
                     // chunks of L columns in the block: the even ones, then the odd ones, per parity pass
                     int chunks = n / L, even = (chunks + 1) / 2, odd = chunks / 2;
-                    packRows(dtype, w, rowBytes, rows, rb, nr, cb, n, s.rows, decoder);
+                    packRows(dtype, w, rowBytes, rows, rb, nr, cb, n, s.rows, ar, decoder);
                     for (int t = tg; t < te; t += T) {
                         // this block's first chunk for tokens t..t+T-1
-                        int xo = a + ((t - tg) / T * (main / L) + cb / L) * T * L;
+                        int xo = ax + ((t - tg) / T * (main / L) + cb / L) * T * L;
                         for (int i = 0; i < nr; i += R) {
-                            int po = a + i * ps + (t - tg) * 2 * L, wo = a + i * KC;
+                            int po = ap + i * ps + (t - tg) * 2 * L, wo = ar + i * KC;
                             micro(s.rows, wo, even, xp, xo, p, po, ps, cb == 0);
                             micro(s.rows, wo + R * L * even, odd, xp, xo + T * L, p, po + L, ps, cb == 0);
                         }
@@ -369,7 +370,7 @@ final class VectorKernel implements Kernel {
                 for (int t = tg; t < te; t++) {
                     for (int i = 0; i < nr; i++) {
                         // with no whole chunk (main == 0) no tile has run and the sum of chunks is 0
-                        float chunks = main == 0 ? 0f : combine(p, a + i * ps + (t - tg) * 2 * L);
+                        float chunks = main == 0 ? 0f : combine(p, ap + i * ps + (t - tg) * 2 * L);
                         out[t * rows + rb + i] = withTail(chunks, dtype, w, (rb + i) * rowBytes, x, t * cols, main, cols);
                     }
                 }
@@ -604,13 +605,13 @@ final class VectorKernel implements Kernel {
      * Tokens {@code [tg, te)} of x, their first {@code main} columns, as float32 into {@code dst}
      * for {@link #micro}: per T tokens (the last token repeated past {@code te}), each chunk
      * {@code j} of the reduction order as T vectors of L floats, one per token, at
-     * {@code (j T + i) L} past {@link Scratch#LINE_START}. The T vectors of a chunk then share
+     * {@code (j T + i) L} past element {@code start}. The T vectors of a chunk then share
      * cache lines, and the block the tile reuses lies in one piece that stays in L1.
      */
-    private static float[] packInput(DType dtype, float[] x, int cols, int main, int tg, int te, float[] dst) {
+    private static float[] packInput(DType dtype, float[] x, int cols, int main, int tg, int te, float[] dst, int start) {
         int chunks = main / L;
         for (int t = tg; t < tg + (te - tg + T - 1) / T * T; t++) {
-            int o = Math.min(t, te - 1) * cols, to = Scratch.LINE_START + ((t - tg) / T * chunks * T + (t - tg) % T) * L;
+            int o = Math.min(t, te - 1) * cols, to = start + ((t - tg) / T * chunks * T + (t - tg) % T) * L;
             for (int j = 0; j < chunks; j++, to += T * L) {
                 if (dtype == DType.BF16) {
                     // chunk j: the even (j even) or odd columns of the block of 2L columns j / 2
@@ -626,18 +627,18 @@ final class VectorKernel implements Kernel {
 
     /**
      * Rows {@code [rb, rb + nr)} of the matrix, columns {@code [cb, cb + n)} (whole chunks, cb a
-     * multiple of 2L), as float32 into {@code dst} from {@link Scratch#LINE_START} for
+     * multiple of 2L), as float32 into {@code dst} from element {@code start} for
      * {@link #micro}: per R rows (the last row repeated past the end), {@code KC * R} floats
      * holding the block's even chunks, then its odd ones, each chunk as R vectors of L floats,
      * one per row. Widening here, once per block, costs one pass for all the tokens that then read
      * the block. Rows in a block format are first decoded by {@code decoder}, as
      * {@link QuantKernel}'s own products decode them.
      */
-    private static void packRows(DType dtype, MemorySegment w, long rowBytes, int rows, int rb, int nr, int cb, int n, float[] dst, QuantKernel.RowDecoder decoder) {
+    private static void packRows(DType dtype, MemorySegment w, long rowBytes, int rows, int rb, int nr, int cb, int n, float[] dst, int start, QuantKernel.RowDecoder decoder) {
         int chunks = n / L, even = (chunks + 1) / 2;
         for (int i = 0; i < (nr + R - 1) / R * R; i++) {
             long src = Math.min(rb + i, rows - 1) * rowBytes + dtype.bytesOf(cb);
-            int base = Scratch.LINE_START + i / R * R * KC + i % R * L;
+            int base = start + i / R * R * KC + i % R * L;
             int evenAt = base, oddAt = base + R * L * even, step = R * L;
             switch (dtype) {
                 case F32 -> {

@@ -7,39 +7,56 @@ package io.jsteer.transformer.kernels;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.sun.management.HotSpotDiagnosticMXBean;
-import java.lang.management.ManagementFactory;
-import java.lang.reflect.Field;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.util.HashSet;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link Scratch#LINE_START} against the JVM's own account of where a float array's elements
- * start (sun.misc.Unsafe, used here only), and the padding that makes G1 place the blocks at a
- * region boundary.
+ * {@link Scratch#lineStart} against the address another C function reports for the same array
+ * ({@code memcpy(a, a, 0)} returns its destination), taken right after it, with no allocation in
+ * between that could move the array.
  */
 class ScratchTest {
     private static final int LINE = 64;
-    /** Scratch pads an array to half a G1 region only up to this many bytes. */
-    private static final long MOST_PADDING = 4 << 20;
+    private static final MethodHandle MEMCPY = Linker.nativeLinker().downcallHandle(
+            Linker.nativeLinker().defaultLookup().find("memcpy").orElseThrow(),
+            FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG), Linker.Option.critical(true));
+
+    private static long address(float[] a) throws Throwable {
+        MemorySegment s = MemorySegment.ofArray(a);
+        return ((MemorySegment) MEMCPY.invokeExact(s, s, 0L)).address();
+    }
 
     @Test
-    void lineStartIsTheFirstCacheLineOfAHumongousArray() throws ReflectiveOperationException {
-        HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
-        long region = Long.parseLong(vm.getVMOption("G1HeapRegionSize").getValue());
-        if (!Boolean.parseBoolean(vm.getVMOption("UseG1GC").getValue()) || region / 2 > MOST_PADDING) {
-            assertEquals(0, Scratch.LINE_START, "alignment is only known under G1, with arrays padded at most 4 MB");
-            return;
+    void lineStartIsTheArraysFirstElementOnACacheLine() throws Throwable {
+        assertTrue(ScratchTest.class.getModule().isNativeAccessEnabled(), "the tests run with --enable-native-access");
+        Set<Integer> starts = new HashSet<>();
+        float[][] kept = new float[200][];
+        for (int i = 0; i < kept.length; i++) {
+            // arrays of many lengths, so their elements start at many offsets within a line
+            float[] a = kept[i] = new float[1 + 7 * i];
+            int start = Scratch.lineStart(a);
+            long at = address(a);
+            assertTrue(start >= 0 && start < LINE / Float.BYTES, "start " + start);
+            assertEquals(0, (at + (long) Float.BYTES * start) % LINE, "array " + i + " at " + at + ": element " + start);
+            starts.add(start);
         }
-        Field field = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
-        field.setAccessible(true);
-        @SuppressWarnings("removal")
-        long base = ((sun.misc.Unsafe) field.get(null)).arrayBaseOffset(float[].class);
-        assertTrue(Scratch.LINE_START > 0 && Scratch.LINE_START < LINE / Float.BYTES);
-        // a humongous array starts a region, so its element LINE_START starts a cache line
-        assertEquals(0, (base + (long) Float.BYTES * Scratch.LINE_START) % LINE);
-        Scratch s = Scratch.of(1, 1, 1);
-        for (float[] block : new float[][] {s.partials, s.rows}) {
-            assertTrue((long) Float.BYTES * block.length >= region / 2, "smaller than half a region: not humongous");
-        }
+        assertTrue(starts.size() > 1, "every array started at the same offset in a line: " + starts);
+    }
+
+    @Test
+    void blocksHaveRoomPastTheirStart() {
+        Scratch s = Scratch.of(100, 200, 300);
+        assertTrue(s.partials.length >= Scratch.lineStart(s.partials) + 100);
+        assertTrue(s.rows.length >= Scratch.lineStart(s.rows) + 200);
+        Object product = new Object();
+        float[] input = s.claimInput(product, 0);
+        assertTrue(input.length >= s.inputStart() + 300);
+        assertEquals(input, s.input(product, 0));
     }
 }
