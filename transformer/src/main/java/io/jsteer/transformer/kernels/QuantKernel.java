@@ -123,7 +123,10 @@ final class QuantKernel {
                 }
             }
         }
-        float[] row = new float[cols], next = new float[cols], acc = new float[8], scales = new float[cols / 16], tables = new float[cols / 2];
+        // this thread's two decoders, kept between products (a decoded token's activations then die
+        // young rather than being promoted by collections this garbage would bring on)
+        RowDecoder first = Scratch.of(0, 0, 0).decoder(0, cols), second = Scratch.of(0, 0, 0).decoder(1, cols);
+        float[] acc = new float[8];
         int r = r0;
         if (tokens >= 4) {
             // two decoded rows at a time times four tokens per tile; the rest one by one
@@ -131,8 +134,7 @@ final class QuantKernel {
             float[] xa = s.input(product, 0);
             int a = s.inputStart();
             for (; r + 2 <= r1; r += 2) {
-                decodeRow(dtype, w, r * rowBytes, cols, row, scales, tables);
-                decodeRow(dtype, w, (r + 1) * rowBytes, cols, next, scales, tables);
+                float[] row = first.decode(dtype, w, r * rowBytes, cols), next = second.decode(dtype, w, (r + 1) * rowBytes, cols);
                 int t = 0;
                 for (; t + 4 <= tokens; t += 4) {
                     dots(row, next, xa, a + t * cols, cols, acc);
@@ -145,7 +147,7 @@ final class QuantKernel {
             }
         }
         for (; r < r1; r++) {
-            decodeRow(dtype, w, r * rowBytes, cols, row, scales, tables);
+            float[] row = first.decode(dtype, w, r * rowBytes, cols);
             for (int t = 0; t < tokens; t++) out[t * rows + r] = dot(row, x, t * cols, cols);
         }
     }
@@ -311,10 +313,16 @@ final class QuantKernel {
     static final class RowDecoder {
         private final float[] row, scales, tables;
 
+        /** A decoder for rows of at most {@code cols} columns. */
         RowDecoder(int cols) {
             row = new float[cols];
             scales = new float[cols / 16];
             tables = new float[cols / 2];
+        }
+
+        /** Most columns of a row this decoder takes. */
+        int capacity() {
+            return row.length;
         }
 
         /** The {@code cols} elements stored from byte {@code at} of {@code w}, decoded into this decoder's row, which is returned. */
@@ -389,7 +397,8 @@ final class QuantKernel {
      * ({@code NodeCountInliningCutoff}), and the vector calls left out box their vectors.
      */
     private static void rowsQ4K(MemorySegment w, long rowBytes, int cols, float[] x, float[] out, int r0, int r1) {
-        float[] scales = new float[cols / 16], tables = new float[cols / 2];
+        RowDecoder d = Scratch.of(0, 0, 0).decoder(0, cols);
+        float[] scales = d.scales, tables = d.tables;
         for (int r = r0; r < r1; r++) {
             tablesQ4K(w, r * rowBytes, cols, scales, tables);
             out[r] = rowQ4K(w, r * rowBytes, x, cols, scales, tables);
@@ -498,7 +507,7 @@ final class QuantKernel {
 
     /** Rows {@code [r0, r1)} of Q6_K times one token {@code x}, each in two passes as in {@link #rowsQ4K}. */
     private static void rowsQ6K(MemorySegment w, long rowBytes, int cols, float[] x, float[] out, int r0, int r1) {
-        float[] scales = new float[cols / 16];
+        float[] scales = Scratch.of(0, 0, 0).decoder(0, cols).scales;
         for (int r = r0; r < r1; r++) {
             scalesQ6K(w, r * rowBytes, cols, scales);
             out[r] = rowQ6K(w, r * rowBytes, x, cols, scales);

@@ -42,6 +42,8 @@ final class Scratch {
     private int first;
     /** Element of {@link #input} where its tokens start, as found when it was claimed. */
     private int inputStart;
+    /** Decoders of rows in a block format, made on first use. */
+    private final QuantKernel.RowDecoder[] decoders = new QuantKernel.RowDecoder[2];
 
     private Scratch() {}
 
@@ -59,6 +61,12 @@ final class Scratch {
             s.product = null;
         }
         return s;
+    }
+
+    /** Decoder {@code i} (0 or 1) of this thread, for rows of up to {@code cols} columns. */
+    QuantKernel.RowDecoder decoder(int i, int cols) {
+        if (decoders[i] == null || decoders[i].capacity() < cols) decoders[i] = new QuantKernel.RowDecoder(cols);
+        return decoders[i];
     }
 
     /** At least {@code bytes} of native memory, aligned to a cache line, for rows widened to float32. */

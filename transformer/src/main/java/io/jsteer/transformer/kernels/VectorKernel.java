@@ -344,7 +344,7 @@ final class VectorKernel implements Kernel {
         float[] p = s.partials;
         // every block starts at its array's first element on a cache line (see Scratch)
         int ap = Scratch.lineStart(p), ar = Scratch.lineStart(s.rows);
-        QuantKernel.RowDecoder decoder = dtype.isQuantized() ? new QuantKernel.RowDecoder(KC) : null;
+        QuantKernel.RowDecoder decoder = dtype.isQuantized() ? s.decoder(0, KC) : null;
         for (int tg = 0; tg < tokens; tg += group) {
             int te = Math.min(tokens, tg + group);
             float[] xp = s.input(product, tg);
