@@ -31,8 +31,10 @@ import org.openjdk.jmh.annotations.Warmup;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx2g"})
-@Warmup(iterations = 1, time = 2)
-@Measurement(iterations = 3, time = 2)
+// a Gemma-2-2B prefill takes several seconds: one short warm-up iteration was a single operation,
+// and the first measured ones still ran code the JIT had not finished compiling
+@Warmup(iterations = 3, time = 3)
+@Measurement(iterations = 4, time = 3)
 public class GgufBench {
     @Param("/tmp/jsteer-gguf/pythia-410m.Q8_0.gguf")
     public String file;
