@@ -125,7 +125,8 @@ final class QuantKernel {
         }
         // this thread's two decoders, kept between products (a decoded token's activations then die
         // young rather than being promoted by collections this garbage would bring on)
-        RowDecoder first = Scratch.of(0, 0, 0).decoder(0, cols), second = Scratch.of(0, 0, 0).decoder(1, cols);
+        Scratch scratch = Scratch.of(0, 0, 0);
+        RowDecoder first = scratch.decoder(0, cols), second = scratch.decoder(1, cols);
         float[] acc = new float[8];
         int r = r0;
         if (tokens >= 4) {
@@ -263,20 +264,13 @@ final class QuantKernel {
      * The {@code cols} elements stored from byte {@code at} (whole blocks) into {@code row},
      * element for element the float ggml's {@code dequantize_row_*} gives: {@code q * d} (Q8_0),
      * {@code (q - 8) * d} (Q4_0), {@code d * sc * q - dmin * m} (Q4_K, Q5_K) and
-     * {@code d * sc * (q - 32)} (Q6_K), with the scale products formed as there.
+     * {@code d * sc * (q - 32)} (Q6_K), with the scale products formed as there, given scratch for
+     * a row's scale products ({@code cols / 16} floats) and Q4_K tables ({@code cols / 2}). At 16
+     * lanes Q4_K and Q6_K rows are decoded as the one-token products form their values (a lookup
+     * in each sub-block's table of 16, quants assembled in int lanes), the same floats in about
+     * half the instructions of byte lanes, which x86 cannot shift.
      */
-    static void decodeRow(DType t, MemorySegment w, long at, int cols, float[] row) {
-        decodeRow(t, w, at, cols, row, new float[cols / 16], new float[cols / 2]);
-    }
-
-    /**
-     * {@link #decodeRow(DType, MemorySegment, long, int, float[])} given scratch for a row's
-     * scale products ({@code cols / 16} floats) and Q4_K tables ({@code cols / 2}). At 16 lanes
-     * Q4_K and Q6_K rows are decoded as the one-token products form their values (a lookup in
-     * each sub-block's table of 16, quants assembled in int lanes), the same floats in about half
-     * the instructions of byte lanes, which x86 cannot shift.
-     */
-    static void decodeRow(DType t, MemorySegment w, long at, int cols, float[] row, float[] scales, float[] tables) {
+    private static void decodeRow(DType t, MemorySegment w, long at, int cols, float[] row, float[] scales, float[] tables) {
         if (L == 16 && t == DType.Q4_K) {
             tablesQ4K(w, at, cols, scales, tables);
             tableRowQ4K(w, at, cols, tables, row);

@@ -88,9 +88,10 @@ class QuantKernelTest {
     void vectorDecodingIsQuantsBitForBit(DType t) {
         SplittableRandom rnd = new SplittableRandom(7 + t.ordinal());
         Tensor w = randomTensor(t, 3, 768, rnd);
-        float[] want = w.toFloatArray(), row = new float[768];
+        float[] want = w.toFloatArray();
+        QuantKernel.RowDecoder decoder = new QuantKernel.RowDecoder(768);
         for (int r = 0; r < 3; r++) {
-            QuantKernel.decodeRow(t, w.data(), r * w.rowBytes(), 768, row);
+            float[] row = decoder.decode(t, w.data(), r * w.rowBytes(), 768);
             for (int c = 0; c < 768; c++) {
                 assertEquals(Float.floatToRawIntBits(want[r * 768 + c]), Float.floatToRawIntBits(row[c]), t + " row " + r + " column " + c);
             }
