@@ -74,6 +74,12 @@ final class VectorKernel implements Kernel {
     private static final int NC = 252;
     /** Lane rotations by 8, 4, 2 and 1 for {@link #sum}; those at or past the lane count are unused. */
     private static final VectorShuffle<Float> ROT8, ROT4, ROT2, ROT1;
+    /**
+     * Lane indices for {@link #halve} by the lanes {@code b} each row holds (16, 8, 4, 2): the
+     * first half of each row's block, then the second, from two vectors ({@code null} where b is
+     * past the lane count).
+     */
+    private static final FloatVector FIRST16, SECOND16, FIRST8, SECOND8, FIRST4, SECOND4, FIRST2, SECOND2;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
@@ -118,6 +124,30 @@ final class VectorKernel implements Kernel {
         ROT4 = VectorShuffle.iota(F, 4, 1, true);
         ROT2 = VectorShuffle.iota(F, 2, 1, true);
         ROT1 = VectorShuffle.iota(F, 1, 1, true);
+        FIRST16 = halves(16, 0);
+        SECOND16 = halves(16, 8);
+        FIRST8 = halves(8, 0);
+        SECOND8 = halves(8, 4);
+        FIRST4 = halves(4, 0);
+        SECOND4 = halves(4, 2);
+        FIRST2 = halves(2, 0);
+        SECOND2 = halves(2, 1);
+    }
+
+    /**
+     * Indices, for {@link FloatVector#selectFrom(jdk.incubator.vector.Vector, jdk.incubator.vector.Vector)},
+     * of lane {@code from + o} of each block of {@code b} lanes, {@code o < b / 2}: the blocks of the
+     * first vector, then those of the second (lane {@code L + i}), each shrunk to {@code b / 2} lanes.
+     */
+    private static FloatVector halves(int b, int from) {
+        if (b > L) return null;
+        float[] index = new float[L];
+        int h = b / 2, blocks = L / b;
+        for (int i = 0; i < L; i++) {
+            int block = i / h, vector = block / blocks;
+            index[i] = vector * L + block % blocks * b + from + i % h;
+        }
+        return FloatVector.fromArray(F, index, 0);
     }
 
     /**
@@ -365,15 +395,33 @@ final class VectorKernel implements Kernel {
                             micro(s.rows, wo, even, xp, xo, p, po, ps, cb == 0);
                             micro(s.rows, wo + R * L * even, odd, xp, xo + T * L, p, po + L, ps, cb == 0);
                         }
+                        // after the last block of columns these tokens' sums are done: finish
+                        // them while their accumulators are still in L1
+                        if (cb + n == main) storeSums(dtype, w, rowBytes, cols, main, x, p, ap, ps, out, rows, rb, nr, tg, t, Math.min(te, t + T));
                     }
                 }
-                for (int t = tg; t < te; t++) {
-                    for (int i = 0; i < nr; i++) {
-                        // with no whole chunk (main == 0) no tile has run and the sum of chunks is 0
-                        float chunks = main == 0 ? 0f : combine(p, ap + i * ps + (t - tg) * 2 * L);
-                        out[t * rows + rb + i] = withTail(chunks, dtype, w, (rb + i) * rowBytes, x, t * cols, main, cols);
-                    }
-                }
+                if (main == 0) storeSums(dtype, w, rowBytes, cols, main, x, p, ap, ps, out, rows, rb, nr, tg, tg, te);
+            }
+        }
+    }
+
+    /**
+     * The results of rows {@code [rb, rb + nr)} for tokens {@code [t0, t1)} into {@code out}, from
+     * the partial accumulators {@code p} of {@link #matmulPacked} (row {@code i}, token {@code t}
+     * at {@code ap + i ps + 2L (t - tg)}), L rows at a time ({@link #combineRows}) then one by one,
+     * plus each row's tail.
+     */
+    private static void storeSums(DType dtype, MemorySegment w, long rowBytes, int cols, int main, float[] x, float[] p, int ap, int ps,
+            float[] out, int rows, int rb, int nr, int tg, int t0, int t1) {
+        // with no whole chunk (main == 0) no tile has run and the sum of chunks is 0
+        int byVector = main == 0 ? 0 : nr - nr % L;
+        float[] half = new float[2 * L];
+        for (int t = t0; t < t1; t++) {
+            int o = t * rows + rb, po = ap + (t - tg) * 2 * L;
+            for (int i = 0; i < byVector; i += L) combineRows(p, po + i * ps, ps, out, o + i, half);
+            for (int i = byVector; i < nr; i++) out[o + i] = main == 0 ? 0f : combine(p, po + i * ps);
+            if (main < cols) {
+                for (int i = 0; i < nr; i++) out[o + i] = withTail(out[o + i], dtype, w, (rb + i) * rowBytes, x, t * cols, main, cols);
             }
         }
     }
@@ -758,9 +806,57 @@ final class VectorKernel implements Kernel {
         return fresh ? FloatVector.zero(F) : FloatVector.fromArray(F, p, at);
     }
 
+    /**
+     * {@link #combine} of L rows at once, {@code ps} floats apart from {@code p[at]}, into
+     * {@code out[o..o + L)}: lane i is row i's result, bit for bit, since each step adds the same
+     * pairs {@link #sum}'s tree adds, only for several rows in one vector ({@link #halve}): 2
+     * permutations and an addition per step and pair of vectors, where {@code combine} takes a
+     * permutation and an addition per step and row. {@code half} holds 2L floats between steps.
+     */
+    private static void combineRows(float[] p, int at, int ps, float[] out, int o, float[] half) {
+        if (L < 16) {
+            combineEight(p, at, ps, out, o);
+            return;
+        }
+        // two calls of eight rows each: one of sixteen grows past the size C2 inlines into one
+        // method, and a vector returned from a call it does not inline is boxed on the heap
+        combineEight(p, at, ps, half, 0);
+        combineEight(p, at + 8 * ps, ps, half, L);
+        halve(FloatVector.fromArray(F, half, 0), FloatVector.fromArray(F, half, L), 2).intoArray(out, o);
+    }
+
+    /**
+     * The first {@code min(8, L)} of the rows of {@link #combineRows}, each reduced to
+     * {@code L / min(8, L)} lanes (to its result when {@code L <= 8}), into {@code dst[o..o + L)}.
+     */
+    private static void combineEight(float[] p, int at, int ps, float[] dst, int o) {
+        FloatVector s = halve(halve(row(p, at), row(p, at + ps), L), halve(row(p, at + 2 * ps), row(p, at + 3 * ps), L), L / 2);
+        if (L >= 8) {
+            FloatVector t = halve(halve(row(p, at + 4 * ps), row(p, at + 5 * ps), L), halve(row(p, at + 6 * ps), row(p, at + 7 * ps), L), L / 2);
+            s = halve(s, t, L / 4);
+        }
+        s.intoArray(dst, o);
+    }
+
+    /** {@code a0.add(a1)}, the two accumulators of one result stored at {@code p[at..at + 2L)}. */
+    private static FloatVector row(float[] p, int at) {
+        return FloatVector.fromArray(F, p, at).add(FloatVector.fromArray(F, p, at + L));
+    }
+
+    /**
+     * One level of {@link #sum}'s tree for the rows of two vectors, each row in a block of
+     * {@code b} lanes: every block's first half plus its second half, {@code x}'s rows then
+     * {@code y}'s, each now in {@code b / 2} lanes.
+     */
+    private static FloatVector halve(FloatVector x, FloatVector y, int b) {
+        FloatVector first = b == 16 ? FIRST16 : b == 8 ? FIRST8 : b == 4 ? FIRST4 : FIRST2;
+        FloatVector second = b == 16 ? SECOND16 : b == 8 ? SECOND8 : b == 4 ? SECOND4 : SECOND2;
+        return first.selectFrom(x, y).add(second.selectFrom(x, y));
+    }
+
     /** {@code sum(a0.add(a1))} of the two accumulators stored at {@code p[at..at + 2L)}. */
     private static float combine(float[] p, int at) {
-        return sum(FloatVector.fromArray(F, p, at).add(FloatVector.fromArray(F, p, at + L)));
+        return sum(row(p, at));
     }
 
     @Override
