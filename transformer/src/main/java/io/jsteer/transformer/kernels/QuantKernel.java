@@ -36,7 +36,7 @@ import jdk.incubator.vector.VectorSpecies;
  * differ only in where the decoded values come from:
  * <ul>
  * <li>one token (decode): Q8_0 and Q4_0 widen each block's quants and multiply them by its scale
- *     in registers, four Q8_0 rows at a time at 16 lanes; Q4_K and Q6_K first form a row's scale
+ *     in registers, two Q8_0 rows at a time at 16 lanes; Q4_K and Q6_K first form a row's scale
  *     products, then look a Q4_K quant's value up in its sub-block's table of 16, or assemble
  *     Q6_K's 6-bit quants in int lanes;</li>
  * <li>a few tokens (a batch of decoded sequences), and Q5_0 and Q5_K: each row is decoded once
@@ -102,7 +102,7 @@ final class QuantKernel {
             switch (dtype) {
                 case Q8_0 -> {
                     int r = r0;
-                    for (; L == 16 && r + 4 <= r1; r += 4) quadQ8(w, r * rowBytes, rowBytes, x, cols / 32, out, r);
+                    for (; L == 16 && r + 2 <= r1; r += 2) pairQ8(w, r * rowBytes, rowBytes, x, cols / 32, out, r);
                     for (; r < r1; r++) out[r] = rowQ8(w, r * rowBytes, x, cols / 32);
                     return;
                 }
@@ -207,32 +207,23 @@ final class QuantKernel {
     }
 
     /**
-     * Q8_0 rows {@code r} to {@code r + 3} (the first at {@code at}) times {@code x} into
-     * {@code out[r..r + 4)} at 16 lanes, each as {@link #rowQ8} sums it: four streams of weights
-     * keep more loads from memory in flight than one or two, and each load of x serves four rows.
+     * Q8_0 rows {@code r} (at {@code at}) and {@code r + 1} times {@code x} into {@code out[r]},
+     * {@code out[r + 1]} at 16 lanes, each as {@link #rowQ8} sums it: two streams of weights keep
+     * more loads from memory in flight than one, and each load of x serves both rows.
      */
-    private static void quadQ8(MemorySegment w, long at, long rowBytes, float[] x, int blocks, float[] out, int r) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, e0 = a0, e1 = a0;
+    private static void pairQ8(MemorySegment w, long at, long rowBytes, float[] x, int blocks, float[] out, int r) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0;
         for (int b = 0; b < blocks; b++) {
-            long o = at + 34L * b, p = o + rowBytes, q = p + rowBytes, u = q + rowBytes;
+            long o = at + 34L * b, p = o + rowBytes;
+            float d = half(w, o), e = half(w, p);
             FloatVector x0 = xv(x, 32 * b), x1 = xv(x, 32 * b + 16);
-            float d = half(w, o);
             a0 = q8(w, o + 2).mul(d).fma(x0, a0);
             a1 = q8(w, o + 18).mul(d).fma(x1, a1);
-            d = half(w, p);
-            b0 = q8(w, p + 2).mul(d).fma(x0, b0);
-            b1 = q8(w, p + 18).mul(d).fma(x1, b1);
-            d = half(w, q);
-            c0 = q8(w, q + 2).mul(d).fma(x0, c0);
-            c1 = q8(w, q + 18).mul(d).fma(x1, c1);
-            d = half(w, u);
-            e0 = q8(w, u + 2).mul(d).fma(x0, e0);
-            e1 = q8(w, u + 18).mul(d).fma(x1, e1);
+            b0 = q8(w, p + 2).mul(e).fma(x0, b0);
+            b1 = q8(w, p + 18).mul(e).fma(x1, b1);
         }
         out[r] = sum(a0.add(a1));
         out[r + 1] = sum(b0.add(b1));
-        out[r + 2] = sum(c0.add(c1));
-        out[r + 3] = sum(e0.add(e1));
     }
 
     /**
