@@ -80,6 +80,8 @@ final class VectorKernel implements Kernel {
      * past the lane count).
      */
     private static final FloatVector FIRST16, SECOND16, FIRST8, SECOND8, FIRST4, SECOND4, FIRST2, SECOND2;
+    /** Lane indices of the even and of the odd elements of two vectors, for {@link #splitPair}. */
+    private static final FloatVector EVENS, ODDS;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
@@ -132,6 +134,13 @@ final class VectorKernel implements Kernel {
         SECOND4 = halves(4, 2);
         FIRST2 = halves(2, 0);
         SECOND2 = halves(2, 1);
+        float[] evens = new float[L], odds = new float[L];
+        for (int i = 0; i < L; i++) {
+            evens[i] = 2 * i;
+            odds[i] = 2 * i + 1;
+        }
+        EVENS = FloatVector.fromArray(F, evens, 0);
+        ODDS = FloatVector.fromArray(F, odds, 0);
     }
 
     /**
@@ -177,15 +186,17 @@ final class VectorKernel implements Kernel {
         int main = cols - cols % (2 * L);
         for (int t = 0; t < tokens; t++) {
             int o = t * cols;
-            for (int b = o; b < o + main; b += 2 * L) {
-                for (int i = 0; i < L; i++) {
-                    split[b + i] = x[b + 2 * i];
-                    split[b + L + i] = x[b + 2 * i + 1];
-                }
-            }
+            for (int b = o; b < o + main; b += 2 * L) splitPair(x, b, split, b, b + L);
             System.arraycopy(x, o + main, split, o + main, cols - main);
         }
         return split;
+    }
+
+    /** The 2L floats {@code x[at..at + 2L)}: the even ones into {@code dst[evenAt..evenAt + L)}, the odd ones into {@code dst[oddAt..oddAt + L)}. */
+    private static void splitPair(float[] x, int at, float[] dst, int evenAt, int oddAt) {
+        FloatVector v0 = FloatVector.fromArray(F, x, at), v1 = FloatVector.fromArray(F, x, at + L);
+        EVENS.selectFrom(v0, v1).intoArray(dst, evenAt);
+        ODDS.selectFrom(v0, v1).intoArray(dst, oddAt);
     }
 
     /** Columns covered by whole chunks of the reduction order (see {@link Kernel}); the rest is the scalar tail. */
@@ -660,14 +671,11 @@ final class VectorKernel implements Kernel {
         int chunks = main / L;
         for (int t = tg; t < tg + (te - tg + T - 1) / T * T; t++) {
             int o = Math.min(t, te - 1) * cols, to = start + ((t - tg) / T * chunks * T + (t - tg) % T) * L;
-            for (int j = 0; j < chunks; j++, to += T * L) {
-                if (dtype == DType.BF16) {
-                    // chunk j: the even (j even) or odd columns of the block of 2L columns j / 2
-                    int c = o + j / 2 * 2 * L + j % 2;
-                    for (int i = 0; i < L; i++) dst[to + i] = x[c + 2 * i];
-                } else {
-                    System.arraycopy(x, o + j * L, dst, to, L);
-                }
+            if (dtype == DType.BF16) {
+                // chunks j and j + 1 (j even): the even, then the odd columns of the block of 2L columns j / 2
+                for (int j = 0; j < chunks; j += 2, to += 2 * T * L) splitPair(x, o + j * L, dst, to, to + T * L);
+            } else {
+                for (int j = 0; j < chunks; j++, to += T * L) System.arraycopy(x, o + j * L, dst, to, L);
             }
         }
         return dst;
