@@ -23,8 +23,9 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The machine's float32 fused multiply-add peak: twelve independent vector accumulators in
  * registers (enough to cover the FMA latency on two ports), no memory traffic, one thread per
- * core. The score is vector FMAs per microsecond per thread; GFLOP/s of all cores =
- * score x lanes x 2 x threads / 1000 (2 threads: 256 bits x 32, 512 bits x 64).
+ * core. The score is vector FMAs per microsecond of all threads together (JMH adds up the
+ * threads' throughputs); GFLOP/s of all cores = score x lanes x 2 / 1000 (256 bits: x 16,
+ * 512 bits: x 32).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
