@@ -386,6 +386,7 @@ final class VectorKernel implements Kernel {
         // every block starts at its array's first element on a cache line (see Scratch)
         int ap = Scratch.lineStart(p), ar = Scratch.lineStart(s.rows);
         QuantKernel.RowDecoder decoder = dtype.isQuantized() ? s.decoder(0, KC) : null;
+        float[] half = new float[2 * L];
         for (int tg = 0; tg < tokens; tg += group) {
             int te = Math.min(tokens, tg + group);
             float[] xp = s.input(product, tg);
@@ -408,10 +409,10 @@ final class VectorKernel implements Kernel {
                         }
                         // after the last block of columns these tokens' sums are done: finish
                         // them while their accumulators are still in L1
-                        if (cb + n == main) storeSums(dtype, w, rowBytes, cols, main, x, p, ap, ps, out, rows, rb, nr, tg, t, Math.min(te, t + T));
+                        if (cb + n == main) storeSums(dtype, w, rowBytes, cols, main, x, p, ap, ps, out, rows, rb, nr, tg, t, Math.min(te, t + T), half);
                     }
                 }
-                if (main == 0) storeSums(dtype, w, rowBytes, cols, main, x, p, ap, ps, out, rows, rb, nr, tg, tg, te);
+                if (main == 0) storeSums(dtype, w, rowBytes, cols, main, x, p, ap, ps, out, rows, rb, nr, tg, tg, te, half);
             }
         }
     }
@@ -420,13 +421,12 @@ final class VectorKernel implements Kernel {
      * The results of rows {@code [rb, rb + nr)} for tokens {@code [t0, t1)} into {@code out}, from
      * the partial accumulators {@code p} of {@link #matmulPacked} (row {@code i}, token {@code t}
      * at {@code ap + i ps + 2L (t - tg)}), L rows at a time ({@link #combineRows}) then one by one,
-     * plus each row's tail.
+     * plus each row's tail; {@code half} is {@link #combineRows}'.
      */
     private static void storeSums(DType dtype, MemorySegment w, long rowBytes, int cols, int main, float[] x, float[] p, int ap, int ps,
-            float[] out, int rows, int rb, int nr, int tg, int t0, int t1) {
+            float[] out, int rows, int rb, int nr, int tg, int t0, int t1, float[] half) {
         // with no whole chunk (main == 0) no tile has run and the sum of chunks is 0
         int byVector = main == 0 ? 0 : nr - nr % L;
-        float[] half = new float[2 * L];
         for (int t = t0; t < t1; t++) {
             int o = t * rows + rb, po = ap + (t - tg) * 2 * L;
             for (int i = 0; i < byVector; i += L) combineRows(p, po + i * ps, ps, out, o + i, half);
