@@ -419,9 +419,10 @@ final class VectorKernel implements Kernel {
 
     /**
      * The results of rows {@code [rb, rb + nr)} for tokens {@code [t0, t1)} into {@code out}, from
-     * the partial accumulators {@code p} of {@link #matmulPacked} (row {@code i}, token {@code t}
-     * at {@code ap + i ps + 2L (t - tg)}), L rows at a time ({@link #combineRows}) then one by one,
-     * plus each row's tail; {@code half} is {@link #combineRows}'.
+     * the partial accumulators {@code p} of {@link #matmulPacked} or {@link #matmulFew} (row
+     * {@code i}, token {@code t} at {@code ap + i ps + 2L (t - tg)}), L rows at a time
+     * ({@link #combineRows}) then one by one, plus each row's tail; {@code half} is
+     * {@link #combineRows}'.
      */
     private static void storeSums(DType dtype, MemorySegment w, long rowBytes, int cols, int main, float[] x, float[] p, int ap, int ps,
             float[] out, int rows, int rb, int nr, int tg, int t0, int t1, float[] half) {
@@ -451,7 +452,7 @@ final class VectorKernel implements Kernel {
         int ps = group * 2 * L;
         Scratch s = Scratch.of(MC * ps, 0, 0);
         MemorySegment widened = dtype == DType.F16 ? s.widened(4L * MC * KC) : MemorySegment.NULL;
-        float[] p = s.partials;
+        float[] p = s.partials, half = new float[2 * L];
         for (int rb = r0; rb < r1; rb += MC) {
             int nr = Math.min(MC, r1 - rb);
             for (int tg = 0; tg < tokens; tg += group) {
@@ -478,12 +479,7 @@ final class VectorKernel implements Kernel {
                         }
                     }
                 }
-                for (int i = 0; i < nr; i++) {
-                    long row = (rb + i) * rowBytes;
-                    for (int t = tg; t < te; t++) {
-                        out[t * rows + rb + i] = withTail(combine(p, i * ps + (t - tg) * 2 * L), dtype, w, row, x, t * cols, main, cols);
-                    }
-                }
+                storeSums(dtype, w, rowBytes, cols, main, x, p, 0, ps, out, rows, rb, nr, tg, tg, te, half);
             }
         }
     }

@@ -103,8 +103,8 @@ class BatchInvarianceTest {
 
     /**
      * Rows computed in separate calls, as threads take them, give the bits of one call over all
-     * rows. With 17 tokens the packed kernel finishes whole vectors of rows at once in the one
-     * call (blocks of 16 rows) and row by row in the short calls.
+     * rows. With 6 and 17 tokens the kernels for a few tokens and for many finish whole vectors of
+     * rows at once in the one call (blocks of 16 rows) and row by row in the short calls.
      */
     @ParameterizedTest(name = "{0} bits {1}")
     @MethodSource("widthsAndTypes")
