@@ -5,6 +5,7 @@
 package io.jsteer.benchmarks;
 
 import io.jsteer.transformer.kernels.MatMul;
+import io.jsteer.transformer.kernels.Parallel;
 import io.jsteer.weights.DType;
 import io.jsteer.weights.SafeTensorsFile;
 import io.jsteer.weights.Tensor;
@@ -52,6 +53,10 @@ public class GemmBench {
     @Param({"2048"})
     public int rows;
 
+    /** {@code batch}: the order of one token (decoded rows); {@code prompt}: the prompt order (see {@link MatMul}). */
+    @Param({"batch"})
+    public String order;
+
     /** Columns of the product; 0 for the matrix's own. */
     @Param({"0"})
     public int cols;
@@ -80,7 +85,12 @@ public class GemmBench {
 
     @Benchmark
     public float product() {
-        mm.multiply(w, x, out, tokens);
+        if (order.equals("prompt")) {
+            MatMul.Work work = mm.products(w, x, out, tokens, tokens);
+            Parallel.forAll(work.loops());
+        } else {
+            mm.multiply(w, x, out, tokens);
+        }
         return out[0];
     }
 }

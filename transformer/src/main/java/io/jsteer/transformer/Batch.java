@@ -7,20 +7,27 @@ package io.jsteer.transformer;
 import io.jsteer.transformer.hooks.HookContext;
 import io.jsteer.transformer.hooks.HookName;
 import io.jsteer.transformer.hooks.HookPoint;
+import io.jsteer.transformer.kernels.MatMul;
 import java.util.IdentityHashMap;
 import java.util.List;
 
 /**
  * The rows of one batched forward call: the new tokens of every sequence stacked into one
- * activation {@code x[rows][d]}, sequence after sequence, with each row's sequence and absolute
- * position. Nothing is padded: a sequence of 1 new token adds one row, a prompt of 70 adds 70.
+ * activation {@code x[rows][d]}, with each row's sequence and absolute position. Nothing is
+ * padded: a sequence of 1 new token adds one row, a prompt of 70 adds 70. Prompts (steps of at
+ * least {@link MatMul#PROMPT_TOKENS} tokens) come first, in order, then the other steps, in
+ * order: the products take the first {@link #promptRows} rows in the prompt order.
  */
 final class Batch {
     final List<Model.Step> steps;
     /** Total rows, the sum of every step's token count. */
     final int rows;
-    /** {@code first[s]}: the row where sequence {@code s} starts; {@code first[steps.size()] == rows}. */
+    /** Rows of the prompts, which come first. */
+    final int promptRows;
+    /** {@code first[s]}: the row where sequence {@code s} starts. */
     private final int[] first;
+    /** {@code count[s]}: sequence {@code s}'s rows, its step's tokens. */
+    private final int[] count;
     /** Sequence index of each row. */
     private final int[] sequenceOf;
     /** Position in its sequence's cache of each row. */
@@ -42,22 +49,35 @@ final class Batch {
         }
         this.steps = steps;
         this.rows = n;
-        this.first = new int[steps.size() + 1];
+        this.first = new int[steps.size()];
+        this.count = new int[steps.size()];
         this.sequenceOf = new int[rows];
         this.positionOf = new int[rows];
         this.promptLength = new int[steps.size()];
         this.failures = new RuntimeException[steps.size()];
-        for (int s = 0, row = 0; s < steps.size(); s++) {
-            State state = steps.get(s).state();
-            int T = steps.get(s).tokens().length;
-            first[s] = row;
-            promptLength[s] = state.promptLength() < 0 ? T : state.promptLength();
-            for (int t = 0; t < T; t++, row++) {
-                sequenceOf[row] = s;
-                positionOf[row] = state.length() + t;
+        int row = 0;
+        for (boolean prompts : new boolean[] {true, false}) {
+            for (int s = 0; s < steps.size(); s++) {
+                State state = steps.get(s).state();
+                int T = steps.get(s).tokens().length;
+                if (isPrompt(T) != prompts) continue;
+                first[s] = row;
+                count[s] = T;
+                promptLength[s] = state.promptLength() < 0 ? T : state.promptLength();
+                for (int t = 0; t < T; t++, row++) {
+                    sequenceOf[row] = s;
+                    positionOf[row] = state.length() + t;
+                }
             }
         }
-        first[steps.size()] = rows;
+        int prompt = 0;
+        for (int T : count) if (isPrompt(T)) prompt += T;
+        this.promptRows = prompt;
+    }
+
+    /** Whether a step of {@code tokens} tokens takes the prompt order. */
+    static boolean isPrompt(int tokens) {
+        return MatMul.promptRows(tokens) > 0;
     }
 
     int sequences() {
@@ -73,7 +93,7 @@ final class Batch {
     }
 
     int rowCount(int sequence) {
-        return first[sequence + 1] - first[sequence];
+        return count[sequence];
     }
 
     int sequenceOf(int row) {

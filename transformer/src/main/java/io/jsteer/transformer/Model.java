@@ -291,12 +291,11 @@ public final class Model {
         int d = config.hiddenSize();
         float[] x = new float[b.rows * d];
         float[] row = new float[d];
-        int r = 0;
-        for (Step step : b.steps) {
-            for (int token : step.tokens()) {
-                weights.embed().read((long) token * d, row);
+        for (int s = 0; s < b.sequences(); s++) {
+            int[] tokens = b.steps.get(s).tokens();
+            for (int t = 0, r = b.firstRow(s); t < tokens.length; t++, r++) {
+                weights.embed().read((long) tokens[t] * d, row);
                 for (int i = 0; i < d; i++) x[r * d + i] = row[i] * embedScale;
-                r++;
             }
         }
         return x;
@@ -319,19 +318,19 @@ public final class Model {
         float[] attnOut, mlpOut;
         if (config.parallelResidual()) {
             Mlp mlp = new Mlp(config, w, b, l, normed(x, w.mlpNorm(), l, HookPoint.LN2_NORMALIZED, b));
-            backend.run(rows, attention, mlp);
+            backend.run(rows, b.promptRows, attention, mlp);
             attnOut = branchOutput(attention, w.attnOutNorm(), l, HookPoint.ATTN_OUT, b);
             mlpOut = branchOutput(mlp, w.mlpOutNorm(), l, HookPoint.MLP_OUT, b);
             add(x, attnOut);
             add(x, mlpOut);
         } else {
-            backend.run(rows, attention);
+            backend.run(rows, b.promptRows, attention);
             attnOut = branchOutput(attention, w.attnOutNorm(), l, HookPoint.ATTN_OUT, b);
             add(x, attnOut);
             b.hook(l, HookPoint.RESID_MID, x, config.hiddenSize());
 
             Mlp mlp = new Mlp(config, w, b, l, normed(x, w.mlpNorm(), l, HookPoint.LN2_NORMALIZED, b));
-            backend.run(rows, mlp);
+            backend.run(rows, b.promptRows, mlp);
             mlpOut = branchOutput(mlp, w.mlpOutNorm(), l, HookPoint.MLP_OUT, b);
             add(x, mlpOut);
         }
@@ -359,41 +358,55 @@ public final class Model {
         for (int i = 0; i < x.length; i++) x[i] += y[i];
     }
 
+    /** Rows of sequence {@code s} whose logits are wanted: all of its step's, or its last. */
+    private static int wantedRows(Batch b, int s) {
+        return b.steps.get(s).allLogits() ? b.rowCount(s) : 1;
+    }
+
+    /** Whether sequence {@code s}'s wanted rows are a prompt's, which the unembedding takes in the prompt order. */
+    private static boolean allLogitsPrompt(Batch b, int s) {
+        return b.steps.get(s).allLogits() && Batch.isPrompt(b.rowCount(s));
+    }
+
     /**
      * Final norm, then the unembedding (with Gemma 2's final soft-cap), of the rows whose logits
      * are wanted: every row of a step that asks for all, else its last.
      */
     private List<float[]> unembed(float[] x, Batch b) {
         int d = config.hiddenSize(), V = config.vocabSize();
-        int wanted = 0;
-        for (int s = 0; s < b.sequences(); s++) wanted += b.steps.get(s).allLogits() ? b.rowCount(s) : 1;
+        // the rows of prompts that want all their logits first: the prompt order's rows (MatMul)
+        int[] at = new int[b.sequences()];
+        int wanted = 0, promptRows = 0;
+        for (boolean prompts : new boolean[] {true, false}) {
+            for (int s = 0; s < b.sequences(); s++) {
+                if (allLogitsPrompt(b, s) != prompts) continue;
+                at[s] = wanted;
+                wanted += wantedRows(b, s);
+                if (prompts) promptRows = wanted;
+            }
+        }
         float[] h = new float[wanted * d];
-        int at = 0;
         for (int s = 0; s < b.sequences(); s++) {
-            int rows = b.rowCount(s), n = b.steps.get(s).allLogits() ? rows : 1;
+            int rows = b.rowCount(s), n = wantedRows(b, s);
             if (b.active(s, -1, HookPoint.LN_FINAL)) {
                 // every row of the call through the final norm, for its hooks; the wanted ones go on
                 float[] all = Arrays.copyOfRange(x, b.firstRow(s) * d, (b.firstRow(s) + rows) * d);
                 weights.finalNorm().apply(all, 0, rows);
                 b.run(s, b.context(s, HookName.LN_FINAL, d, 1), all);
-                System.arraycopy(all, (rows - n) * d, h, at * d, n * d);
+                System.arraycopy(all, (rows - n) * d, h, at[s] * d, n * d);
             } else {
-                System.arraycopy(x, (b.firstRow(s) + rows - n) * d, h, at * d, n * d);
-                weights.finalNorm().apply(h, at * d, n);
+                System.arraycopy(x, (b.firstRow(s) + rows - n) * d, h, at[s] * d, n * d);
+                weights.finalNorm().apply(h, at[s] * d, n);
             }
-            at += n;
         }
         float[] logits = new float[Math.multiplyExact(wanted, V)];
-        backend.matmul(weights.lmHead(), h, logits, wanted);
+        backend.matmul(weights.lmHead(), h, logits, wanted, promptRows);
         List<float[]> out = new ArrayList<>(b.sequences());
-        at = 0;
         float cap = config.finalSoftcap();
         for (int s = 0; s < b.sequences(); s++) {
-            int n = b.steps.get(s).allLogits() ? b.rowCount(s) : 1;
-            float[] own = Arrays.copyOfRange(logits, at * V, (at + n) * V);
+            float[] own = Arrays.copyOfRange(logits, at[s] * V, (at[s] + wantedRows(b, s)) * V);
             if (cap > 0) Vectors.softcap(own, 0, own.length, cap);
             out.add(own);
-            at += n;
         }
         return out;
     }

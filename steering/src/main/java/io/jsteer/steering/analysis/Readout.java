@@ -6,6 +6,7 @@ package io.jsteer.steering.analysis;
 
 import io.jsteer.transformer.Model;
 import io.jsteer.transformer.blocks.Norm;
+import io.jsteer.transformer.kernels.MatMul;
 import io.jsteer.transformer.kernels.Vectors;
 
 /**
@@ -17,12 +18,15 @@ import io.jsteer.transformer.kernels.Vectors;
 final class Readout {
     private Readout() {}
 
-    /** Logits {@code [rows][vocab]} of the residual rows {@code x[rows][d]} (not changed). */
+    /**
+     * Logits {@code [rows][vocab]} of the residual rows {@code x[rows][d]} (not changed), the
+     * rows being one sequence's positions: as many as a prompt's take the prompt order there.
+     */
     static float[] logits(Model model, float[] x, int rows) {
         float[] h = x.clone();
         model.weights().finalNorm().apply(h, rows);
         float[] logits = new float[Math.multiplyExact(rows, model.config().vocabSize())];
-        model.backend().matmul(model.weights().lmHead(), h, logits, rows);
+        model.backend().matmul(model.weights().lmHead(), h, logits, rows, MatMul.promptRows(rows));
         float cap = model.config().finalSoftcap();
         if (cap > 0) Vectors.softcap(logits, 0, logits.length, cap);
         return logits;

@@ -18,28 +18,39 @@ public interface Backend {
      */
     void matmul(Tensor w, float[] x, float[] out, int tokens);
 
+    /**
+     * As {@link #matmul(Tensor, float[], float[], int)}, where rows {@code [0, promptRows)} of x
+     * belong to prompt steps, which the CPU backend sums in the prompt order ({@link
+     * io.jsteer.transformer.kernels.MatMul}); by default every row as any other.
+     */
+    default void matmul(Tensor w, float[] x, float[] out, int tokens, int promptRows) {
+        matmul(w, x, out, tokens);
+    }
+
     /** One weight product of {@link #matmuls}: {@code out = x W^T} as in {@link #matmul}. */
     record Product(Tensor w, float[] x, float[] out) {}
 
     /**
      * Several products that do not read each other's outputs, in any order or at once. The CPU
      * backend hands them out to the cores as one piece of work, so the cores wait for each other
-     * once instead of after every matrix.
+     * once instead of after every matrix. Rows {@code [0, promptRows)} are as in {@link
+     * #matmul(Tensor, float[], float[], int, int)}.
      */
-    default void matmuls(int tokens, Product... products) {
-        for (Product p : products) matmul(p.w(), p.x(), p.out(), tokens);
+    default void matmuls(int tokens, int promptRows, Product... products) {
+        for (Product p : products) matmul(p.w(), p.x(), p.out(), tokens, promptRows);
     }
 
     /**
-     * Runs {@code branches} over {@code rows} rows: branches that read the same input and not each
+     * Runs {@code branches} over {@code rows} rows, the first {@code promptRows} of them prompt
+     * rows ({@link #matmul(Tensor, float[], float[], int, int)}): branches that read the same input and not each
      * other's outputs (a parallel-residual block's attention and MLP), or a single branch. Each
      * branch's stages run in order; this default runs one branch after the other.
      */
-    default void run(int rows, Branch... branches) {
+    default void run(int rows, int promptRows, Branch... branches) {
         for (Branch b : branches) {
-            matmuls(rows, b.projections());
+            matmuls(rows, promptRows, b.projections());
             Parallel.forAll(b.middle());
-            matmuls(rows, b.output());
+            matmuls(rows, promptRows, b.output());
         }
     }
 

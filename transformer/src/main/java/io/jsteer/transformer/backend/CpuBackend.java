@@ -23,10 +23,21 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void matmuls(int tokens, Product... products) {
-        Parallel.Loop[] loops = new Parallel.Loop[products.length];
-        for (int i = 0; i < loops.length; i++) loops[i] = MatMul.loop(products[i].w(), products[i].x(), products[i].out(), tokens);
-        Parallel.forAll(loops);
+    public void matmul(Tensor w, float[] x, float[] out, int tokens, int promptRows) {
+        MatMul.matmul(w, x, out, tokens, promptRows);
+    }
+
+    @Override
+    public void matmuls(int tokens, int promptRows, Product... products) {
+        List<MatMul.Work> works = new ArrayList<>(products.length);
+        List<Parallel.Loop> loops = new ArrayList<>();
+        for (Product p : products) {
+            MatMul.Work work = MatMul.work(p.w(), p.x(), p.out(), tokens, promptRows);
+            works.add(work);
+            loops.addAll(List.of(work.loops()));
+        }
+        Parallel.forAll(loops.toArray(Parallel.Loop[]::new));
+        for (MatMul.Work work : works) work.finishUp();
     }
 
     /**
@@ -34,16 +45,16 @@ public final class CpuBackend implements Backend {
      * cores wait for each other three times a layer instead of six.
      */
     @Override
-    public void run(int rows, Branch... branches) {
+    public void run(int rows, int promptRows, Branch... branches) {
         List<Product> projections = new ArrayList<>();
         for (Branch b : branches) projections.addAll(List.of(b.projections()));
-        matmuls(rows, projections.toArray(Product[]::new));
+        matmuls(rows, promptRows, projections.toArray(Product[]::new));
         Parallel.Loop[] middles = new Parallel.Loop[branches.length];
         for (int i = 0; i < branches.length; i++) middles[i] = branches[i].middle();
         Parallel.forAll(middles);
         Product[] outputs = new Product[branches.length];
         for (int i = 0; i < branches.length; i++) outputs[i] = branches[i].output();
-        matmuls(rows, outputs);
+        matmuls(rows, promptRows, outputs);
     }
 
     @Override

@@ -42,6 +42,13 @@ interface Kernel {
      */
     void matmul(DType dtype, MemorySegment w, int rows, int cols, float[] x, float[] out, int tokens, int r0, int r1, Object product);
 
+    /**
+     * As {@link #matmul} in the prompt order: each {@code out[t][r]} is the sequential sum
+     * {@code acc = fma(W[r][c], x[t][c], acc)} over c from 0, of the weights as widened (or
+     * decoded) to float32.
+     */
+    void matmulPrompt(DType dtype, MemorySegment w, int rows, int cols, float[] x, float[] out, int tokens, int r0, int r1, Object product);
+
     /** Exact GELU, {@code x Phi(x)}, over {@code x[from..to)} in place (see {@link Vectors#geluErf}). */
     void geluErf(float[] x, int from, int to);
 

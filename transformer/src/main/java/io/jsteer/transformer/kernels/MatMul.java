@@ -43,6 +43,18 @@ import java.lang.foreign.MemorySegment;
  * results it gets alone. Changing the vector width of a dtype changes the order (and the last
  * bits); the width is chosen per dtype, not per kernel, for that reason.
  *
+ * <h2>The prompt order</h2>
+ * The rows of a prompt (a sequence's step of at least {@link #PROMPT_TOKENS} tokens) are summed
+ * in a second fixed order instead: {@code acc = fma(W[r][c], x[t][c], acc)} for c from 0, one
+ * fused multiply-add per column in column order, starting from zero. It too depends on nothing
+ * but the weight row and the row of x, so batch invariance holds as above: a prompt's rows give
+ * the same bits whatever shares the product. It does not even depend on the vector width (a
+ * vector's lanes are tokens, each lane one output), so a prompt's rows are bit-identical on
+ * every machine. The kernel needs no sums across lanes at the end, which lets its tile run
+ * nearer the FMA peak (RESULTS.md). The price: a prompt fed in one step and the same tokens fed
+ * one at a time differ in the last bits of each product (two orders of one sum; the tests state
+ * the bound), where a single order made them equal.
+ *
  * <p>{@code -Djsteer.vector.bits} (128, 256 or 512) forces one vector width. By default each
  * dtype takes the width measured fastest on the CPU's kind, capped at the CPU's widest: 512 bits
  * for every dtype on Intel cores with AVX-512; on AMD Zen 4, 256 bits for F32 and BF16 and 512
@@ -153,6 +165,70 @@ public final class MatMul {
         return kernel[DType.BF16.ordinal()].bits();
     }
 
+    /**
+     * Fewest tokens of one sequence's step whose rows take the prompt order (see the class
+     * comment): a prompt of at least this many tokens is fed in one step, while decoded tokens,
+     * one per step, and short prompts take the order of one token.
+     */
+    public static final int PROMPT_TOKENS = 16;
+
+    /** The prompt rows of one sequence's step of {@code tokens} tokens: all of them for a prompt, else none. */
+    public static int promptRows(int tokens) {
+        return tokens >= PROMPT_TOKENS ? tokens : 0;
+    }
+
+    /**
+     * A product not yet run: its {@link #loops} to run with other products' ({@link
+     * Parallel#forAll}), then {@link #finish} once they are done.
+     */
+    public record Work(Parallel.Loop[] loops, Runnable finish) {
+        /** Runs what is left once the loops are done. */
+        public void finishUp() {
+            if (finish != null) finish.run();
+        }
+    }
+
+    /**
+     * As {@link #matmul(Tensor, float[], float[], int)}, where rows {@code [0, promptRows)} of x
+     * belong to prompt steps and take the prompt order, the rest the order of one token.
+     */
+    public static void matmul(Tensor w, float[] x, float[] out, int tokens, int promptRows) {
+        Work work = work(w, x, out, tokens, promptRows);
+        Parallel.forAll(work.loops());
+        work.finishUp();
+    }
+
+    /** The {@link Work} of {@link #matmul(Tensor, float[], float[], int, int)}, not yet run. */
+    public static Work work(Tensor w, float[] x, float[] out, int tokens, int promptRows) {
+        return PREFERRED.products(w, x, out, tokens, promptRows);
+    }
+
+    /** As {@link #work}, at this instance's vector widths (the prompt order's sums do not depend on them). */
+    public Work products(Tensor w, float[] x, float[] out, int tokens, int promptRows) {
+        if (promptRows < 0 || promptRows > tokens) throw new IllegalArgumentException(promptRows + " prompt rows of " + tokens + " tokens");
+        if (promptRows == 0) return new Work(new Parallel.Loop[] {product(w, x, out, tokens)}, null);
+        Parallel.Loop prompt = promptProduct(w, x, out, promptRows);
+        if (promptRows == tokens) return new Work(new Parallel.Loop[] {prompt}, null);
+        // the other rows through their own arrays, copied back once both loops are done
+        int rows = w.dim(0), cols = w.dim(1), rest = tokens - promptRows;
+        float[] restX = java.util.Arrays.copyOfRange(x, promptRows * cols, tokens * cols), restOut = new float[rest * rows];
+        return new Work(new Parallel.Loop[] {prompt, product(w, restX, restOut, rest)},
+                () -> System.arraycopy(restOut, 0, out, promptRows * rows, restOut.length));
+    }
+
+    /** Rows per chunk unit of the prompt order's loop: its kernel's blocks of rows. */
+    private static final int PROMPT_BLOCK = 48;
+
+    private Parallel.Loop promptProduct(Tensor w, float[] x, float[] out, int tokens) {
+        check(w, x, out, tokens);
+        int rows = w.dim(0), cols = w.dim(1);
+        // quantized rows are decoded exactly to float32, so any width's kernel sums them alike
+        Kernel k = kernel[w.dtype().isQuantized() ? DType.F32.ordinal() : w.dtype().ordinal()];
+        Object product = new Object();
+        return new Parallel.Loop((rows + PROMPT_BLOCK - 1) / PROMPT_BLOCK, 1,
+                (b0, b1) -> k.matmulPrompt(w.dtype(), w.data(), rows, cols, x, out, tokens, b0 * PROMPT_BLOCK, Math.min(rows, b1 * PROMPT_BLOCK), product));
+    }
+
     /** As {@link #matmul}, at this instance's vector width. */
     public void multiply(Tensor w, float[] x, float[] out, int tokens) {
         Parallel.forAll(product(w, x, out, tokens));
@@ -167,15 +243,8 @@ public final class MatMul {
     }
 
     private Parallel.Loop product(Tensor w, float[] x, float[] out, int tokens) {
-        if (w.rank() != 2) throw new IllegalArgumentException("weight " + w + " is not a matrix");
+        check(w, x, out, tokens);
         int rows = w.dim(0), cols = w.dim(1);
-        if (tokens < 1) throw new IllegalArgumentException("tokens must be positive, got " + tokens + " for " + w);
-        if ((long) tokens * cols > x.length) {
-            throw new IllegalArgumentException("input of " + x.length + " floats is shorter than " + tokens + " tokens x " + cols + " columns of " + w);
-        }
-        if ((long) tokens * rows > out.length) {
-            throw new IllegalArgumentException("output of " + out.length + " floats is shorter than " + tokens + " tokens x " + rows + " rows of " + w);
-        }
         DType dtype = w.dtype();
         MemorySegment data = w.data();
         int quads = (rows + B - 1) / B;
@@ -191,5 +260,17 @@ public final class MatMul {
         float[] in = dtype == DType.BF16 ? k.bf16Input(x, cols, tokens) : x;
         boolean sequential = (long) cols * (Float.BYTES + dtype.bytes()) <= sequentialBytes;
         return new Parallel.Loop(quads, 1, (q0, q1) -> k.matvec(dtype, data, rows, cols, in, out, q0 * B, Math.min(rows, q1 * B), sequential));
+    }
+
+    private static void check(Tensor w, float[] x, float[] out, int tokens) {
+        if (w.rank() != 2) throw new IllegalArgumentException("weight " + w + " is not a matrix");
+        int rows = w.dim(0), cols = w.dim(1);
+        if (tokens < 1) throw new IllegalArgumentException("tokens must be positive, got " + tokens + " for " + w);
+        if ((long) tokens * cols > x.length) {
+            throw new IllegalArgumentException("input of " + x.length + " floats is shorter than " + tokens + " tokens x " + cols + " columns of " + w);
+        }
+        if ((long) tokens * rows > out.length) {
+            throw new IllegalArgumentException("output of " + out.length + " floats is shorter than " + tokens + " tokens x " + rows + " rows of " + w);
+        }
     }
 }

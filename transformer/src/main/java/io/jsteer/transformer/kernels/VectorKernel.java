@@ -439,6 +439,171 @@ final class VectorKernel implements Kernel {
     }
 
     /**
+     * Rows and token vectors of {@link #promptTile}; rows per block of {@link #matmulPrompt},
+     * columns per block of its tile (x's block then stays in the L1 cache for all the rows of a
+     * block) and per widened panel (each weight row is read from the file in one stretch).
+     */
+    private static final int PR = 6, PV = 4, PMC = 48, PKC = 128, WKC = 1024;
+
+    @Override
+    public void matmulPrompt(DType dtype, MemorySegment w, int rows, int cols, float[] x, float[] out, int tokens, int r0, int r1, Object product) {
+        long rowBytes = dtype.bytesOf(cols);
+        int group = PV * L, padded = (tokens + group - 1) / group * group;
+        Scratch s = Scratch.of((PMC + PR) * padded, PMC * WKC, padded * cols);
+        // x column-major per group of tokens: group g, column c, token j at (g cols + c) group + j,
+        // the last group's missing tokens zero; laid out once per thread and product
+        float[] xt = s.input(product, 0);
+        if (xt == null) {
+            xt = s.claimInput(product, 0);
+            int xs = s.inputStart();
+            int[] strided = new int[L];
+            for (int j = 0; j < L; j++) strided[j] = j * cols;
+            int whole = tokens - tokens % L;
+            for (int t = 0; t < whole; t += L) {
+                // L tokens' column c at once by a gather, stride cols
+                int base = xs + t / group * cols * group + t % group;
+                for (int c = 0; c < cols; c++) FloatVector.fromArray(F, x, t * cols + c, strided, 0).intoArray(xt, base + c * group);
+            }
+            for (int t = whole; t < padded; t++) {
+                int base = xs + t / group * cols * group + t % group;
+                for (int c = 0; c < cols; c++) xt[base + c * group] = t < tokens ? x[t * cols + c] : 0f;
+            }
+        }
+        float[] panel = s.rows, p = s.partials;
+        int xs = s.inputStart(), pz = Scratch.lineStart(p);
+        int[] rowStride = new int[L];
+        for (int j = 0; j < L; j++) rowStride[j] = j * padded;
+        QuantKernel.RowDecoder decoder = dtype.isQuantized() ? Scratch.of(0, 0, 0).decoder(0, WKC) : null;
+        for (int rb = r0; rb < r1; rb += PMC) {
+            int nr = Math.min(PMC, r1 - rb);
+            for (int kb = 0; kb < cols; kb += WKC) {
+                int kn = Math.min(WKC, cols - kb);
+                widenRows(dtype, w, rowBytes, rb, nr, kb, kn, panel, decoder);
+                for (int cb = kb; cb < kb + kn; cb += PKC) {
+                    int n = Math.min(PKC, kb + kn - cb), block = (cb - kb) / PKC * PMC * PKC;
+                    for (int g = 0; g < padded; g += group) {
+                        int xo = xs + (g / group * cols + cb) * group;
+                        if (tokens - g > 2 * L) {
+                            for (int i = 0; i < nr; i += PR) promptTile(panel, block + i * PKC, n, xt, xo, p, pz + i * padded + g, padded, cb == 0);
+                        } else {
+                            // a short last group: vector by vector rather than four vectors' work
+                            for (int v = 0; v * L < tokens - g; v++) {
+                                for (int i = 0; i < nr; i += PR) promptTileVector(panel, block + i * PKC, n, xt, xo + v * L, group, p, pz + i * padded + g + v * L, padded, cb == 0);
+                            }
+                        }
+                    }
+                }
+            }
+            // token by token: each token's rows lie together in out
+            int byVector = nr - nr % L;
+            for (int t = 0; t < tokens; t++) {
+                for (int i = 0; i < byVector; i += L) FloatVector.fromArray(F, p, pz + i * padded + t, rowStride, 0).intoArray(out, t * rows + rb + i);
+                for (int i = byVector; i < nr; i++) out[t * rows + rb + i] = p[pz + i * padded + t];
+            }
+        }
+    }
+
+    /**
+     * Rows {@code [rb, rb + nr)}, columns {@code [kb, kb + kn)} widened (or decoded) to float32
+     * into {@code panel}: its block of columns {@code b} ({@link #PKC} of them) at
+     * {@code b PMC PKC}, row {@code i} of it {@code i PKC} further. The rows past {@code nr} up to
+     * a whole tile are zero: a tile then reads finite weights whose sums are never kept.
+     */
+    private static void widenRows(DType dtype, MemorySegment w, long rowBytes, int rb, int nr, int kb, int kn, float[] panel, QuantKernel.RowDecoder decoder) {
+        for (int i = 0; i < nr; i++) {
+            long src = (rb + i) * rowBytes + dtype.bytesOf(kb);
+            int to = i * PKC, c = 0;
+            switch (dtype) {
+                case BF16 -> {
+                    for (; c <= kn - L; c += L) widen(w, src + 2L * c).lanewise(LSHL, 16).reinterpretAsFloats().intoArray(panel, to + c / PKC * (PMC * PKC) + c % PKC);
+                    for (; c < kn; c++) panel[to + c / PKC * (PMC * PKC) + c % PKC] = Float.intBitsToFloat(w.get(U16, src + 2L * c) << 16);
+                }
+                case F32 -> {
+                    for (; c <= kn - L; c += L) FloatVector.fromMemorySegment(F, w, src + 4L * c, LE).intoArray(panel, to + c / PKC * (PMC * PKC) + c % PKC);
+                    for (; c < kn; c++) panel[to + c / PKC * (PMC * PKC) + c % PKC] = w.get(F32, src + 4L * c);
+                }
+                case F16 -> {
+                    for (; c <= kn - L; c += L) f16(w, src + 2L * c).intoArray(panel, to + c / PKC * (PMC * PKC) + c % PKC);
+                    for (; c < kn; c++) panel[to + c / PKC * (PMC * PKC) + c % PKC] = Float.float16ToFloat(w.get(U16, src + 2L * c));
+                }
+                default -> {
+                    float[] row = decoder.decode(dtype, w, src, kn);
+                    for (; c < kn; c += PKC) System.arraycopy(row, c, panel, to + c / PKC * (PMC * PKC), Math.min(PKC, kn - c));
+                }
+            }
+        }
+        // the rows past nr in its last tile: zero, as their sums are not kept
+        for (int b = 0; b < kn; b += PKC) java.util.Arrays.fill(panel, b / PKC * (PMC * PKC) + nr * PKC, b / PKC * (PMC * PKC) + (nr + PR - 1) / PR * PR * PKC, 0f);
+    }
+
+    /**
+     * {@link #PR} rows of {@code wp} from {@code wo}, {@link #PKC} floats apart, times
+     * {@link #PV} vectors of tokens laid out column-major from {@code xo} of {@code xt}, over
+     * {@code m} columns, continuing the sums in {@code p} (row i, token j at
+     * {@code po + i ps + j}) or starting from zero. Each lane is one output, and column after
+     * column it takes one fused multiply-add: the prompt order, whatever the tile's shape. The
+     * weight is broadcast from a constant offset of one index, so the loop needs few registers
+     * for addresses and keeps all its vectors in registers.
+     */
+    private static void promptTile(float[] wp, int wo, int m, float[] xt, int xo, float[] p, int po, int ps, boolean fresh) {
+        int q1 = po + ps, q2 = q1 + ps, q3 = q2 + ps, q4 = q3 + ps, q5 = q4 + ps;
+        FloatVector a00 = acc(p, po, fresh), a01 = acc(p, po + L, fresh), a02 = acc(p, po + 2 * L, fresh), a03 = acc(p, po + 3 * L, fresh);
+        FloatVector a10 = acc(p, q1, fresh), a11 = acc(p, q1 + L, fresh), a12 = acc(p, q1 + 2 * L, fresh), a13 = acc(p, q1 + 3 * L, fresh);
+        FloatVector a20 = acc(p, q2, fresh), a21 = acc(p, q2 + L, fresh), a22 = acc(p, q2 + 2 * L, fresh), a23 = acc(p, q2 + 3 * L, fresh);
+        FloatVector a30 = acc(p, q3, fresh), a31 = acc(p, q3 + L, fresh), a32 = acc(p, q3 + 2 * L, fresh), a33 = acc(p, q3 + 3 * L, fresh);
+        FloatVector a40 = acc(p, q4, fresh), a41 = acc(p, q4 + L, fresh), a42 = acc(p, q4 + 2 * L, fresh), a43 = acc(p, q4 + 3 * L, fresh);
+        FloatVector a50 = acc(p, q5, fresh), a51 = acc(p, q5 + L, fresh), a52 = acc(p, q5 + 2 * L, fresh), a53 = acc(p, q5 + 3 * L, fresh);
+        for (int k = 0; k < m; k++) {
+            int xk = xo + k * PV * L, wk = wo + k;
+            FloatVector x0 = FloatVector.fromArray(F, xt, xk), x1 = FloatVector.fromArray(F, xt, xk + L);
+            FloatVector x2 = FloatVector.fromArray(F, xt, xk + 2 * L), x3 = FloatVector.fromArray(F, xt, xk + 3 * L);
+            FloatVector v = FloatVector.broadcast(F, wp[wk]);
+            a00 = v.fma(x0, a00); a01 = v.fma(x1, a01); a02 = v.fma(x2, a02); a03 = v.fma(x3, a03);
+            v = FloatVector.broadcast(F, wp[wk + PKC]);
+            a10 = v.fma(x0, a10); a11 = v.fma(x1, a11); a12 = v.fma(x2, a12); a13 = v.fma(x3, a13);
+            v = FloatVector.broadcast(F, wp[wk + 2 * PKC]);
+            a20 = v.fma(x0, a20); a21 = v.fma(x1, a21); a22 = v.fma(x2, a22); a23 = v.fma(x3, a23);
+            v = FloatVector.broadcast(F, wp[wk + 3 * PKC]);
+            a30 = v.fma(x0, a30); a31 = v.fma(x1, a31); a32 = v.fma(x2, a32); a33 = v.fma(x3, a33);
+            v = FloatVector.broadcast(F, wp[wk + 4 * PKC]);
+            a40 = v.fma(x0, a40); a41 = v.fma(x1, a41); a42 = v.fma(x2, a42); a43 = v.fma(x3, a43);
+            v = FloatVector.broadcast(F, wp[wk + 5 * PKC]);
+            a50 = v.fma(x0, a50); a51 = v.fma(x1, a51); a52 = v.fma(x2, a52); a53 = v.fma(x3, a53);
+        }
+        a00.intoArray(p, po); a01.intoArray(p, po + L); a02.intoArray(p, po + 2 * L); a03.intoArray(p, po + 3 * L);
+        a10.intoArray(p, q1); a11.intoArray(p, q1 + L); a12.intoArray(p, q1 + 2 * L); a13.intoArray(p, q1 + 3 * L);
+        a20.intoArray(p, q2); a21.intoArray(p, q2 + L); a22.intoArray(p, q2 + 2 * L); a23.intoArray(p, q2 + 3 * L);
+        a30.intoArray(p, q3); a31.intoArray(p, q3 + L); a32.intoArray(p, q3 + 2 * L); a33.intoArray(p, q3 + 3 * L);
+        a40.intoArray(p, q4); a41.intoArray(p, q4 + L); a42.intoArray(p, q4 + 2 * L); a43.intoArray(p, q4 + 3 * L);
+        a50.intoArray(p, q5); a51.intoArray(p, q5 + L); a52.intoArray(p, q5 + 2 * L); a53.intoArray(p, q5 + 3 * L);
+    }
+
+    /**
+     * {@link #promptTile} for one vector of tokens, at {@code xo} of {@code xt} and {@code xs}
+     * floats apart from one column to the next: for a last group of a few tokens.
+     */
+    private static void promptTileVector(float[] wp, int wo, int m, float[] xt, int xo, int xs, float[] p, int po, int ps, boolean fresh) {
+        int q1 = po + ps, q2 = q1 + ps, q3 = q2 + ps, q4 = q3 + ps, q5 = q4 + ps;
+        FloatVector a0 = acc(p, po, fresh), a1 = acc(p, q1, fresh), a2 = acc(p, q2, fresh), a3 = acc(p, q3, fresh), a4 = acc(p, q4, fresh), a5 = acc(p, q5, fresh);
+        for (int k = 0; k < m; k++) {
+            int wk = wo + k;
+            FloatVector x0 = FloatVector.fromArray(F, xt, xo + k * xs);
+            a0 = FloatVector.broadcast(F, wp[wk]).fma(x0, a0);
+            a1 = FloatVector.broadcast(F, wp[wk + PKC]).fma(x0, a1);
+            a2 = FloatVector.broadcast(F, wp[wk + 2 * PKC]).fma(x0, a2);
+            a3 = FloatVector.broadcast(F, wp[wk + 3 * PKC]).fma(x0, a3);
+            a4 = FloatVector.broadcast(F, wp[wk + 4 * PKC]).fma(x0, a4);
+            a5 = FloatVector.broadcast(F, wp[wk + 5 * PKC]).fma(x0, a5);
+        }
+        a0.intoArray(p, po);
+        a1.intoArray(p, q1);
+        a2.intoArray(p, q2);
+        a3.intoArray(p, q3);
+        a4.intoArray(p, q4);
+        a5.intoArray(p, q5);
+    }
+
+    /**
      * {@link #matmul} for a few tokens (a batch of decoded sequences): a tile of 2 rows x 4
      * tokens x both accumulators, reading the weights where they lie, x as laid out by
      * {@link #bf16Input}. Below {@link #PACKED_TOKENS} tokens, widening the rows into packed

@@ -1,0 +1,92 @@
+/*
+ * Copyright the jsteer authors.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+package io.jsteer.transformer.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.jsteer.weights.DType;
+import io.jsteer.weights.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.SplittableRandom;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The prompt order is a scalar loop of fused multiply-adds in column order, bit for bit, at every
+ * vector width; rows past a product's prompt rows take the order of one token, as alone.
+ */
+class PromptOrderTest {
+    @ParameterizedTest
+    @EnumSource(names = {"F32", "BF16", "F16", "Q8_0", "Q4_0", "Q5_0", "Q4_K", "Q5_K", "Q6_K"})
+    void eachOutputIsASequentialFmaOverTheColumns(DType t) {
+        SplittableRandom rnd = new SplittableRandom(31 + t.ordinal());
+        for (int rows : new int[] {1, 7, 53}) {
+            for (int cols : t.isQuantized() ? new int[] {256, 768, 1280} : new int[] {5, 300, 517, 1100}) {
+                Tensor w = t.isQuantized() ? QuantKernelTest.randomTensor(t, rows, cols, rnd) : dense(t, rows, cols, rnd);
+                float[] wf = w.toFloatArray();
+                for (int tokens : new int[] {1, 3, 17, 70}) {
+                    float[] x = QuantKernelTest.randomFloats(tokens * cols, rnd), out = new float[tokens * rows];
+                    int bits = new int[] {128, 256, 512}[Math.floorMod(tokens + cols, 3)];
+                    run(MatMul.withBits(Math.min(bits, MatMul.maxBits())), w, x, out, tokens, tokens);
+                    for (int tt = 0; tt < tokens; tt++) {
+                        for (int r = 0; r < rows; r++) {
+                            float acc = 0;
+                            for (int c = 0; c < cols; c++) acc = Math.fma(wf[r * cols + c], x[tt * cols + c], acc);
+                            assertEquals(Float.floatToRawIntBits(acc), Float.floatToRawIntBits(out[tt * rows + r]),
+                                    t + " " + rows + "x" + cols + ", " + tokens + " tokens: out[" + tt + "][" + r + "]");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"BF16", "Q8_0"})
+    void rowsPastThePromptRowsAreThoseOfOneToken(DType t) {
+        SplittableRandom rnd = new SplittableRandom(7 + t.ordinal());
+        int rows = 37, cols = 512, tokens = 21;
+        Tensor w = t.isQuantized() ? QuantKernelTest.randomTensor(t, rows, cols, rnd) : dense(t, rows, cols, rnd);
+        float[] x = QuantKernelTest.randomFloats(tokens * cols, rnd);
+        for (int promptRows : new int[] {0, 1, 17, tokens}) {
+            float[] out = new float[tokens * rows], prompt = new float[tokens * rows];
+            run(MatMul.preferred(), w, x, out, tokens, promptRows);
+            run(MatMul.preferred(), w, x, prompt, tokens, tokens);
+            for (int tt = 0; tt < tokens; tt++) {
+                float[] alone = new float[rows];
+                MatMul.matmul(w, java.util.Arrays.copyOfRange(x, tt * cols, (tt + 1) * cols), alone, 1);
+                for (int r = 0; r < rows; r++) {
+                    float expected = tt < promptRows ? prompt[tt * rows + r] : alone[r];
+                    assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(out[tt * rows + r]),
+                            t + ", " + promptRows + " prompt rows: out[" + tt + "][" + r + "]");
+                }
+            }
+        }
+    }
+
+    private static void run(MatMul mm, Tensor w, float[] x, float[] out, int tokens, int promptRows) {
+        MatMul.Work work = mm.products(w, x, out, tokens, promptRows);
+        Parallel.forAll(work.loops());
+        work.finishUp();
+    }
+
+    private static Tensor dense(DType t, int rows, int cols, SplittableRandom rnd) {
+        MemorySegment s = MemorySegment.ofArray(new byte[rows * cols * t.bytes()]);
+        ValueLayout.OfShort u16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        ValueLayout.OfFloat f32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < rows * cols; i++) {
+            float v = (float) rnd.nextGaussian();
+            switch (t) {
+                case F32 -> s.setAtIndex(f32, i, v);
+                case BF16 -> s.setAtIndex(u16, i, (short) (Float.floatToRawIntBits(v) >>> 16));
+                case F16 -> s.setAtIndex(u16, i, Float.floatToFloat16(v));
+                default -> throw new IllegalArgumentException(t.toString());
+            }
+        }
+        return new Tensor("w", t, new long[] {rows, cols}, s);
+    }
+}
