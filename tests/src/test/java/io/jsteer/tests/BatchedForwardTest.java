@@ -21,6 +21,7 @@ import io.jsteer.transformer.hooks.HookContext;
 import io.jsteer.transformer.hooks.HookName;
 import io.jsteer.transformer.hooks.HookPoint;
 import io.jsteer.transformer.hooks.Hooks;
+import io.jsteer.transformer.kernels.MatMul;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -147,12 +148,13 @@ class BatchedForwardTest {
         int vocab = model.config().vocabSize();
         Random random = new Random(name.hashCode());
         for (int round = 0; round < 3; round++) {
-            // 1-9 sequences of 1-70 prompt tokens (crossing KV blocks of 64) and 0-12 more tokens:
-            // short ones leave early, and with a batch smaller than their number the rest join then
+            // 1-9 sequences of 1-70 prompt tokens (crossing KV blocks of 64), one of a length that
+            // takes the prompt order, and 0-12 more tokens: short ones leave early, and with a
+            // batch smaller than their number the rest join then
             int n = 1 + random.nextInt(9);
             List<Script> scripts = new ArrayList<>();
             for (int i = 0; i < n; i++) {
-                int length = i == 0 ? 70 : 1 + random.nextInt(70);
+                int length = i == 0 ? 70 : i == 1 ? MatMul.PROMPT_TOKENS + round : 1 + random.nextInt(70);
                 int more = random.nextInt(Math.min(13, model.config().maxPositions() - length));
                 List<String> seen = new ArrayList<>();
                 scripts.add(new Script(random.ints(length, 0, vocab).toArray(), random.ints(more, 0, vocab).toArray(), hooks(model, i, seen), seen));
@@ -181,7 +183,8 @@ class BatchedForwardTest {
         int vocab = model.config().vocabSize();
         Random random = new Random(3);
         List<Model.Step> steps = new ArrayList<>();
-        for (int i = 0; i < 5; i++) steps.add(new Model.Step(model.newState(), random.ints(1 + 17 * i, 0, vocab).toArray(), i % 2 == 0));
+        // the last a prompt in the prompt order, wanting all its logits beside ones that do not
+        for (int i = 0; i < 5; i++) steps.add(new Model.Step(model.newState(), random.ints(i == 4 ? MatMul.PROMPT_TOKENS + 7 : 1 + 17 * i, 0, vocab).toArray(), i % 2 == 0));
         List<float[]> batched = model.forward(steps);
         for (int i = 0; i < steps.size(); i++) {
             Model.Step s = steps.get(i);

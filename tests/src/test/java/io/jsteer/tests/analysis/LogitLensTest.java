@@ -16,6 +16,7 @@ import io.jsteer.steering.analysis.LogitLens.Lens;
 import io.jsteer.steering.analysis.LogitLens.TokenScore;
 import io.jsteer.tests.Fixtures;
 import io.jsteer.transformer.Model;
+import io.jsteer.transformer.kernels.MatMul;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -56,6 +57,22 @@ class LogitLensTest {
                 for (TokenScore c : cell.chosen()) assertEquals(Float.floatToIntBits(logits[t * V + c.token()]), Float.floatToIntBits(c.logit()));
                 if (t + 1 < ids.length) assertEquals(ids[t + 1], cell.next().token());
                 else assertNull(cell.next());
+            }
+        }
+    }
+
+    /** A prompt long enough for the prompt order: the lens reads it out in that order too, bit for bit. */
+    @ParameterizedTest
+    @MethodSource("models")
+    void lastStageIsTheModelsLogitsOnAPromptInThePromptOrder(String name) {
+        Model model = Model.load(Fixtures.dir(name));
+        int V = model.config().vocabSize();
+        int[] ids = new java.util.Random(name.hashCode()).ints(MatMul.PROMPT_TOKENS + 5, 0, V).toArray();
+        float[] logits = model.forward(model.newState(), ids, true);
+        List<Cell> last = new LogitLens(model).run(ids, V, new int[] {3}).stages().getLast().positions();
+        for (int t = 0; t < ids.length; t++) {
+            for (TokenScore s : last.get(t).top()) {
+                assertEquals(Float.floatToIntBits(logits[t * V + s.token()]), Float.floatToIntBits(s.logit()), name + " position " + t + " token " + s.token());
             }
         }
     }

@@ -168,9 +168,11 @@ public final class MatMul {
     /**
      * Fewest tokens of one sequence's step whose rows take the prompt order (see the class
      * comment): a prompt of at least this many tokens is fed in one step, while decoded tokens,
-     * one per step, and short prompts take the order of one token.
+     * one per step, and shorter prompts take the order of one token. The prompt order's tile
+     * takes 64 tokens at once, and a last group of a few tokens leaves most of its lanes idle:
+     * below 96 tokens that costs more than the tile gains (measured, RESULTS.md).
      */
-    public static final int PROMPT_TOKENS = 16;
+    public static final int PROMPT_TOKENS = 96;
 
     /** The prompt rows of one sequence's step of {@code tokens} tokens: all of them for a prompt, else none. */
     public static int promptRows(int tokens) {
