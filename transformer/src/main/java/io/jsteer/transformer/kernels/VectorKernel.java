@@ -441,20 +441,28 @@ final class VectorKernel implements Kernel {
     /**
      * Rows and token vectors of {@link #promptTile}; rows per block of {@link #matmulPrompt},
      * columns per block of its tile (x's block then stays in the L1 cache for all the rows of a
-     * block) and per widened panel (each weight row is read from the file in one stretch).
+     * block) and per widened panel (each weight row is read from the file in one stretch); most
+     * tokens laid out at once.
      */
-    private static final int PR = 6, PV = 4, PMC = 48, PKC = 128, WKC = 1024;
+    private static final int PR = 6, PV = 4, PMC = 48, PKC = 128, WKC = 1024, PNC = 256;
 
     @Override
     public void matmulPrompt(DType dtype, MemorySegment w, int rows, int cols, float[] x, float[] out, int tokens, int r0, int r1, Object product) {
+        // tokens in chunks of at most PNC: the layout of x and the partial sums stay bounded
+        // whatever the prompt's length (the weights are widened again per chunk)
+        for (int tg = 0; tg < tokens; tg += PNC) promptChunk(dtype, w, rows, cols, x, out, tg, Math.min(tokens, tg + PNC), r0, r1, product);
+    }
+
+    /** {@link #matmulPrompt} for tokens {@code [tg, te)}. */
+    private void promptChunk(DType dtype, MemorySegment w, int rows, int cols, float[] x, float[] out, int tg, int te, int r0, int r1, Object product) {
         long rowBytes = dtype.bytesOf(cols);
-        int group = PV * L, padded = (tokens + group - 1) / group * group;
+        int tokens = te - tg, group = PV * L, padded = (tokens + group - 1) / group * group;
         Scratch s = Scratch.of((PMC + PR) * padded, PMC * WKC, padded * cols);
         // x column-major per group of tokens: group g, column c, token j at (g cols + c) group + j,
-        // the last group's missing tokens zero; laid out once per thread and product
-        float[] xt = s.input(product, 0);
+        // the last group's missing tokens zero; laid out once per thread, product and chunk
+        float[] xt = s.input(product, tg);
         if (xt == null) {
-            xt = s.claimInput(product, 0);
+            xt = s.claimInput(product, tg);
             int xs = s.inputStart();
             int[] strided = new int[L];
             for (int j = 0; j < L; j++) strided[j] = j * cols;
@@ -462,11 +470,11 @@ final class VectorKernel implements Kernel {
             for (int t = 0; t < whole; t += L) {
                 // L tokens' column c at once by a gather, stride cols
                 int base = xs + t / group * cols * group + t % group;
-                for (int c = 0; c < cols; c++) FloatVector.fromArray(F, x, t * cols + c, strided, 0).intoArray(xt, base + c * group);
+                for (int c = 0; c < cols; c++) FloatVector.fromArray(F, x, (tg + t) * cols + c, strided, 0).intoArray(xt, base + c * group);
             }
             for (int t = whole; t < padded; t++) {
                 int base = xs + t / group * cols * group + t % group;
-                for (int c = 0; c < cols; c++) xt[base + c * group] = t < tokens ? x[t * cols + c] : 0f;
+                for (int c = 0; c < cols; c++) xt[base + c * group] = t < tokens ? x[(tg + t) * cols + c] : 0f;
             }
         }
         float[] panel = s.rows, p = s.partials;
@@ -497,8 +505,8 @@ final class VectorKernel implements Kernel {
             // token by token: each token's rows lie together in out
             int byVector = nr - nr % L;
             for (int t = 0; t < tokens; t++) {
-                for (int i = 0; i < byVector; i += L) FloatVector.fromArray(F, p, pz + i * padded + t, rowStride, 0).intoArray(out, t * rows + rb + i);
-                for (int i = byVector; i < nr; i++) out[t * rows + rb + i] = p[pz + i * padded + t];
+                for (int i = 0; i < byVector; i += L) FloatVector.fromArray(F, p, pz + i * padded + t, rowStride, 0).intoArray(out, (tg + t) * rows + rb + i);
+                for (int i = byVector; i < nr; i++) out[(tg + t) * rows + rb + i] = p[pz + i * padded + t];
             }
         }
     }

@@ -46,6 +46,23 @@ class PromptOrderTest {
     }
 
     @ParameterizedTest
+    @EnumSource(names = {"F32", "Q4_K"})
+    void aLongPromptIsTakenInChunksOfTokensAlike(DType t) {
+        SplittableRandom rnd = new SplittableRandom(11 + t.ordinal());
+        int rows = 37, cols = 256, tokens = 600;
+        Tensor w = t.isQuantized() ? QuantKernelTest.randomTensor(t, rows, cols, rnd) : dense(t, rows, cols, rnd);
+        float[] wf = w.toFloatArray(), x = QuantKernelTest.randomFloats(tokens * cols, rnd), out = new float[tokens * rows];
+        run(MatMul.preferred(), w, x, out, tokens, tokens);
+        for (int tt = 0; tt < tokens; tt++) {
+            for (int r = 0; r < rows; r++) {
+                float acc = 0;
+                for (int c = 0; c < cols; c++) acc = Math.fma(wf[r * cols + c], x[tt * cols + c], acc);
+                assertEquals(Float.floatToRawIntBits(acc), Float.floatToRawIntBits(out[tt * rows + r]), t + ": out[" + tt + "][" + r + "]");
+            }
+        }
+    }
+
+    @ParameterizedTest
     @EnumSource(names = {"BF16", "Q8_0"})
     void rowsPastThePromptRowsAreThoseOfOneToken(DType t) {
         SplittableRandom rnd = new SplittableRandom(7 + t.ordinal());
