@@ -26,20 +26,13 @@ class PromptOrderTest {
         SplittableRandom rnd = new SplittableRandom(31 + t.ordinal());
         for (int rows : new int[] {1, 7, 53}) {
             for (int cols : t.isQuantized() ? new int[] {256, 768, 1280} : new int[] {5, 300, 517, 1100}) {
-                Tensor w = t.isQuantized() ? QuantKernelTest.randomTensor(t, rows, cols, rnd) : dense(t, rows, cols, rnd);
+                Tensor w = randomTensor(t, rows, cols, rnd);
                 float[] wf = w.toFloatArray();
                 for (int tokens : new int[] {1, 3, 17, 70}) {
                     float[] x = QuantKernelTest.randomFloats(tokens * cols, rnd), out = new float[tokens * rows];
                     int bits = new int[] {128, 256, 512}[Math.floorMod(tokens + cols, 3)];
                     run(MatMul.withBits(Math.min(bits, MatMul.maxBits())), w, x, out, tokens, tokens);
-                    for (int tt = 0; tt < tokens; tt++) {
-                        for (int r = 0; r < rows; r++) {
-                            float acc = 0;
-                            for (int c = 0; c < cols; c++) acc = Math.fma(wf[r * cols + c], x[tt * cols + c], acc);
-                            assertEquals(Float.floatToRawIntBits(acc), Float.floatToRawIntBits(out[tt * rows + r]),
-                                    t + " " + rows + "x" + cols + ", " + tokens + " tokens: out[" + tt + "][" + r + "]");
-                        }
-                    }
+                    assertSequentialFma(wf, x, out, rows, cols, tokens, t + " " + rows + "x" + cols + ", " + tokens + " tokens");
                 }
             }
         }
@@ -49,15 +42,19 @@ class PromptOrderTest {
     @EnumSource(names = {"F32", "Q4_K"})
     void aLongPromptIsTakenInChunksOfTokensAlike(DType t) {
         SplittableRandom rnd = new SplittableRandom(11 + t.ordinal());
-        int rows = 37, cols = 256, tokens = 600;
-        Tensor w = t.isQuantized() ? QuantKernelTest.randomTensor(t, rows, cols, rnd) : dense(t, rows, cols, rnd);
-        float[] wf = w.toFloatArray(), x = QuantKernelTest.randomFloats(tokens * cols, rnd), out = new float[tokens * rows];
-        run(MatMul.preferred(), w, x, out, tokens, tokens);
+        Tensor w = randomTensor(t, 37, 256, rnd);
+        float[] x = QuantKernelTest.randomFloats(600 * 256, rnd), out = new float[600 * 37];
+        run(MatMul.preferred(), w, x, out, 600, 600);
+        assertSequentialFma(w.toFloatArray(), x, out, 37, 256, 600, t.toString());
+    }
+
+    /** Each {@code out[t][r]} is bit for bit {@code acc = fma(W[r][c], x[t][c], acc)} over c from 0, of the decoded weights {@code wf}. */
+    private static void assertSequentialFma(float[] wf, float[] x, float[] out, int rows, int cols, int tokens, String what) {
         for (int tt = 0; tt < tokens; tt++) {
             for (int r = 0; r < rows; r++) {
                 float acc = 0;
                 for (int c = 0; c < cols; c++) acc = Math.fma(wf[r * cols + c], x[tt * cols + c], acc);
-                assertEquals(Float.floatToRawIntBits(acc), Float.floatToRawIntBits(out[tt * rows + r]), t + ": out[" + tt + "][" + r + "]");
+                assertEquals(Float.floatToRawIntBits(acc), Float.floatToRawIntBits(out[tt * rows + r]), what + ": out[" + tt + "][" + r + "]");
             }
         }
     }
@@ -67,7 +64,7 @@ class PromptOrderTest {
     void rowsPastThePromptRowsAreThoseOfOneToken(DType t) {
         SplittableRandom rnd = new SplittableRandom(7 + t.ordinal());
         int rows = 37, cols = 512, tokens = 21;
-        Tensor w = t.isQuantized() ? QuantKernelTest.randomTensor(t, rows, cols, rnd) : dense(t, rows, cols, rnd);
+        Tensor w = randomTensor(t, rows, cols, rnd);
         float[] x = QuantKernelTest.randomFloats(tokens * cols, rnd);
         for (int promptRows : new int[] {0, 1, 17, tokens}) {
             float[] out = new float[tokens * rows], prompt = new float[tokens * rows];
@@ -89,6 +86,10 @@ class PromptOrderTest {
         MatMul.Work work = mm.products(w, x, out, tokens, promptRows);
         Parallel.forAll(work.loops());
         work.finishUp();
+    }
+
+    private static Tensor randomTensor(DType t, int rows, int cols, SplittableRandom rnd) {
+        return t.isQuantized() ? QuantKernelTest.randomTensor(t, rows, cols, rnd) : dense(t, rows, cols, rnd);
     }
 
     private static Tensor dense(DType t, int rows, int cols, SplittableRandom rnd) {
