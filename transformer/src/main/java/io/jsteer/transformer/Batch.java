@@ -55,7 +55,7 @@ final class Batch {
         this.positionOf = new int[rows];
         this.promptLength = new int[steps.size()];
         this.failures = new RuntimeException[steps.size()];
-        int row = 0;
+        int row = 0, prompt = 0;
         for (boolean prompts : new boolean[] {true, false}) {
             for (int s = 0; s < steps.size(); s++) {
                 State state = steps.get(s).state();
@@ -69,9 +69,8 @@ final class Batch {
                     positionOf[row] = state.length() + t;
                 }
             }
+            if (prompts) prompt = row;
         }
-        int prompt = 0;
-        for (int T : count) if (isPrompt(T)) prompt += T;
         this.promptRows = prompt;
     }
 

@@ -42,9 +42,10 @@ public interface Backend {
 
     /**
      * Runs {@code branches} over {@code rows} rows, the first {@code promptRows} of them prompt
-     * rows ({@link #matmul(Tensor, float[], float[], int, int)}): branches that read the same input and not each
-     * other's outputs (a parallel-residual block's attention and MLP), or a single branch. Each
-     * branch's stages run in order; this default runs one branch after the other.
+     * rows ({@link #matmul(Tensor, float[], float[], int, int)}): branches that read the same
+     * input and not each other's outputs (a parallel-residual block's attention and MLP), or a
+     * single branch. Each branch's stages run in order; this default runs one branch after the
+     * other.
      */
     default void run(int rows, int promptRows, Branch... branches) {
         for (Branch b : branches) {

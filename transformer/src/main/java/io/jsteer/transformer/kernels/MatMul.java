@@ -207,6 +207,7 @@ public final class MatMul {
 
     /** As {@link #work}, at this instance's vector widths (the prompt order's sums do not depend on them). */
     public Work products(Tensor w, float[] x, float[] out, int tokens, int promptRows) {
+        check(w, x, out, tokens);
         if (promptRows < 0 || promptRows > tokens) throw new IllegalArgumentException(promptRows + " prompt rows of " + tokens + " tokens");
         if (promptRows == 0) return new Work(new Parallel.Loop[] {product(w, x, out, tokens)}, null);
         Parallel.Loop prompt = promptProduct(w, x, out, promptRows);
