@@ -88,6 +88,7 @@ public class GemmBench {
         if (order.equals("prompt")) {
             MatMul.Work work = mm.products(w, x, out, tokens, tokens);
             Parallel.forAll(work.loops());
+            work.finishUp();
         } else {
             mm.multiply(w, x, out, tokens);
         }

@@ -237,14 +237,6 @@ public final class MatMul {
         Parallel.forAll(product(w, x, out, tokens));
     }
 
-    /**
-     * The loop of {@link #matmul} not yet run, for {@link Parallel#forAll} beside other loops;
-     * its indices are blocks of four rows, handed out largest chunks first down to single blocks.
-     */
-    public static Parallel.Loop loop(Tensor w, float[] x, float[] out, int tokens) {
-        return PREFERRED.product(w, x, out, tokens);
-    }
-
     private Parallel.Loop product(Tensor w, float[] x, float[] out, int tokens) {
         check(w, x, out, tokens);
         int rows = w.dim(0), cols = w.dim(1);

@@ -481,7 +481,7 @@ final class VectorKernel implements Kernel {
         int xs = s.inputStart(), pz = Scratch.lineStart(p);
         int[] rowStride = new int[L];
         for (int j = 0; j < L; j++) rowStride[j] = j * padded;
-        QuantKernel.RowDecoder decoder = dtype.isQuantized() ? Scratch.of(0, 0, 0).decoder(0, WKC) : null;
+        QuantKernel.RowDecoder decoder = dtype.isQuantized() ? s.decoder(0, WKC) : null;
         for (int rb = r0; rb < r1; rb += PMC) {
             int nr = Math.min(PMC, r1 - rb);
             for (int kb = 0; kb < cols; kb += WKC) {
@@ -513,35 +513,42 @@ final class VectorKernel implements Kernel {
 
     /**
      * Rows {@code [rb, rb + nr)}, columns {@code [kb, kb + kn)} widened (or decoded) to float32
-     * into {@code panel}: its block of columns {@code b} ({@link #PKC} of them) at
-     * {@code b PMC PKC}, row {@code i} of it {@code i PKC} further. The rows past {@code nr} up to
-     * a whole tile are zero: a tile then reads finite weights whose sums are never kept.
+     * into {@code panel} as {@link #panelIndex} lays them out. The rows past {@code nr} up to a
+     * whole tile are zero: a tile then reads finite weights whose sums are never kept.
      */
     private static void widenRows(DType dtype, MemorySegment w, long rowBytes, int rb, int nr, int kb, int kn, float[] panel, QuantKernel.RowDecoder decoder) {
         for (int i = 0; i < nr; i++) {
             long src = (rb + i) * rowBytes + dtype.bytesOf(kb);
-            int to = i * PKC, c = 0;
+            int c = 0;
             switch (dtype) {
                 case BF16 -> {
-                    for (; c <= kn - L; c += L) widen(w, src + 2L * c).lanewise(LSHL, 16).reinterpretAsFloats().intoArray(panel, to + c / PKC * (PMC * PKC) + c % PKC);
-                    for (; c < kn; c++) panel[to + c / PKC * (PMC * PKC) + c % PKC] = Float.intBitsToFloat(w.get(U16, src + 2L * c) << 16);
+                    for (; c <= kn - L; c += L) widen(w, src + 2L * c).lanewise(LSHL, 16).reinterpretAsFloats().intoArray(panel, panelIndex(i, c));
+                    for (; c < kn; c++) panel[panelIndex(i, c)] = Float.intBitsToFloat(w.get(U16, src + 2L * c) << 16);
                 }
                 case F32 -> {
-                    for (; c <= kn - L; c += L) FloatVector.fromMemorySegment(F, w, src + 4L * c, LE).intoArray(panel, to + c / PKC * (PMC * PKC) + c % PKC);
-                    for (; c < kn; c++) panel[to + c / PKC * (PMC * PKC) + c % PKC] = w.get(F32, src + 4L * c);
+                    for (; c <= kn - L; c += L) FloatVector.fromMemorySegment(F, w, src + 4L * c, LE).intoArray(panel, panelIndex(i, c));
+                    for (; c < kn; c++) panel[panelIndex(i, c)] = w.get(F32, src + 4L * c);
                 }
                 case F16 -> {
-                    for (; c <= kn - L; c += L) f16(w, src + 2L * c).intoArray(panel, to + c / PKC * (PMC * PKC) + c % PKC);
-                    for (; c < kn; c++) panel[to + c / PKC * (PMC * PKC) + c % PKC] = Float.float16ToFloat(w.get(U16, src + 2L * c));
+                    for (; c <= kn - L; c += L) f16(w, src + 2L * c).intoArray(panel, panelIndex(i, c));
+                    for (; c < kn; c++) panel[panelIndex(i, c)] = Float.float16ToFloat(w.get(U16, src + 2L * c));
                 }
                 default -> {
                     float[] row = decoder.decode(dtype, w, src, kn);
-                    for (; c < kn; c += PKC) System.arraycopy(row, c, panel, to + c / PKC * (PMC * PKC), Math.min(PKC, kn - c));
+                    for (; c < kn; c += PKC) System.arraycopy(row, c, panel, panelIndex(i, c), Math.min(PKC, kn - c));
                 }
             }
         }
-        // the rows past nr in its last tile: zero, as their sums are not kept
-        for (int b = 0; b < kn; b += PKC) java.util.Arrays.fill(panel, b / PKC * (PMC * PKC) + nr * PKC, b / PKC * (PMC * PKC) + (nr + PR - 1) / PR * PR * PKC, 0f);
+        for (int c = 0; c < kn; c += PKC) java.util.Arrays.fill(panel, panelIndex(nr, c), panelIndex((nr + PR - 1) / PR * PR, c), 0f);
+    }
+
+    /**
+     * Where a panel of {@link #widenRows} keeps row {@code i}, column {@code c} (from the panel's
+     * first): block of columns {@code c / PKC} at {@code PMC PKC} floats a block, {@link #PKC}
+     * floats a row within it. Vectors of L columns stay whole, as {@code PKC} is a multiple of L.
+     */
+    private static int panelIndex(int i, int c) {
+        return c / PKC * (PMC * PKC) + i * PKC + c % PKC;
     }
 
     /**

@@ -116,7 +116,7 @@ class MatMulTest {
         for (int tokens : new int[] {1, 5}) {
             float[] xa = randomFloats(tokens * 64, rnd), xb = randomFloats(tokens * 257, rnd), xc = randomFloats(tokens * 100, rnd);
             float[] ya = new float[tokens * 2304], yb = new float[tokens * 33], yc = new float[tokens * 130];
-            Parallel.forAll(MatMul.loop(a, xa, ya, tokens), MatMul.loop(b, xb, yb, tokens), MatMul.loop(c, xc, yc, tokens));
+            Parallel.forAll(MatMul.work(a, xa, ya, tokens, 0).loops()[0], MatMul.work(b, xb, yb, tokens, 0).loops()[0], MatMul.work(c, xc, yc, tokens, 0).loops()[0]);
             float[] ea = new float[ya.length], eb = new float[yb.length], ec = new float[yc.length];
             MatMul.matmul(a, xa, ea, tokens);
             MatMul.matmul(b, xb, eb, tokens);
