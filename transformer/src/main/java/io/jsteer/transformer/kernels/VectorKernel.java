@@ -439,12 +439,12 @@ final class VectorKernel implements Kernel {
     }
 
     /**
-     * Rows and token vectors of {@link #promptTile}; rows per block of {@link #matmulPrompt},
-     * columns per block of its tile (x's block then stays in the L1 cache for all the rows of a
-     * block) and per widened panel (each weight row is read from the file in one stretch); most
-     * tokens laid out at once.
+     * Rows and token vectors of {@link #promptTile}; rows per block of {@link #matmulPrompt} and
+     * per super-block of blocks that share x's columns; columns per block of its tile (x's block
+     * then stays in the L1 cache for all the rows of a block) and per widened panel (each weight
+     * row is read from the file in one stretch); most tokens laid out at once.
      */
-    private static final int PR = 6, PV = 4, PMC = 48, PKC = 128, WKC = 1024, PNC = 256;
+    private static final int PR = 6, PV = 4, PMC = 48, PSB = 8 * PMC, PKC = 128, WKC = 1024, PNC = 256;
 
     @Override
     public void matmulPrompt(DType dtype, MemorySegment w, int rows, int cols, float[] x, float[] out, int tokens, int r0, int r1, Object product) {
@@ -457,7 +457,7 @@ final class VectorKernel implements Kernel {
     private void promptChunk(DType dtype, MemorySegment w, int rows, int cols, float[] x, float[] out, int tg, int te, int r0, int r1, Object product) {
         long rowBytes = dtype.bytesOf(cols);
         int tokens = te - tg, group = PV * L, padded = (tokens + group - 1) / group * group;
-        Scratch s = Scratch.of((PMC + PR) * padded, PMC * WKC, padded * cols);
+        Scratch s = Scratch.of((PSB + PR) * padded, PMC * WKC, padded * cols);
         // x column-major per group of tokens: group g, column c, token j at (g cols + c) group + j,
         // the last group's missing tokens zero; laid out once per thread, product and chunk
         float[] xt = s.input(product, tg);
@@ -482,31 +482,41 @@ final class VectorKernel implements Kernel {
         int[] rowStride = new int[L];
         for (int j = 0; j < L; j++) rowStride[j] = j * padded;
         QuantKernel.RowDecoder decoder = dtype.isQuantized() ? s.decoder(0, WKC) : null;
-        for (int rb = r0; rb < r1; rb += PMC) {
-            int nr = Math.min(PMC, r1 - rb);
+        // past one panel's columns, rows in super-blocks of PSB, their columns outer: x's block
+        // of WKC columns is then read from the L2 cache by all the super-block's rows, however
+        // many columns x has
+        int superRows = cols > WKC ? PSB : PMC;
+        for (int sb = r0; sb < r1; sb += superRows) {
+            int se = Math.min(r1, sb + superRows);
             for (int kb = 0; kb < cols; kb += WKC) {
                 int kn = Math.min(WKC, cols - kb);
-                widenRows(dtype, w, rowBytes, rb, nr, kb, kn, panel, decoder);
-                for (int cb = kb; cb < kb + kn; cb += PKC) {
-                    int n = Math.min(PKC, kb + kn - cb), block = (cb - kb) / PKC * PMC * PKC;
-                    for (int g = 0; g < padded; g += group) {
-                        int xo = xs + (g / group * cols + cb) * group;
-                        if (tokens - g > 2 * L) {
-                            for (int i = 0; i < nr; i += PR) promptTile(panel, block + i * PKC, n, xt, xo, p, pz + i * padded + g, padded, cb == 0);
-                        } else {
-                            // a short last group: vector by vector rather than four vectors' work
-                            for (int v = 0; v * L < tokens - g; v++) {
-                                for (int i = 0; i < nr; i += PR) promptTileVector(panel, block + i * PKC, n, xt, xo + v * L, group, p, pz + i * padded + g + v * L, padded, cb == 0);
+                for (int rb = sb; rb < se; rb += PMC) {
+                    int nr = Math.min(PMC, se - rb), pr = pz + (rb - sb) * padded;
+                    widenRows(dtype, w, rowBytes, rb, nr, kb, kn, panel, decoder);
+                    for (int cb = kb; cb < kb + kn; cb += PKC) {
+                        int n = Math.min(PKC, kb + kn - cb), block = (cb - kb) / PKC * PMC * PKC;
+                        for (int g = 0; g < padded; g += group) {
+                            int xo = xs + (g / group * cols + cb) * group;
+                            if (tokens - g > 2 * L) {
+                                for (int i = 0; i < nr; i += PR) promptTile(panel, block + i * PKC, n, xt, xo, p, pr + i * padded + g, padded, cb == 0);
+                            } else {
+                                // a short last group: vector by vector rather than four vectors' work
+                                for (int v = 0; v * L < tokens - g; v++) {
+                                    for (int i = 0; i < nr; i += PR) promptTileVector(panel, block + i * PKC, n, xt, xo + v * L, group, p, pr + i * padded + g + v * L, padded, cb == 0);
+                                }
                             }
                         }
                     }
+                    // the block's sums are complete after the last panel, and still in the L1
+                    // cache: token by token into out, where each token's rows lie together
+                    if (kb + kn == cols) {
+                        int byVector = nr - nr % L;
+                        for (int t = 0; t < tokens; t++) {
+                            for (int i = 0; i < byVector; i += L) FloatVector.fromArray(F, p, pr + i * padded + t, rowStride, 0).intoArray(out, (tg + t) * rows + rb + i);
+                            for (int i = byVector; i < nr; i++) out[(tg + t) * rows + rb + i] = p[pr + i * padded + t];
+                        }
+                    }
                 }
-            }
-            // token by token: each token's rows lie together in out
-            int byVector = nr - nr % L;
-            for (int t = 0; t < tokens; t++) {
-                for (int i = 0; i < byVector; i += L) FloatVector.fromArray(F, p, pz + i * padded + t, rowStride, 0).intoArray(out, (tg + t) * rows + rb + i);
-                for (int i = byVector; i < nr; i++) out[(tg + t) * rows + rb + i] = p[pz + i * padded + t];
             }
         }
     }

@@ -48,6 +48,19 @@ class PromptOrderTest {
         assertSequentialFma(w.toFloatArray(), x, out, 37, 256, 600, t.toString());
     }
 
+    @ParameterizedTest
+    @EnumSource(names = {"BF16", "F16", "Q8_0"})
+    void rowsOfAWideProductAreTakenInSuperBlocksAlike(DType t) {
+        // more columns than one widened panel holds and rows for several super-blocks, so the
+        // kernel carries each row's sums over panels of columns while other rows' sums wait
+        SplittableRandom rnd = new SplittableRandom(17 + t.ordinal());
+        int rows = 2 * 384 + 53, cols = 2304, tokens = 100;
+        Tensor w = randomTensor(t, rows, cols, rnd);
+        float[] x = QuantKernelTest.randomFloats(tokens * cols, rnd), out = new float[tokens * rows];
+        run(MatMul.preferred(), w, x, out, tokens, tokens);
+        assertSequentialFma(w.toFloatArray(), x, out, rows, cols, tokens, t.toString());
+    }
+
     /** Each {@code out[t][r]} is bit for bit {@code acc = fma(W[r][c], x[t][c], acc)} over c from 0, of the decoded weights {@code wf}. */
     private static void assertSequentialFma(float[] wf, float[] x, float[] out, int rows, int cols, int tokens, String what) {
         for (int tt = 0; tt < tokens; tt++) {
