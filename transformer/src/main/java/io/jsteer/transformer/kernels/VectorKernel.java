@@ -456,10 +456,11 @@ final class VectorKernel implements Kernel {
     /** {@link #matmulPrompt} for tokens {@code [tg, te)}. */
     private void promptChunk(DType dtype, MemorySegment w, int rows, int cols, float[] x, float[] out, int tg, int te, int r0, int r1, Object product) {
         long rowBytes = dtype.bytesOf(cols);
-        int tokens = te - tg, group = PV * L, padded = (tokens + group - 1) / group * group;
-        Scratch s = Scratch.of((PSB + PR) * padded, PMC * WKC, padded * cols);
-        // x column-major per group of tokens: group g, column c, token j at (g cols + c) group + j,
-        // the last group's missing tokens zero; laid out once per thread, product and chunk
+        // columns up to whole blocks of the tile, tokens up to whole groups: the padding is zero
+        int tokens = te - tg, group = PV * L, padded = (tokens + group - 1) / group * group, xCols = (cols + PKC - 1) / PKC * PKC;
+        Scratch s = Scratch.of((PSB + PR) * padded, PMC * WKC, padded * xCols);
+        // x column-major per group of tokens: group g, column c, token j at (g xCols + c) group + j;
+        // laid out once per thread, product and chunk
         float[] xt = s.input(product, tg);
         if (xt == null) {
             xt = s.claimInput(product, tg);
@@ -469,13 +470,14 @@ final class VectorKernel implements Kernel {
             int whole = tokens - tokens % L;
             for (int t = 0; t < whole; t += L) {
                 // L tokens' column c at once by a gather, stride cols
-                int base = xs + t / group * cols * group + t % group;
+                int base = xs + t / group * xCols * group + t % group;
                 for (int c = 0; c < cols; c++) FloatVector.fromArray(F, x, (tg + t) * cols + c, strided, 0).intoArray(xt, base + c * group);
             }
             for (int t = whole; t < padded; t++) {
-                int base = xs + t / group * cols * group + t % group;
+                int base = xs + t / group * xCols * group + t % group;
                 for (int c = 0; c < cols; c++) xt[base + c * group] = t < tokens ? x[(tg + t) * cols + c] : 0f;
             }
+            for (int g = 0; g < padded; g += group) java.util.Arrays.fill(xt, xs + (g / group * xCols + cols) * group, xs + (g / group + 1) * xCols * group, 0f);
         }
         float[] panel = s.rows, p = s.partials;
         int xs = s.inputStart(), pz = Scratch.lineStart(p);
@@ -494,15 +496,15 @@ final class VectorKernel implements Kernel {
                     int nr = Math.min(PMC, se - rb), pr = pz + (rb - sb) * padded;
                     widenRows(dtype, w, rowBytes, rb, nr, kb, kn, panel, decoder);
                     for (int cb = kb; cb < kb + kn; cb += PKC) {
-                        int n = Math.min(PKC, kb + kn - cb), block = (cb - kb) / PKC * PMC * PKC;
+                        int block = (cb - kb) / PKC * PMC * PKC;
                         for (int g = 0; g < padded; g += group) {
-                            int xo = xs + (g / group * cols + cb) * group;
+                            int xo = xs + (g / group * xCols + cb) * group;
                             if (tokens - g > 2 * L) {
-                                for (int i = 0; i < nr; i += PR) promptTile(panel, block + i * PKC, n, xt, xo, p, pr + i * padded + g, padded, cb == 0);
+                                for (int i = 0; i < nr; i += PR) promptTile(panel, block + i * PKC, xt, xo, p, pr + i * padded + g, padded, cb == 0);
                             } else {
                                 // a short last group: vector by vector rather than four vectors' work
                                 for (int v = 0; v * L < tokens - g; v++) {
-                                    for (int i = 0; i < nr; i += PR) promptTileVector(panel, block + i * PKC, n, xt, xo + v * L, group, p, pr + i * padded + g + v * L, padded, cb == 0);
+                                    for (int i = 0; i < nr; i += PR) promptTileVector(panel, block + i * PKC, xt, xo + v * L, group, p, pr + i * padded + g + v * L, padded, cb == 0);
                                 }
                             }
                         }
@@ -524,7 +526,9 @@ final class VectorKernel implements Kernel {
     /**
      * Rows {@code [rb, rb + nr)}, columns {@code [kb, kb + kn)} widened (or decoded) to float32
      * into {@code panel} as {@link #panelIndex} lays them out. The rows past {@code nr} up to a
-     * whole tile are zero: a tile then reads finite weights whose sums are never kept.
+     * whole tile are zero: a tile then reads finite weights whose sums are never kept. So are
+     * the columns past {@code kn} up to a whole block: a tile's multiply-adds there add zero
+     * products to sums that are never -0 (the first adds to +0), which leaves them as they are.
      */
     private static void widenRows(DType dtype, MemorySegment w, long rowBytes, int rb, int nr, int kb, int kn, float[] panel, QuantKernel.RowDecoder decoder) {
         for (int i = 0; i < nr; i++) {
@@ -548,6 +552,7 @@ final class VectorKernel implements Kernel {
                     for (; c < kn; c += PKC) System.arraycopy(row, c, panel, panelIndex(i, c), Math.min(PKC, kn - c));
                 }
             }
+            if (kn % PKC != 0) java.util.Arrays.fill(panel, panelIndex(i, kn), panelIndex(i, kn) + PKC - kn % PKC, 0f);
         }
         for (int c = 0; c < kn; c += PKC) java.util.Arrays.fill(panel, panelIndex(nr, c), panelIndex((nr + PR - 1) / PR * PR, c), 0f);
     }
@@ -564,13 +569,14 @@ final class VectorKernel implements Kernel {
     /**
      * {@link #PR} rows of {@code wp} from {@code wo}, {@link #PKC} floats apart, times
      * {@link #PV} vectors of tokens laid out column-major from {@code xo} of {@code xt}, over
-     * {@code m} columns, continuing the sums in {@code p} (row i, token j at
+     * {@link #PKC} columns, continuing the sums in {@code p} (row i, token j at
      * {@code po + i ps + j}) or starting from zero. Each lane is one output, and column after
      * column it takes one fused multiply-add: the prompt order, whatever the tile's shape. The
      * weight is broadcast from a constant offset of one index, so the loop needs few registers
-     * for addresses and keeps all its vectors in registers.
+     * for addresses and keeps all its vectors in registers; its constant trip count spares it
+     * the compiler's safepoint polls, which cost it registers.
      */
-    private static void promptTile(float[] wp, int wo, int m, float[] xt, int xo, float[] p, int po, int ps, boolean fresh) {
+    private static void promptTile(float[] wp, int wo, float[] xt, int xo, float[] p, int po, int ps, boolean fresh) {
         int q1 = po + ps, q2 = q1 + ps, q3 = q2 + ps, q4 = q3 + ps, q5 = q4 + ps;
         FloatVector a00 = acc(p, po, fresh), a01 = acc(p, po + L, fresh), a02 = acc(p, po + 2 * L, fresh), a03 = acc(p, po + 3 * L, fresh);
         FloatVector a10 = acc(p, q1, fresh), a11 = acc(p, q1 + L, fresh), a12 = acc(p, q1 + 2 * L, fresh), a13 = acc(p, q1 + 3 * L, fresh);
@@ -578,7 +584,7 @@ final class VectorKernel implements Kernel {
         FloatVector a30 = acc(p, q3, fresh), a31 = acc(p, q3 + L, fresh), a32 = acc(p, q3 + 2 * L, fresh), a33 = acc(p, q3 + 3 * L, fresh);
         FloatVector a40 = acc(p, q4, fresh), a41 = acc(p, q4 + L, fresh), a42 = acc(p, q4 + 2 * L, fresh), a43 = acc(p, q4 + 3 * L, fresh);
         FloatVector a50 = acc(p, q5, fresh), a51 = acc(p, q5 + L, fresh), a52 = acc(p, q5 + 2 * L, fresh), a53 = acc(p, q5 + 3 * L, fresh);
-        for (int k = 0; k < m; k++) {
+        for (int k = 0; k < PKC; k++) {
             int xk = xo + k * PV * L, wk = wo + k;
             FloatVector x0 = FloatVector.fromArray(F, xt, xk), x1 = FloatVector.fromArray(F, xt, xk + L);
             FloatVector x2 = FloatVector.fromArray(F, xt, xk + 2 * L), x3 = FloatVector.fromArray(F, xt, xk + 3 * L);
@@ -607,10 +613,10 @@ final class VectorKernel implements Kernel {
      * {@link #promptTile} for one vector of tokens, at {@code xo} of {@code xt} and {@code xs}
      * floats apart from one column to the next: for a last group of a few tokens.
      */
-    private static void promptTileVector(float[] wp, int wo, int m, float[] xt, int xo, int xs, float[] p, int po, int ps, boolean fresh) {
+    private static void promptTileVector(float[] wp, int wo, float[] xt, int xo, int xs, float[] p, int po, int ps, boolean fresh) {
         int q1 = po + ps, q2 = q1 + ps, q3 = q2 + ps, q4 = q3 + ps, q5 = q4 + ps;
         FloatVector a0 = acc(p, po, fresh), a1 = acc(p, q1, fresh), a2 = acc(p, q2, fresh), a3 = acc(p, q3, fresh), a4 = acc(p, q4, fresh), a5 = acc(p, q5, fresh);
-        for (int k = 0; k < m; k++) {
+        for (int k = 0; k < PKC; k++) {
             int wk = wo + k;
             FloatVector x0 = FloatVector.fromArray(F, xt, xo + k * xs);
             a0 = FloatVector.broadcast(F, wp[wk]).fma(x0, a0);

@@ -61,6 +61,24 @@ class PromptOrderTest {
         assertSequentialFma(w.toFloatArray(), x, out, rows, cols, tokens, t.toString());
     }
 
+    @ParameterizedTest
+    @EnumSource(names = {"F32", "BF16"})
+    void columnsPastTheLastWholeBlockTakeNothingFromAnEarlierProduct(DType t) {
+        // the kernel's blocks of columns run whole, the columns past a product's own zero: an
+        // earlier product's NaN weights and inputs there must not reach a later product's sums
+        SplittableRandom rnd = new SplittableRandom(23 + t.ordinal());
+        int rows = 7, tokens = 100;
+        Tensor nan = randomTensor(t, rows, 384, rnd);
+        nan.data().fill((byte) 0xff);
+        float[] nanX = new float[tokens * 384];
+        java.util.Arrays.fill(nanX, Float.NaN);
+        run(MatMul.preferred(), nan, nanX, new float[tokens * rows], tokens, tokens);
+        Tensor w = randomTensor(t, rows, 300, rnd);
+        float[] x = QuantKernelTest.randomFloats(tokens * 300, rnd), out = new float[tokens * rows];
+        run(MatMul.preferred(), w, x, out, tokens, tokens);
+        assertSequentialFma(w.toFloatArray(), x, out, rows, 300, tokens, t.toString());
+    }
+
     /** Each {@code out[t][r]} is bit for bit {@code acc = fma(W[r][c], x[t][c], acc)} over c from 0, of the decoded weights {@code wf}. */
     private static void assertSequentialFma(float[] wf, float[] x, float[] out, int rows, int cols, int tokens, String what) {
         for (int tt = 0; tt < tokens; tt++) {
