@@ -456,7 +456,7 @@ final class VectorKernel implements Kernel {
     /** {@link #matmulPrompt} for tokens {@code [tg, te)}. */
     private void promptChunk(DType dtype, MemorySegment w, int rows, int cols, float[] x, float[] out, int tg, int te, int r0, int r1, Object product) {
         long rowBytes = dtype.bytesOf(cols);
-        // columns up to whole blocks of the tile, tokens up to whole groups: the padding is zero
+        // columns up to whole blocks of the tile, tokens up to whole groups: x's padding is +0
         int tokens = te - tg, group = PV * L, padded = (tokens + group - 1) / group * group, xCols = (cols + PKC - 1) / PKC * PKC;
         Scratch s = Scratch.of((PSB + PR) * padded, PMC * WKC, padded * xCols);
         // x column-major per group of tokens: group g, column c, token j at (g xCols + c) group + j;
@@ -526,9 +526,9 @@ final class VectorKernel implements Kernel {
     /**
      * Rows {@code [rb, rb + nr)}, columns {@code [kb, kb + kn)} widened (or decoded) to float32
      * into {@code panel} as {@link #panelIndex} lays them out. The rows past {@code nr} up to a
-     * whole tile are zero: a tile then reads finite weights whose sums are never kept. So are
-     * the columns past {@code kn} up to a whole block: a tile's multiply-adds there add zero
-     * products to sums that are never -0 (the first adds to +0), which leaves them as they are.
+     * whole tile are zero: a tile then reads finite weights whose sums are never kept. The
+     * columns past {@code kn} up to a whole block are -0, and x's there +0: a tile's
+     * multiply-adds there add -0, which leaves every sum as it is, -0 included.
      */
     private static void widenRows(DType dtype, MemorySegment w, long rowBytes, int rb, int nr, int kb, int kn, float[] panel, QuantKernel.RowDecoder decoder) {
         for (int i = 0; i < nr; i++) {
@@ -552,7 +552,7 @@ final class VectorKernel implements Kernel {
                     for (; c < kn; c += PKC) System.arraycopy(row, c, panel, panelIndex(i, c), Math.min(PKC, kn - c));
                 }
             }
-            if (kn % PKC != 0) java.util.Arrays.fill(panel, panelIndex(i, kn), panelIndex(i, kn) + PKC - kn % PKC, 0f);
+            if (kn % PKC != 0) java.util.Arrays.fill(panel, panelIndex(i, kn), panelIndex(i, kn) + PKC - kn % PKC, -0f);
         }
         for (int c = 0; c < kn; c += PKC) java.util.Arrays.fill(panel, panelIndex(nr, c), panelIndex((nr + PR - 1) / PR * PR, c), 0f);
     }

@@ -64,7 +64,7 @@ class PromptOrderTest {
     @ParameterizedTest
     @EnumSource(names = {"F32", "BF16"})
     void columnsPastTheLastWholeBlockTakeNothingFromAnEarlierProduct(DType t) {
-        // the kernel's blocks of columns run whole, the columns past a product's own zero: an
+        // the kernel's blocks of columns run whole, the columns past a product's own padded: an
         // earlier product's NaN weights and inputs there must not reach a later product's sums
         SplittableRandom rnd = new SplittableRandom(23 + t.ordinal());
         int rows = 7, tokens = 100;
@@ -77,6 +77,21 @@ class PromptOrderTest {
         float[] x = QuantKernelTest.randomFloats(tokens * 300, rnd), out = new float[tokens * rows];
         run(MatMul.preferred(), w, x, out, tokens, tokens);
         assertSequentialFma(w.toFloatArray(), x, out, rows, 300, tokens, t.toString());
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"F32", "BF16"})
+    void aSumThatUnderflowsToMinusZeroStaysMinusZero(DType t) {
+        // the last column's product underflows: the sum is -0, which the kernel's padding
+        // columns past the product's own must leave as it is
+        int rows = 3, cols = 5, tokens = 100;
+        float[] wf = new float[rows * cols], x = new float[tokens * cols], out = new float[tokens * rows];
+        for (int r = 0; r < rows; r++) wf[r * cols + cols - 1] = -1e-23f;
+        for (int tt = 0; tt < tokens; tt++) x[tt * cols + cols - 1] = 1e-23f;
+        Tensor w = fromFloats(t, wf, rows, cols);
+        run(MatMul.preferred(), w, x, out, tokens, tokens);
+        assertEquals(Float.floatToRawIntBits(-0f), Float.floatToRawIntBits(out[0]), t + ": out[0][0]");
+        assertSequentialFma(w.toFloatArray(), x, out, rows, cols, tokens, t.toString());
     }
 
     /** Each {@code out[t][r]} is bit for bit {@code acc = fma(W[r][c], x[t][c], acc)} over c from 0, of the decoded weights {@code wf}. */
@@ -121,6 +136,18 @@ class PromptOrderTest {
 
     private static Tensor randomTensor(DType t, int rows, int cols, SplittableRandom rnd) {
         return t.isQuantized() ? QuantKernelTest.randomTensor(t, rows, cols, rnd) : dense(t, rows, cols, rnd);
+    }
+
+    private static Tensor fromFloats(DType t, float[] values, int rows, int cols) {
+        MemorySegment s = MemorySegment.ofArray(new byte[rows * cols * t.bytes()]);
+        for (int i = 0; i < rows * cols; i++) {
+            switch (t) {
+                case F32 -> s.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i, values[i]);
+                case BF16 -> s.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i, (short) (Float.floatToRawIntBits(values[i]) >>> 16));
+                default -> throw new IllegalArgumentException(t.toString());
+            }
+        }
+        return new Tensor("w", t, new long[] {rows, cols}, s);
     }
 
     private static Tensor dense(DType t, int rows, int cols, SplittableRandom rnd) {
