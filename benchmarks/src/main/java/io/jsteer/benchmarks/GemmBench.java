@@ -5,7 +5,6 @@
 package io.jsteer.benchmarks;
 
 import io.jsteer.transformer.kernels.MatMul;
-import io.jsteer.transformer.kernels.Parallel;
 import io.jsteer.weights.DType;
 import io.jsteer.weights.SafeTensorsFile;
 import io.jsteer.weights.Tensor;
@@ -86,9 +85,7 @@ public class GemmBench {
     @Benchmark
     public float product() {
         if (order.equals("prompt")) {
-            MatMul.Work work = mm.products(w, x, out, tokens, tokens);
-            Parallel.forAll(work.loops());
-            work.finishUp();
+            mm.products(w, x, out, tokens, tokens).run();
         } else {
             mm.multiply(w, x, out, tokens);
         }

@@ -188,6 +188,12 @@ public final class MatMul {
         public void finishUp() {
             if (finish != null) finish.run();
         }
+
+        /** Runs the product alone: its loops on all cores, then what is left. */
+        public void run() {
+            Parallel.forAll(loops);
+            finishUp();
+        }
     }
 
     /**
@@ -195,9 +201,7 @@ public final class MatMul {
      * belong to prompt steps and take the prompt order, the rest the order of one token.
      */
     public static void matmul(Tensor w, float[] x, float[] out, int tokens, int promptRows) {
-        Work work = work(w, x, out, tokens, promptRows);
-        Parallel.forAll(work.loops());
-        work.finishUp();
+        work(w, x, out, tokens, promptRows).run();
     }
 
     /** The {@link Work} of {@link #matmul(Tensor, float[], float[], int, int)}, not yet run. */
@@ -222,8 +226,8 @@ public final class MatMul {
     /** Rows per chunk unit of the prompt order's loop: its kernel's blocks of rows. */
     private static final int PROMPT_BLOCK = 48;
 
+    /** The prompt-order loop of {@link #products}, which checked the sizes. */
     private Parallel.Loop promptProduct(Tensor w, float[] x, float[] out, int tokens) {
-        check(w, x, out, tokens);
         int rows = w.dim(0), cols = w.dim(1);
         // quantized rows are decoded exactly to float32, so any width's kernel sums them alike
         Kernel k = kernel[w.dtype().isQuantized() ? DType.F32.ordinal() : w.dtype().ordinal()];

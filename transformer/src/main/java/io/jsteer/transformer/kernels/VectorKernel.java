@@ -458,7 +458,11 @@ final class VectorKernel implements Kernel {
         long rowBytes = dtype.bytesOf(cols);
         // columns up to whole blocks of the tile, tokens up to whole groups: x's padding is +0
         int tokens = te - tg, group = PV * L, padded = (tokens + group - 1) / group * group, xCols = (cols + PKC - 1) / PKC * PKC;
-        Scratch s = Scratch.of((PSB + PR) * padded, PMC * WKC, padded * xCols);
+        // past one panel's columns, rows in super-blocks of PSB, their columns outer: x's block
+        // of WKC columns is then read from the L2 cache by all the super-block's rows, however
+        // many columns x has
+        int superRows = cols > WKC ? PSB : PMC;
+        Scratch s = Scratch.of((superRows + PR) * padded, PMC * WKC, padded * xCols);
         // x column-major per group of tokens: group g, column c, token j at (g xCols + c) group + j;
         // laid out once per thread, product and chunk
         float[] xt = s.input(product, tg);
@@ -484,10 +488,6 @@ final class VectorKernel implements Kernel {
         int[] rowStride = new int[L];
         for (int j = 0; j < L; j++) rowStride[j] = j * padded;
         QuantKernel.RowDecoder decoder = dtype.isQuantized() ? s.decoder(0, WKC) : null;
-        // past one panel's columns, rows in super-blocks of PSB, their columns outer: x's block
-        // of WKC columns is then read from the L2 cache by all the super-block's rows, however
-        // many columns x has
-        int superRows = cols > WKC ? PSB : PMC;
         for (int sb = r0; sb < r1; sb += superRows) {
             int se = Math.min(r1, sb + superRows);
             for (int kb = 0; kb < cols; kb += WKC) {

@@ -129,9 +129,7 @@ class PromptOrderTest {
     }
 
     private static void run(MatMul mm, Tensor w, float[] x, float[] out, int tokens, int promptRows) {
-        MatMul.Work work = mm.products(w, x, out, tokens, promptRows);
-        Parallel.forAll(work.loops());
-        work.finishUp();
+        mm.products(w, x, out, tokens, promptRows).run();
     }
 
     private static Tensor randomTensor(DType t, int rows, int cols, SplittableRandom rnd) {
