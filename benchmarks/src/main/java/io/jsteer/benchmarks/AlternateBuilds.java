@@ -15,9 +15,9 @@ import java.util.Arrays;
 /**
  * Two builds' prompt-order products timed in one JVM, one product of each in turn: each build's
  * benchmarks jar is loaded by a class loader of its own, and both multiply the same mapped
- * {@link ModelGenerator#matrix} (BF16, written first if missing) by the same x. This host's speed
- * drifts by 10-25% from one minute to the next (other guests share it), more than most kernel
- * changes are worth: two builds timed in turns of whole JMH runs differ by the drift, while
+ * {@link ModelGenerator#matrix} (BF16, written first if missing) by the same x. A shared host's
+ * speed drifts from one minute to the next by more than most kernel changes are worth
+ * (RESULTS.md): two builds timed in turns of whole JMH runs differ by the drift, while
  * products taken in turn see the same drift and their ratio keeps only the builds' difference.
  * The builds must share {@code MatMul}'s and {@code Tensor}'s public API, which this calls by
  * reflection.
